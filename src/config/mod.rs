@@ -1,0 +1,528 @@
+//! Configuration: what the TOML files say (`file` types) and what the program uses (`Settings`):
+//! paths resolved, time zone parsed, roster and form loaded, secrets read from the environment.
+
+pub mod form;
+pub mod roster;
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use form::Form;
+pub use roster::{Roster, Unit};
+
+use crate::period::{DeadlineRule, PeriodKind};
+
+/// The default configuration, compiled into the program so that it runs with no files at all.
+pub const EMBEDDED_MAIN: &str = include_str!("../../config/tonghop.toml");
+pub const EMBEDDED_ROSTER: &str = include_str!("../../config/roster.toml");
+pub const EMBEDDED_FORM: &str = include_str!("../../config/form-kl14.toml");
+
+/// A configuration problem, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        file: file.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The main file as written (see config/tonghop.toml for the meaning of every key).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MainFile {
+    roster: String,
+    form: String,
+    timezone: String,
+    period: PeriodKind,
+    paths: PathsFile,
+    deadline: DeadlineFile,
+    #[serde(default)]
+    intake: IntakeFile,
+    report: ReportFile,
+    mail: MailFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathsFile {
+    inbox: PathBuf,
+    out: PathBuf,
+    data: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeadlineFile {
+    day: u32,
+    time: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntakeFile {
+    #[serde(default = "default_settle")]
+    settle_seconds: u64,
+}
+
+impl Default for IntakeFile {
+    fn default() -> Self {
+        IntakeFile {
+            settle_seconds: default_settle(),
+        }
+    }
+}
+
+fn default_settle() -> u64 {
+    5
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportFile {
+    issuing_body: String,
+    department: String,
+    title: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailFile {
+    from: String,
+    to: Vec<String>,
+    #[serde(default)]
+    cc: Vec<String>,
+    subject: String,
+    attachment: String,
+    transport: TransportKind,
+    file: Option<FileTransportFile>,
+    smtp: Option<SmtpFile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTransportFile {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    host: String,
+    port: u16,
+    security: Security,
+    username: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    timeout_seconds: u64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (required, not opportunistic).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    Plain,
+}
+
+/// A secret that never prints itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything the program needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the configuration came from (a path, or "embedded defaults").
+    pub source: String,
+    pub inbox: PathBuf,
+    pub out: PathBuf,
+    pub data: PathBuf,
+    pub timezone: chrono_tz::Tz,
+    pub period_kind: PeriodKind,
+    pub deadline: DeadlineRule,
+    pub settle: Duration,
+    pub report: ReportSettings,
+    pub mail: MailSettings,
+    pub roster: Roster,
+    pub form: Form,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub issuing_body: String,
+    pub department: String,
+    /// Title template with {form} and {period}.
+    pub title: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Subject template: {short}, {period}, {reported}, {total}.
+    pub subject: String,
+    /// Attachment file name template: {short}, {period_key}.
+    pub attachment: String,
+    pub transport: Transport,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Write `.eml` files to a folder.
+    File {
+        dir: PathBuf,
+    },
+    Smtp(SmtpSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    /// Resolved from `password_env` or `password_file`; `None` if neither is given.
+    pub password: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// Load from a main file on disk; roster and form paths are relative to its folder.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let text = read(path)?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Settings::from_main(&text, &path.display().to_string(), &base, &|rel: &str| {
+            let p = base.join(rel);
+            read(&p).map(|t| (t, p.display().to_string()))
+        })
+    }
+
+    /// The configuration compiled into the program, as if it were `./config/tonghop.toml`.
+    pub fn embedded() -> Result<Settings, ConfigError> {
+        let base = std::env::current_dir()
+            .map_err(|e| ConfigError::Read {
+                path: ".".into(),
+                source: e,
+            })?
+            .join("config");
+        Settings::from_main(
+            EMBEDDED_MAIN,
+            "embedded defaults (config/tonghop.toml)",
+            &base,
+            &|rel: &str| match rel {
+                "roster.toml" => Ok((
+                    EMBEDDED_ROSTER.to_owned(),
+                    "embedded config/roster.toml".into(),
+                )),
+                "form-kl14.toml" => Ok((
+                    EMBEDDED_FORM.to_owned(),
+                    "embedded config/form-kl14.toml".into(),
+                )),
+                other => Err(invalid(
+                    "embedded defaults",
+                    format!("no embedded file {other:?}"),
+                )),
+            },
+        )
+    }
+
+    /// `--config PATH` if given, else `./config/tonghop.toml` if it exists, else the embedded defaults.
+    pub fn discover(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        match path {
+            Some(p) => Settings::load(p),
+            None => {
+                let local = Path::new("config/tonghop.toml");
+                if local.is_file() {
+                    Settings::load(local)
+                } else {
+                    Settings::embedded()
+                }
+            }
+        }
+    }
+
+    fn from_main(
+        text: &str,
+        name: &str,
+        base: &Path,
+        load: &dyn Fn(&str) -> Result<(String, String), ConfigError>,
+    ) -> Result<Settings, ConfigError> {
+        let main: MainFile = toml::from_str(text).map_err(|e| invalid(name, e.to_string()))?;
+        let timezone: chrono_tz::Tz = main.timezone.parse().map_err(|_| {
+            invalid(
+                name,
+                format!(
+                    "timezone: {:?} is not an IANA time zone (e.g. \"Asia/Ho_Chi_Minh\")",
+                    main.timezone
+                ),
+            )
+        })?;
+        if !(1..=28).contains(&main.deadline.day) {
+            return Err(invalid(
+                name,
+                format!("deadline.day: expected 1..28, found {}", main.deadline.day),
+            ));
+        }
+        let time = NaiveTime::parse_from_str(&main.deadline.time, "%H:%M").map_err(|_| {
+            invalid(
+                name,
+                format!(
+                    "deadline.time: expected HH:MM (24-hour), found {:?}",
+                    main.deadline.time
+                ),
+            )
+        })?;
+        let (roster_text, roster_name) = load(&main.roster)?;
+        let roster = Roster::from_toml(&roster_text).map_err(|m| invalid(&roster_name, m))?;
+        let (form_text, form_name) = load(&main.form)?;
+        let form = Form::from_toml(&form_text).map_err(|m| invalid(&form_name, m))?;
+
+        let mail = main.mail;
+        for (key, list) in [("mail.to", &mail.to), ("mail.cc", &mail.cc)] {
+            for addr in list {
+                addr.parse::<lettre::message::Mailbox>().map_err(|e| {
+                    invalid(name, format!("{key}: {addr:?} is not a mail address: {e}"))
+                })?;
+            }
+        }
+        mail.from.parse::<lettre::message::Mailbox>().map_err(|e| {
+            invalid(
+                name,
+                format!("mail.from: {:?} is not a mail address: {e}", mail.from),
+            )
+        })?;
+        if mail.to.is_empty() {
+            return Err(invalid(name, "mail.to: at least one recipient is needed"));
+        }
+        let transport = match mail.transport {
+            TransportKind::File => {
+                let f = mail.file.ok_or_else(|| {
+                    invalid(name, "mail.file: needed when mail.transport = \"file\"")
+                })?;
+                Transport::File {
+                    dir: base.join(f.dir),
+                }
+            }
+            TransportKind::Smtp => {
+                let s = mail.smtp.ok_or_else(|| {
+                    invalid(name, "mail.smtp: needed when mail.transport = \"smtp\"")
+                })?;
+                let password = match (&s.password_env, &s.password_file) {
+                    (Some(_), Some(_)) => {
+                        return Err(invalid(
+                            name,
+                            "mail.smtp: give password_env or password_file, not both",
+                        ));
+                    }
+                    (Some(var), None) => match std::env::var(var) {
+                        Ok(v) => Some(Secret::new(v)),
+                        Err(_) if s.username.is_none() => None,
+                        Err(_) => {
+                            return Err(invalid(
+                                name,
+                                format!(
+                                    "mail.smtp.password_env: the environment variable {var} is not set"
+                                ),
+                            ));
+                        }
+                    },
+                    (None, Some(file)) => {
+                        let p = base.join(file);
+                        let t = read(&p)?;
+                        Some(Secret::new(t.lines().next().unwrap_or("").to_owned()))
+                    }
+                    (None, None) => None,
+                };
+                if s.username.is_some() && password.is_none() {
+                    return Err(invalid(
+                        name,
+                        "mail.smtp: username is set but no password_env or password_file",
+                    ));
+                }
+                Transport::Smtp(SmtpSettings {
+                    host: s.host,
+                    port: s.port,
+                    security: s.security,
+                    username: s.username,
+                    password,
+                    ca_file: s.ca_file.map(|p| base.join(p)),
+                    timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                })
+            }
+        };
+
+        Ok(Settings {
+            source: name.to_owned(),
+            inbox: base.join(main.paths.inbox),
+            out: base.join(main.paths.out),
+            data: base.join(main.paths.data),
+            timezone,
+            period_kind: main.period,
+            deadline: DeadlineRule {
+                day: main.deadline.day,
+                time,
+            },
+            settle: Duration::from_secs(main.intake.settle_seconds),
+            report: ReportSettings {
+                issuing_body: main.report.issuing_body,
+                department: main.report.department,
+                title: main.report.title,
+            },
+            mail: MailSettings {
+                from: mail.from,
+                to: mail.to,
+                cc: mail.cc,
+                subject: mail.subject,
+                attachment: mail.attachment,
+                transport,
+            },
+            roster,
+            form,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_loads_with_every_part() {
+        let s = Settings::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/tonghop.toml"
+        )))
+        .unwrap();
+        assert_eq!(s.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+        assert_eq!(s.roster.units.len(), 18);
+        assert_eq!(s.deadline.day, 3);
+        assert!(s.inbox.ends_with("samples/inbox"));
+        assert!(matches!(s.mail.transport, Transport::File { .. }));
+    }
+
+    #[test]
+    fn embedded_defaults_equal_the_shipped_files() {
+        let s = Settings::embedded().unwrap();
+        assert_eq!(s.roster.units.len(), 18);
+        assert_eq!(s.form.indicators.items.len(), 9);
+    }
+
+    #[test]
+    fn a_typo_names_the_file_and_the_key() {
+        let text = EMBEDDED_MAIN.replace("settle_seconds", "settle_secs");
+        let err = Settings::from_main(&text, "x.toml", Path::new("."), &|_: &str| {
+            Ok((EMBEDDED_ROSTER.to_owned(), "r".into()))
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("x.toml:"), "{err}");
+        assert!(err.contains("settle_secs"), "{err}");
+    }
+
+    #[test]
+    fn bad_timezone_and_deadline_are_explained() {
+        let load = |rel: &str| -> Result<(String, String), ConfigError> {
+            Ok((
+                if rel.starts_with("roster") {
+                    EMBEDDED_ROSTER
+                } else {
+                    EMBEDDED_FORM
+                }
+                .to_owned(),
+                rel.into(),
+            ))
+        };
+        let tz = EMBEDDED_MAIN.replace("Asia/Ho_Chi_Minh", "Asia/Hanoi_City");
+        let err = Settings::from_main(&tz, "m", Path::new("."), &load)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("timezone"), "{err}");
+        let dl = EMBEDDED_MAIN.replace("time = \"17:00\"", "time = \"5pm\"");
+        let err = Settings::from_main(&dl, "m", Path::new("."), &load)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("deadline.time"), "{err}");
+    }
+
+    #[test]
+    fn smtp_password_comes_from_the_environment_and_never_prints() {
+        let load = |rel: &str| -> Result<(String, String), ConfigError> {
+            Ok((
+                if rel.starts_with("roster") {
+                    EMBEDDED_ROSTER
+                } else {
+                    EMBEDDED_FORM
+                }
+                .to_owned(),
+                rel.into(),
+            ))
+        };
+        let text = EMBEDDED_MAIN
+            .replace("transport = \"file\"", "transport = \"smtp\"")
+            .replace("TONGHOP_SMTP_PASSWORD", "TONGHOP_TEST_PW_CONFIG_UNIT");
+        let err = Settings::from_main(&text, "m", Path::new("."), &load)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TONGHOP_TEST_PW_CONFIG_UNIT"), "{err}");
+        // SAFETY: this variable is used by this test only.
+        unsafe { std::env::set_var("TONGHOP_TEST_PW_CONFIG_UNIT", "s3cret-pw") };
+        let s = Settings::from_main(&text, "m", Path::new("."), &load).unwrap();
+        let Transport::Smtp(smtp) = &s.mail.transport else {
+            panic!("smtp expected")
+        };
+        assert_eq!(smtp.password.as_ref().unwrap().expose(), "s3cret-pw");
+        assert!(!format!("{s:?}").contains("s3cret-pw"));
+    }
+}

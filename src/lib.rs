@@ -1,0 +1,8 @@
+//! tonghop: gathers the periodic Excel reports of many units, checks them, consolidates them into
+//! one workbook and mails it. See ARCHITECTURE.md for the map.
+
+pub mod config;
+pub mod finding;
+pub mod period;
+pub mod pipeline;
+pub mod text;

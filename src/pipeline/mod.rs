@@ -1,0 +1,3 @@
+//! The pipeline, in order: intake -> read -> validate -> select -> consolidate -> render -> deliver.
+
+pub mod consolidate;
