@@ -598,10 +598,11 @@ def build_inbox(rng: random.Random) -> list[FileOut]:
     files.append(FileOut("TU Bảo Lộc - BC KL14 T10.xls", "bao-loc", "accepted", t(3, 10, 40),
                          "lo_xls", base_spec(rng, "bao-loc", period_text="10/2026", n_acts=9,
                                              col0=2, narr_layout="below")))
-    # lac-duong: .ods by LibreOffice, some activity dates typed as text
-    files.append(FileOut("HU Lạc Dương T10.ods", "lac-duong", "accepted", t(1, 14, 5), "lo_ods",
-                         base_spec(rng, "lac-duong", period_text="T10/2026", n_acts=6,
-                                   text_date_rate=0.5)))
+    # lac-duong: .ods by LibreOffice, every other activity date typed as text dd/mm/yyyy
+    s = base_spec(rng, "lac-duong", period_text="T10/2026", n_acts=6)
+    for a in s.activities[1::2]:
+        a.date = ddmmyyyy(a.date)
+    files.append(FileOut("HU Lạc Dương T10.ods", "lac-duong", "accepted", t(1, 14, 5), "lo_ods", s))
     # don-duong: first submission, then a corrected one (different figures); the later wins
     s1 = base_spec(rng, "don-duong", n_acts=7)
     files.append(FileOut("HU Đơn Dương - BC T10.xlsx", "don-duong", "superseded",

@@ -1,6 +1,7 @@
 //! tonghop: gathers the periodic Excel reports of many units, checks them, consolidates them into
 //! one workbook and mails it. See ARCHITECTURE.md for the map.
 
+pub mod blank_form;
 pub mod config;
 pub mod finding;
 pub mod period;

@@ -1,3 +1,5 @@
 //! The pipeline, in order: intake -> read -> validate -> select -> consolidate -> render -> deliver.
 
 pub mod consolidate;
+pub mod deliver;
+pub mod render;

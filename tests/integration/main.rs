@@ -1,1 +1,6 @@
+//! The one integration-test binary: runs the real `tonghop` program against fixture folders.
 
+mod support;
+
+mod blank_form;
+mod smtp;

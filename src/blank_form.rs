@@ -1,0 +1,1 @@
+//! The blank form for units, written from the form declaration.

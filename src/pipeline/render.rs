@@ -1,0 +1,1 @@
+//! Render: the consolidated workbook's layout (pure), and writing it atomically.

@@ -1,0 +1,1 @@
+//! `tonghop form` -> filled by another tool -> `tonghop check`.

@@ -1,0 +1,1 @@
+//! Mail through a real SMTP server on 127.0.0.1.
