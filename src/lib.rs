@@ -4,6 +4,8 @@
 pub mod blank_form;
 pub mod config;
 pub mod finding;
+pub mod matching;
+pub mod numbers;
 pub mod period;
 pub mod pipeline;
 pub mod text;

@@ -2,4 +2,5 @@
 
 pub mod consolidate;
 pub mod deliver;
+pub mod read;
 pub mod render;

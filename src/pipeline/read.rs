@@ -1,0 +1,581 @@
+//! Read: a file's bytes -> `SubmittedWorkbook` (sheets of non-empty cells), by its content, not
+//! its extension. A file that cannot be read becomes a `Finding` in Vietnamese, never an error of
+//! the run, and a panic inside a reader is caught.
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use std::io::{Cursor, Read as _};
+
+use crate::finding::{Finding, Severity};
+
+/// What a file really is, judged from its first bytes and its zip directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Xlsx,
+    Xlsb,
+    Xls,
+    Ods,
+}
+
+impl Format {
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Format::Xlsx => &["xlsx", "xlsm"],
+            Format::Xlsb => &["xlsb"],
+            Format::Xls => &["xls"],
+            Format::Ods => &["ods"],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Xlsx => "Excel 2007+ (.xlsx)",
+            Format::Xlsb => "Excel nhị phân (.xlsb)",
+            Format::Xls => "Excel 97-2003 (.xls)",
+            Format::Ods => "LibreOffice (.ods)",
+        }
+    }
+}
+
+/// One non-empty cell value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CellValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    DateTime(NaiveDateTime),
+    /// An Excel error such as `#DIV/0!`.
+    Error(String),
+}
+
+impl CellValue {
+    /// The value as a person would read it in the cell (for messages and text columns).
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Text(s) => s.clone(),
+            CellValue::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{}", *n as i64)
+                } else {
+                    format!("{n}").replace('.', ",")
+                }
+            }
+            CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+            CellValue::DateTime(d) => {
+                if d.time() == chrono::NaiveTime::MIN {
+                    d.format("%d/%m/%Y").to_string()
+                } else {
+                    d.format("%d/%m/%Y %H:%M").to_string()
+                }
+            }
+            CellValue::Error(e) => e.clone(),
+        }
+    }
+
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            CellValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A row of non-empty cells, sorted by column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Zero-based row index.
+    pub index: u32,
+    /// (zero-based column, value), sorted by column.
+    pub cells: Vec<(u32, CellValue)>,
+}
+
+/// A sheet as read: its name as the unit wrote it, and its non-empty cells by row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sheet {
+    pub name: String,
+    /// Non-empty rows, sorted by index.
+    pub rows: Vec<Row>,
+}
+
+impl Sheet {
+    pub fn row(&self, index: u32) -> Option<&Row> {
+        self.rows
+            .binary_search_by_key(&index, |r| r.index)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+
+    pub fn get(&self, row: u32, col: u32) -> Option<&CellValue> {
+        let r = self.row(row)?;
+        r.cells
+            .binary_search_by_key(&col, |c| c.0)
+            .ok()
+            .map(|i| &r.cells[i].1)
+    }
+
+    /// Build from (row, col, value) triples in any order; empty texts are dropped.
+    pub fn from_cells(name: &str, mut cells: Vec<(u32, u32, CellValue)>) -> Sheet {
+        cells.retain(|(_, _, v)| !matches!(v, CellValue::Text(s) if s.trim().is_empty()));
+        cells.sort_by_key(|(r, c, _)| (*r, *c));
+        let mut rows: Vec<Row> = Vec::new();
+        for (r, c, v) in cells {
+            match rows.last_mut() {
+                Some(last) if last.index == r => {
+                    if last.cells.last().is_some_and(|(lc, _)| *lc == c) {
+                        continue;
+                    }
+                    last.cells.push((c, v));
+                }
+                _ => rows.push(Row {
+                    index: r,
+                    cells: vec![(c, v)],
+                }),
+            }
+        }
+        Sheet {
+            name: name.to_owned(),
+            rows,
+        }
+    }
+}
+
+/// A workbook as read from a unit's file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubmittedWorkbook {
+    pub format: Format,
+    pub sheets: Vec<Sheet>,
+    /// Findings made while reading (cells past the limits, a wrong extension).
+    pub findings: Vec<Finding>,
+}
+
+/// Limits a reader stops at: the form implies far smaller sheets than Excel allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Bytes of the file itself.
+    pub max_file_bytes: u64,
+    /// Rows read per sheet.
+    pub max_rows: u32,
+    /// Columns read per sheet (cells further right are ignored with a warning).
+    pub max_cols: u32,
+    /// Characters kept of one text cell.
+    pub max_text_chars: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_file_bytes: 64 << 20,
+            max_rows: 1_048_576,
+            max_cols: 64,
+            max_text_chars: 32_767,
+        }
+    }
+}
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Judge the format from the content. `Err` is the finding that explains what the file is instead.
+pub fn sniff(bytes: &[u8]) -> Result<Format, Finding> {
+    let unreadable = |m: &str| Finding::new(Severity::Error, "unreadable", m);
+    if bytes.is_empty() {
+        return Err(unreadable(
+            "Tệp rỗng (0 byte): có thể tệp chưa được chép xong hoặc bị lỗi khi lưu. Đề nghị đơn vị gửi lại tệp.",
+        ));
+    }
+    if bytes.starts_with(OLE_MAGIC) {
+        // Directory entry names are UTF-16LE; an encrypted OOXML package is an OLE file holding
+        // an "EncryptedPackage" stream.
+        let needle: Vec<u8> = "EncryptedPackage"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        if bytes.windows(needle.len()).any(|w| w == needle.as_slice()) {
+            return Err(password_finding());
+        }
+        return Ok(Format::Xls);
+    }
+    if bytes.starts_with(ZIP_MAGIC) {
+        let mut zip = match zip::ZipArchive::new(Cursor::new(bytes)) {
+            Ok(z) => z,
+            Err(_) => return Err(corrupt_finding()),
+        };
+        let has = |name: &str| zip.index_for_name(name).is_some();
+        if has("xl/workbook.xml") {
+            return Ok(Format::Xlsx);
+        }
+        if has("xl/workbook.bin") {
+            return Ok(Format::Xlsb);
+        }
+        if has("content.xml") {
+            let mut mime = String::new();
+            if let Ok(mut f) = zip.by_name("mimetype") {
+                let _ = f.by_ref().take(100).read_to_string(&mut mime);
+            }
+            if mime.is_empty() || mime.contains("spreadsheet") {
+                return Ok(Format::Ods);
+            }
+            return Err(unreadable(
+                "Tệp là văn bản LibreOffice/OpenDocument chứ không phải bảng tính. Đề nghị đơn vị dùng đúng mẫu bảng tính.",
+            ));
+        }
+        if has("word/document.xml") {
+            return Err(unreadable(
+                "Tệp là văn bản Word chứ không phải bảng tính Excel. Đề nghị đơn vị dùng đúng mẫu bảng tính.",
+            ));
+        }
+        return Err(unreadable(
+            "Tệp nén (zip) không chứa bảng tính Excel hay LibreOffice.",
+        ));
+    }
+    let head = &bytes[..bytes.len().min(512)];
+    let lower = String::from_utf8_lossy(head).to_lowercase();
+    if lower.contains("<html") || lower.contains("<table") {
+        return Err(unreadable(
+            "Tệp là trang HTML được đặt đuôi bảng tính (một số phần mềm xuất \"Excel\" theo cách này). Đề nghị đơn vị mở bằng Excel rồi lưu lại dạng .xlsx.",
+        ));
+    }
+    if std::str::from_utf8(head).is_ok() || head.iter().all(|b| b.is_ascii()) {
+        return Err(unreadable(
+            "Tệp không phải là bảng tính Excel hay LibreOffice mà là tệp văn bản bị đổi đuôi. Đề nghị đơn vị lưu lại đúng định dạng .xlsx bằng Excel.",
+        ));
+    }
+    Err(unreadable(
+        "Tệp không phải là bảng tính Excel (.xlsx, .xls) hay LibreOffice (.ods), hoặc đã bị hỏng. Đề nghị đơn vị lưu lại và gửi lại.",
+    ))
+}
+
+fn corrupt_finding() -> Finding {
+    Finding::new(
+        Severity::Error,
+        "unreadable",
+        "Tệp bị hỏng hoặc không đầy đủ (có thể bị cắt ngang khi chép) nên không mở được. Đề nghị đơn vị mở lại bằng Excel, lưu lại rồi gửi lại.",
+    )
+}
+
+fn password_finding() -> Finding {
+    Finding::new(
+        Severity::Error,
+        "password",
+        "Tệp có đặt mật khẩu nên không đọc được. Đề nghị đơn vị gỡ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc) rồi gửi lại.",
+    )
+}
+
+/// Read a workbook from its bytes. `extension` (lower case, no dot) is only used to warn when it
+/// does not match the content.
+pub fn read_workbook(
+    bytes: &[u8],
+    extension: &str,
+    limits: &ReadLimits,
+) -> Result<SubmittedWorkbook, Finding> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Finding::new(
+            Severity::Error,
+            "too_large",
+            format!(
+                "Tệp quá lớn ({} MB, giới hạn {} MB). Mẫu báo cáo không cần tệp lớn như vậy; đề nghị đơn vị kiểm tra lại.",
+                bytes.len() >> 20,
+                limits.max_file_bytes >> 20
+            ),
+        ));
+    }
+    let format = sniff(bytes)?;
+    let result = std::panic::catch_unwind(|| read_format(bytes, format, limits));
+    let mut wb = match result {
+        Ok(Ok(wb)) => wb,
+        Ok(Err(f)) => return Err(f),
+        Err(_) => {
+            return Err(Finding::new(
+                Severity::Error,
+                "reader_panic",
+                "Tệp có cấu trúc bất thường khiến bộ đọc bảng tính gặp lỗi. Đề nghị đơn vị mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+            ));
+        }
+    };
+    if !format.extensions().contains(&extension) {
+        wb.findings.push(Finding::new(
+            Severity::Warning,
+            "extension_mismatch",
+            format!(
+                "Tệp có đuôi .{extension} nhưng nội dung là {}; đã đọc theo nội dung. Đề nghị lưu lại đúng định dạng.",
+                format.name()
+            ),
+        ));
+    }
+    Ok(wb)
+}
+
+fn read_format(
+    bytes: &[u8],
+    format: Format,
+    limits: &ReadLimits,
+) -> Result<SubmittedWorkbook, Finding> {
+    let mut findings = Vec::new();
+    let sheets = match format {
+        Format::Xlsx => {
+            let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            let mut sheets = Vec::new();
+            for name in wb.sheet_names() {
+                let mut reader = match wb.worksheet_cells_reader(&name) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        findings.push(sheet_unreadable(&name, &e.to_string()));
+                        continue;
+                    }
+                };
+                let mut cells = Vec::new();
+                let mut cut = Cut::default();
+                loop {
+                    match reader.next_cell() {
+                        Ok(Some(cell)) => {
+                            let (r, c) = cell.get_position();
+                            if let Some(v) =
+                                keep(r, c, convert_ref(cell.get_value()), limits, &mut cut)
+                            {
+                                cells.push((r, c, v));
+                            }
+                            if cut.rows {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            findings.push(sheet_unreadable(&name, &e.to_string()));
+                            break;
+                        }
+                    }
+                }
+                cut.report(&name, limits, &mut findings);
+                sheets.push(Sheet::from_cells(&name, cells));
+            }
+            sheets
+        }
+        Format::Xlsb => {
+            let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            let mut sheets = Vec::new();
+            for name in wb.sheet_names() {
+                let mut reader = match wb.worksheet_cells_reader(&name) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        findings.push(sheet_unreadable(&name, &e.to_string()));
+                        continue;
+                    }
+                };
+                let mut cells = Vec::new();
+                let mut cut = Cut::default();
+                loop {
+                    match reader.next_cell() {
+                        Ok(Some(cell)) => {
+                            let (r, c) = cell.get_position();
+                            if let Some(v) =
+                                keep(r, c, convert_ref(cell.get_value()), limits, &mut cut)
+                            {
+                                cells.push((r, c, v));
+                            }
+                            if cut.rows {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            findings.push(sheet_unreadable(&name, &e.to_string()));
+                            break;
+                        }
+                    }
+                }
+                cut.report(&name, limits, &mut findings);
+                sheets.push(Sheet::from_cells(&name, cells));
+            }
+            sheets
+        }
+        Format::Xls => {
+            let wb = Xls::new(Cursor::new(bytes)).map_err(|e| match e {
+                calamine::XlsError::Password => password_finding(),
+                other => open_error(&other.to_string()),
+            })?;
+            read_ranges(wb, limits, &mut findings)
+        }
+        Format::Ods => {
+            let wb = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
+                calamine::OdsError::Password => password_finding(),
+                other => open_error(&other.to_string()),
+            })?;
+            read_ranges(wb, limits, &mut findings)
+        }
+    };
+    Ok(SubmittedWorkbook {
+        format,
+        sheets,
+        findings,
+    })
+}
+
+/// Read every sheet of an xls or ods workbook. calamine has no streaming reader for these, so
+/// each sheet is materialised as a range (isolation of hostile files is the caller's concern).
+fn read_ranges<RS, R>(mut wb: R, limits: &ReadLimits, findings: &mut Vec<Finding>) -> Vec<Sheet>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    let mut sheets = Vec::new();
+    for name in wb.sheet_names() {
+        let range = match wb.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => {
+                findings.push(sheet_unreadable(&name, &e.to_string()));
+                continue;
+            }
+        };
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let mut cells = Vec::new();
+        let mut cut = Cut::default();
+        for (r, c, v) in range.used_cells() {
+            let (r, c) = (r0 + r as u32, c0 + c as u32);
+            if let Some(v) = keep(r, c, convert(v), limits, &mut cut) {
+                cells.push((r, c, v));
+            }
+        }
+        cut.report(&name, limits, findings);
+        sheets.push(Sheet::from_cells(&name, cells));
+    }
+    sheets
+}
+
+#[derive(Default)]
+struct Cut {
+    rows: bool,
+    cols: usize,
+    texts: usize,
+}
+
+impl Cut {
+    fn report(&self, sheet: &str, limits: &ReadLimits, findings: &mut Vec<Finding>) {
+        if self.rows {
+            findings.push(Finding::at_sheet(
+                Severity::Warning,
+                "too_many_rows",
+                sheet,
+                format!(
+                    "có hơn {} dòng; chỉ đọc {} dòng đầu.",
+                    limits.max_rows, limits.max_rows
+                ),
+            ));
+        }
+        if self.cols > 0 {
+            findings.push(Finding::at_sheet(
+                Severity::Warning,
+                "cells_outside_form",
+                sheet,
+                format!(
+                    "có {} ô có dữ liệu ở ngoài vùng của mẫu (từ cột {} trở đi); các ô này không được đọc.",
+                    self.cols,
+                    crate::finding::column_name(limits.max_cols)
+                ),
+            ));
+        }
+        if self.texts > 0 {
+            findings.push(Finding::at_sheet(
+                Severity::Warning,
+                "text_too_long",
+                sheet,
+                format!(
+                    "có {} ô chữ dài quá {} ký tự; phần thừa bị cắt bỏ.",
+                    self.texts, limits.max_text_chars
+                ),
+            ));
+        }
+    }
+}
+
+fn keep(
+    r: u32,
+    c: u32,
+    v: Option<CellValue>,
+    limits: &ReadLimits,
+    cut: &mut Cut,
+) -> Option<CellValue> {
+    let mut v = v?;
+    if r >= limits.max_rows {
+        cut.rows = true;
+        return None;
+    }
+    if c >= limits.max_cols {
+        cut.cols += 1;
+        return None;
+    }
+    if let CellValue::Text(s) = &mut v
+        && s.chars().count() > limits.max_text_chars
+    {
+        *s = s.chars().take(limits.max_text_chars).collect();
+        cut.texts += 1;
+    }
+    Some(v)
+}
+
+fn open_error(detail: &str) -> Finding {
+    tracing::debug!(detail, "workbook open failed");
+    let lower = detail.to_lowercase();
+    if lower.contains("password") || lower.contains("encrypt") {
+        return password_finding();
+    }
+    corrupt_finding()
+}
+
+fn sheet_unreadable(sheet: &str, detail: &str) -> Finding {
+    tracing::debug!(sheet, detail, "sheet read failed");
+    Finding::at_sheet(
+        Severity::Error,
+        "sheet_unreadable",
+        sheet,
+        "bị hỏng, không đọc được hết nội dung. Đề nghị đơn vị mở bằng Excel, lưu lại rồi gửi lại.",
+    )
+}
+
+fn convert_ref(v: &DataRef<'_>) -> Option<CellValue> {
+    Some(match v {
+        DataRef::Empty => return None,
+        DataRef::Int(i) => CellValue::Number(*i as f64),
+        DataRef::Float(f) => CellValue::Number(*f),
+        DataRef::String(s) => CellValue::Text(s.clone()),
+        DataRef::SharedString(s) => CellValue::Text((*s).to_owned()),
+        DataRef::Bool(b) => CellValue::Bool(*b),
+        DataRef::DateTime(d) => excel_datetime(d),
+        DataRef::DateTimeIso(s) => iso_datetime(s),
+        DataRef::DurationIso(s) => CellValue::Text(s.clone()),
+        DataRef::Error(e) => CellValue::Error(e.to_string()),
+    })
+}
+
+fn convert(v: &Data) -> Option<CellValue> {
+    Some(match v {
+        Data::Empty => return None,
+        Data::Int(i) => CellValue::Number(*i as f64),
+        Data::Float(f) => CellValue::Number(*f),
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(d) => excel_datetime(d),
+        Data::DateTimeIso(s) => iso_datetime(s),
+        Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(e) => CellValue::Error(e.to_string()),
+    })
+}
+
+fn excel_datetime(d: &calamine::ExcelDateTime) -> CellValue {
+    match d.is_datetime().then(|| d.as_datetime()).flatten() {
+        Some(dt) => CellValue::DateTime(dt),
+        None => CellValue::Number(d.as_f64()),
+    }
+}
+
+fn iso_datetime(s: &str) -> CellValue {
+    if let Ok(dt) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
+        return CellValue::DateTime(dt);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return CellValue::DateTime(d.and_time(chrono::NaiveTime::MIN));
+    }
+    CellValue::Text(s.to_owned())
+}
