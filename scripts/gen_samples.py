@@ -4,7 +4,7 @@
 What it makes (everything is deleted and recreated on each run):
 
   samples/inbox/                  one period (October 2026) of submissions from the 18-unit
-                                  default roster, with every trap a clerk meets (see FILES below)
+                                  default roster, with every trap a clerk meets (see build_inbox)
   samples/received.tsv            "<path relative to samples/inbox>\\t<ISO 8601 received time>"
                                   one line per file; git does not keep mtimes, so this file is
                                   the source of truth for "received at" (the script also sets
@@ -26,9 +26,9 @@ LibreOffice-resaved .xlsx files. CI does not run this script; the generated file
 
 Determinism: fixed random seed and fixed values. Zip-based outputs (.xlsx, .ods) are repacked
 with fixed zip timestamps and fixed document-property dates, so re-running gives byte-identical
-.xlsx/.ods files (for the same openpyxl/LibreOffice versions). The .xls files written by
-LibreOffice carry a save timestamp inside and may differ in bytes between runs; their cell
-content does not.
+files (checked with openpyxl 3.1.5 and LibreOffice 7.4.7; the LibreOffice .xls output was
+byte-identical between runs too, but another LibreOffice version may write different bytes for
+the same cells).
 """
 
 from __future__ import annotations
@@ -335,10 +335,10 @@ def write_form(spec: FormSpec, path: Path) -> dict:
     anchors["luy_ke_col"] = get_column_letter(c0 + 5)
     if spec.footer:
         r += 1
-        put(ws, r, c0 + 1, "NGƯỜI LẬP BIỂU", bold=True)
+        put(ws, r, c0 + 2, "NGƯỜI LẬP BIỂU", bold=True)
         put(ws, r, c0 + 4, "T/M BAN THƯỜNG VỤ", bold=True)
         put(ws, r + 1, c0 + 4, "PHÓ BÍ THƯ", bold=True)
-        put(ws, r + 4, c0 + 1, spec.preparer)
+        put(ws, r + 4, c0 + 2, spec.preparer)
     widths = [6, 10, 48, 12, 10, 12, 24]
     for j, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(c0 + j)].width = w
@@ -399,6 +399,21 @@ FIXED_ZIP_TIME = (2026, 11, 2, 9, 0, 0)
 TS_RE = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
 
 
+MASTER_STYLES_RE = re.compile(rb"(<office:master-styles>)(.*?)(</office:master-styles>)", re.S)
+MASTER_PAGE_RE = re.compile(rb"<style:master-page .*?</style:master-page>", re.S)
+
+
+def sort_master_pages(data: bytes) -> bytes:
+    """LibreOffice writes an .ods's per-sheet page styles in hash order, which changes from run
+    to run; sort them by name so the bytes are stable (the order has no meaning)."""
+    def fix(m):
+        pages = MASTER_PAGE_RE.findall(m.group(2))
+        if b"".join(pages) != m.group(2):
+            return m.group(0)  # something else in there: leave it alone
+        return m.group(1) + b"".join(sorted(pages)) + m.group(3)
+    return MASTER_STYLES_RE.sub(fix, data)
+
+
 def normalize_zip(path: Path) -> None:
     """Repack a zip container with fixed entry times and fixed document dates."""
     with zipfile.ZipFile(path) as z:
@@ -408,6 +423,8 @@ def normalize_zip(path: Path) -> None:
         for info, data in items:
             if info.filename in ("docProps/core.xml", "meta.xml"):
                 data = TS_RE.sub(b"2026-11-02T09:00:00Z", data)
+            if info.filename == "styles.xml":
+                data = sort_master_pages(data)
             ni = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             ni.compress_type = info.compress_type
             ni.external_attr = 0o644 << 16
@@ -563,7 +580,6 @@ class FileOut:
     spec: FormSpec | None = None
     raw: bytes | None = None
     has_warnings: bool = False
-    may_warn: bool = False
 
 
 def t(day: int, hh: int, mm: int, month: int = 11) -> datetime:
@@ -657,9 +673,9 @@ def build_inbox(rng: random.Random) -> list[FileOut]:
     # khoi-dn: a valid xlsx cut to half its bytes
     files.append(FileOut("DU Khoi DN T10.xlsx", "khoi-dn", "rejected", t(3, 9, 0), "truncated",
                          base_spec(rng, "khoi-dn", n_acts=4)))
-    # quan-su: a real .xls saved under an .xlsx name
+    # quan-su: a real .xls saved under an .xlsx name (accepted; extension_mismatch warning)
     files.append(FileOut("DU Quan su T10.xlsx", "quan-su", "accepted", t(2, 14, 0), "xls_as_xlsx",
-                         base_spec(rng, "quan-su", n_acts=3), may_warn=True))
+                         base_spec(rng, "quan-su", n_acts=3), has_warnings=True))
     # cong-an: warnings: luy_ke < ky_nay (TB), NG = 0 while HN > 0, an activity dated in September
     s = base_spec(rng, "cong-an", n_acts=9, title_rows=(TITLE, SUBTITLE), blank_after_title=False,
                   value_gap=3, merged_unit=True)
@@ -680,7 +696,7 @@ def build_inbox(rng: random.Random) -> list[FileOut]:
     files.append(FileOut("BaoLamDong_T10.xlsx", "bao-lam-dong", "accepted", t(3, 14, 20),
                          "openpyxl", s))
     # dai-ptth (station): ~360 rows, in a subfolder named by the unit id, file name names no unit
-    s = base_spec(rng, "dai-ptth", "Đài PT-TH Lâm Đồng", n_acts=360, kind="press", col0=2,
+    s = base_spec(rng, "dai-ptth", n_acts=360, kind="press", col0=2,
                   forms=["Phát thanh", "Truyền hình", "Truyền hình", "Mạng xã hội",
                          "Trang thông tin điện tử", "Sinh hoạt chi bộ"], text_date_rate=0.05)
     files.append(FileOut("dai-ptth/bao cao thang 10.xlsx", "dai-ptth", "accepted", t(2, 16, 50),
@@ -756,8 +772,6 @@ def build_expected(files: list[FileOut]) -> dict:
                       "indicators": {c: {"ky_nay": f.spec.values[c][0], "luy_ke": f.spec.values[c][1]}
                                      for c in CODES},
                       "activity_rows": len(f.spec.activities), "has_warnings": f.has_warnings})
-            if f.may_warn:
-                u["may_warn"] = True
         elif f.outcome == "rejected":
             u.update({"status": "rejected", "late": f.received > DEADLINE, "file": nfc(f.rel)})
     totals = zero_totals()
@@ -773,13 +787,21 @@ def build_expected(files: list[FileOut]) -> dict:
         "period": "2026-10",
         "deadline": DEADLINE.isoformat(),
         "notes": [
-            "has_warnings is about the data (values, dates). quan-su's file is a real .xls under an"
-            " .xlsx name; a warning about the wrong extension is allowed (may_warn: true).",
+            "quan-su's file is a real .xls (BIFF8) under an .xlsx name: accepted, and has_warnings is"
+            " true for the extension_mismatch warning (a warning in config/form-kl14.toml); its data"
+            " has no other warning.",
             "bao-lam NG luy_ke is the text '1.250' (= 1250); da-teh MH ky_nay is a blank cell (= 0).",
             "cong-an warnings: TB luy_ke 4 < ky_nay 6; NG = 0 while HN = 2; one activity dated 28/09/2026"
             " (still counted in activity_rows).",
             "di-linh is rejected: TB ky_nay is the text 'khoảng 20' and PB ky_nay is -3.",
             "Keys are NFC; the Đạ Huoai file name is NFD on disk. received.tsv holds on-disk names.",
+            "Text dates 'dd/mm/yyyy' in Hoạt động are valid (no warning): lac-duong (every other row),"
+            " dai-ptth (a few rows). Ngày lập is a date cell in some files and text in others.",
+            "BaoLamDong_T10.xlsx, sheet Hoạt động, cell D21 is the text"
+            " '=HYPERLINK(\"http://example.com\",\"bấm vào đây\")' (a string cell, not a formula);"
+            " it must stay text in the output.",
+            "late: received after the deadline (lam-ha, 2026-11-03T20:30+07:00). Received times are in"
+            " received.tsv (git keeps no mtimes).",
         ],
         "units": units,
         "files": {nfc(f.rel): {"unit": f.unit, "outcome": f.outcome} for f in files},
