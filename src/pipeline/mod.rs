@@ -4,3 +4,4 @@ pub mod consolidate;
 pub mod deliver;
 pub mod read;
 pub mod render;
+pub mod validate;
