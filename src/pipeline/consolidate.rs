@@ -204,3 +204,433 @@ impl Consolidation {
         self.units.iter().map(|u| u.activities.len()).sum()
     }
 }
+
+/// One file after read, validate and identify: the input of `consolidate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspected {
+    pub rel: String,
+    pub size: u64,
+    pub received: DateTime<FixedOffset>,
+    pub sha256: Option<String>,
+    pub unit: Option<String>,
+    /// The period the file declares.
+    pub period: Option<Period>,
+    /// Present when the file could be read and its content examined.
+    pub content: Option<Content>,
+    pub findings: Vec<Finding>,
+}
+
+/// What an examined report holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    /// Present when the indicator table was read without errors.
+    pub figures: Option<Figures>,
+    pub activities: Vec<Activity>,
+    pub narrative: Vec<String>,
+    /// Header fields other than unit and period: (label, text).
+    pub header: Vec<(String, String)>,
+}
+
+impl Inspected {
+    fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+}
+
+/// A file set aside without being read (lock files, other kinds, still being copied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ignored {
+    pub rel: String,
+    pub size: u64,
+    pub received: Option<DateTime<FixedOffset>>,
+    pub reason: String,
+}
+
+/// What the consolidation is about, apart from the files.
+pub struct Frame<'a> {
+    pub roster: &'a crate::config::Roster,
+    pub form: &'a crate::config::Form,
+    pub period: Period,
+    pub deadline: DateTime<FixedOffset>,
+    pub generated_at: DateTime<FixedOffset>,
+}
+
+/// Choose each unit's report (the newest valid file for the period; earlier ones superseded)
+/// and merge everything in roster order with group and grand totals.
+pub fn consolidate(
+    frame: &Frame<'_>,
+    files: Vec<Inspected>,
+    ignored: Vec<Ignored>,
+) -> Consolidation {
+    use crate::finding::Severity;
+    let form = frame.form;
+    let (n_ind, n_val) = (form.indicators.items.len(), form.indicators.values.len());
+
+    let mut outcome: Vec<FileOutcome> = files
+        .iter()
+        .map(|f| match (&f.unit, f.period) {
+            (None, _) => FileOutcome::Unidentified,
+            (Some(_), Some(p)) if p != frame.period && f.content.is_some() => {
+                FileOutcome::OtherPeriod
+            }
+            _ if f.has_errors() => FileOutcome::Rejected,
+            _ => FileOutcome::Accepted,
+        })
+        .collect();
+    let mut extra: Vec<Vec<Finding>> = vec![Vec::new(); files.len()];
+
+    let mut units = Vec::with_capacity(frame.roster.units.len());
+    for unit in &frame.roster.units {
+        // This unit's files for the period, newest first (ties: the later path).
+        let mut mine: Vec<usize> = (0..files.len())
+            .filter(|&i| {
+                files[i].unit.as_deref() == Some(unit.id.as_str())
+                    && matches!(outcome[i], FileOutcome::Accepted | FileOutcome::Rejected)
+            })
+            .collect();
+        mine.sort_by(|&a, &b| {
+            (files[b].received, &files[b].rel).cmp(&(files[a].received, &files[a].rel))
+        });
+        let winner = mine
+            .iter()
+            .copied()
+            .find(|&i| outcome[i] == FileOutcome::Accepted);
+        if let Some(w) = winner {
+            for &i in &mine {
+                if i != w
+                    && (outcome[i] == FileOutcome::Accepted
+                        || files[i].received <= files[w].received)
+                {
+                    outcome[i] = FileOutcome::Superseded;
+                    extra[i].push(Finding::new(
+                        Severity::Info,
+                        "superseded",
+                        format!(
+                            "Đã có bản gửi sau thay thế: \"{}\"; tệp này không được tổng hợp.",
+                            files[w].rel
+                        ),
+                    ));
+                }
+            }
+        }
+        let shown = winner.or_else(|| mine.first().copied());
+        let (status, file, figures, activities, narrative, header, late) = match shown {
+            Some(i) => {
+                let f = &files[i];
+                let (errors, warnings) = crate::finding::counts(&f.findings);
+                let fref = FileRef {
+                    path: f.rel.clone(),
+                    received: f.received,
+                    sha256: f.sha256.clone().unwrap_or_default(),
+                    errors,
+                    warnings,
+                };
+                let late = f.received > frame.deadline;
+                if Some(i) == winner {
+                    let c = f.content.as_ref().expect("an accepted file has content");
+                    (
+                        UnitStatus::Accepted,
+                        Some(fref),
+                        c.figures.clone(),
+                        c.activities.clone(),
+                        c.narrative.clone(),
+                        c.header.clone(),
+                        late,
+                    )
+                } else {
+                    let header = f
+                        .content
+                        .as_ref()
+                        .map(|c| c.header.clone())
+                        .unwrap_or_default();
+                    (
+                        UnitStatus::Rejected,
+                        Some(fref),
+                        None,
+                        Vec::new(),
+                        vec![String::new(); form.narrative.len()],
+                        header,
+                        late,
+                    )
+                }
+            }
+            None => (
+                UnitStatus::Missing,
+                None,
+                None,
+                Vec::new(),
+                vec![String::new(); form.narrative.len()],
+                Vec::new(),
+                false,
+            ),
+        };
+        units.push(UnitRow {
+            id: unit.id.clone(),
+            name: unit.name.clone(),
+            group: unit.group.clone(),
+            status,
+            late,
+            file,
+            header,
+            figures,
+            activities,
+            narrative,
+        });
+    }
+
+    let mut groups: Vec<GroupTotal> = Vec::new();
+    let mut totals = Figures::zero(n_ind, n_val);
+    for (i, u) in units.iter().enumerate() {
+        if groups.last().is_none_or(|g| g.name != u.group) {
+            groups.push(GroupTotal {
+                name: u.group.clone(),
+                units: Vec::new(),
+                figures: Figures::zero(n_ind, n_val),
+            });
+        }
+        let g = groups.last_mut().expect("just pushed");
+        g.units.push(i);
+        if let Some(f) = &u.figures {
+            g.figures.add(f);
+            totals.add(f);
+        }
+    }
+
+    let unit_name = |id: &str| frame.roster.get(id).map(|u| u.name.clone());
+    let mut records: Vec<FileRecord> = files
+        .iter()
+        .zip(outcome)
+        .zip(extra)
+        .map(|((f, outcome), extra)| {
+            let mut findings = f.findings.clone();
+            if outcome == FileOutcome::OtherPeriod {
+                findings = vec![Finding::new(
+                    Severity::Info,
+                    "other_period",
+                    format!(
+                        "Tệp là báo cáo {}, không thuộc kỳ {}; không được tổng hợp vào kỳ này.",
+                        f.period.map(|p| p.label()).unwrap_or_default(),
+                        frame.period.label()
+                    ),
+                )];
+            }
+            findings.extend(extra);
+            FileRecord {
+                path: f.rel.clone(),
+                unit: f.unit.clone(),
+                outcome,
+                received: Some(f.received),
+                size: f.size,
+                sha256: f.sha256.clone(),
+                period: f.period,
+                findings,
+            }
+        })
+        .collect();
+    records.extend(ignored.into_iter().map(|ig| FileRecord {
+        path: ig.rel,
+        unit: None,
+        outcome: FileOutcome::Ignored,
+        received: ig.received,
+        size: ig.size,
+        sha256: None,
+        period: None,
+        findings: vec![Finding::new(
+            Severity::Info,
+            "ignored",
+            format!("Bỏ qua: {}.", ig.reason),
+        )],
+    }));
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+
+    // Messages: per unit in roster order, then files of no unit; ignored files are not messages.
+    let mut messages = Vec::new();
+    let order = |r: &FileRecord| {
+        r.unit
+            .as_deref()
+            .and_then(|u| frame.roster.index(u))
+            .unwrap_or(usize::MAX)
+    };
+    let mut by_unit: Vec<&FileRecord> = records
+        .iter()
+        .filter(|r| r.outcome != FileOutcome::Ignored)
+        .collect();
+    by_unit.sort_by_key(|r| (order(r), r.path.clone()));
+    for r in by_unit {
+        for f in &r.findings {
+            messages.push(Message {
+                unit: r.unit.clone(),
+                unit_name: r.unit.as_deref().and_then(unit_name),
+                file: r.path.clone(),
+                finding: f.clone(),
+            });
+        }
+    }
+
+    Consolidation {
+        period: frame.period,
+        generated_at: frame.generated_at,
+        deadline: frame.deadline,
+        units,
+        groups,
+        totals,
+        files: records,
+        messages,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Form, Roster};
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn report(rel: &str, unit: &str, received: &str, hn: u64, errors: bool) -> Inspected {
+        let mut fig = Figures::zero(9, 2);
+        fig.values[0] = vec![hn, hn * 10];
+        Inspected {
+            rel: rel.into(),
+            size: 100,
+            received: at(received),
+            sha256: Some(format!("sha-{rel}")),
+            unit: Some(unit.into()),
+            period: Some(Period::month(2026, 10)),
+            content: Some(Content {
+                figures: (!errors).then_some(fig),
+                activities: vec![Activity {
+                    source_row: 5,
+                    values: vec![],
+                }],
+                narrative: vec!["a".into(), "b".into(), "c".into()],
+                header: vec![],
+            }),
+            findings: if errors {
+                vec![Finding::at_cell(
+                    crate::finding::Severity::Error,
+                    "bad_number",
+                    "Chỉ tiêu",
+                    9,
+                    4,
+                    "sai",
+                )]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    fn run(files: Vec<Inspected>) -> Consolidation {
+        let roster = Roster::from_toml(include_str!("../../config/roster.toml")).unwrap();
+        let form = Form::from_toml(include_str!("../../config/form-kl14.toml")).unwrap();
+        let frame = Frame {
+            roster: &roster,
+            form: &form,
+            period: Period::month(2026, 10),
+            deadline: at("2026-11-03T17:00:00+07:00"),
+            generated_at: at("2026-11-04T08:00:00+07:00"),
+        };
+        consolidate(&frame, files, vec![])
+    }
+
+    fn unit<'a>(c: &'a Consolidation, id: &str) -> &'a UnitRow {
+        c.units.iter().find(|u| u.id == id).unwrap()
+    }
+
+    fn outcome(c: &Consolidation, rel: &str) -> FileOutcome {
+        c.files.iter().find(|f| f.path == rel).unwrap().outcome
+    }
+
+    #[test]
+    fn newest_valid_file_wins_and_earlier_ones_are_superseded() {
+        let c = run(vec![
+            report(
+                "v1.xlsx",
+                "don-duong",
+                "2026-10-31T16:20:00+07:00",
+                2,
+                false,
+            ),
+            report(
+                "v2.xlsx",
+                "don-duong",
+                "2026-11-03T08:45:00+07:00",
+                3,
+                false,
+            ),
+        ]);
+        let u = unit(&c, "don-duong");
+        assert_eq!(u.status, UnitStatus::Accepted);
+        assert_eq!(u.file.as_ref().unwrap().path, "v2.xlsx");
+        assert_eq!(u.figures.as_ref().unwrap().get(0, 0), 3);
+        assert_eq!(outcome(&c, "v1.xlsx"), FileOutcome::Superseded);
+        assert_eq!(c.totals.get(0, 0), 3);
+    }
+
+    #[test]
+    fn a_broken_correction_does_not_hide_the_valid_report() {
+        let c = run(vec![
+            report("ok.xlsx", "lam-ha", "2026-11-01T08:00:00+07:00", 4, false),
+            report(
+                "broken.xlsx",
+                "lam-ha",
+                "2026-11-02T08:00:00+07:00",
+                0,
+                true,
+            ),
+        ]);
+        assert_eq!(unit(&c, "lam-ha").status, UnitStatus::Accepted);
+        assert_eq!(outcome(&c, "broken.xlsx"), FileOutcome::Rejected);
+        assert_eq!(outcome(&c, "ok.xlsx"), FileOutcome::Accepted);
+    }
+
+    #[test]
+    fn late_rejected_missing_and_group_totals() {
+        let c = run(vec![
+            report("a.xlsx", "da-lat", "2026-11-02T08:00:00+07:00", 1, false),
+            report("b.xlsx", "lam-ha", "2026-11-03T20:30:00+07:00", 2, false),
+            report("c.xlsx", "di-linh", "2026-11-01T08:00:00+07:00", 9, true),
+            report("d.xlsx", "cong-an", "2026-11-01T08:00:00+07:00", 5, false),
+        ]);
+        assert_eq!(unit(&c, "lam-ha").status_label(), "Nộp muộn");
+        assert_eq!(unit(&c, "da-lat").status_label(), "Đúng hạn");
+        assert_eq!(unit(&c, "di-linh").status_label(), "Bị từ chối");
+        assert_eq!(unit(&c, "di-linh").file.as_ref().unwrap().errors, 1);
+        assert_eq!(unit(&c, "dam-rong").status_label(), "Chưa nộp");
+        assert_eq!(c.groups.len(), 3);
+        assert_eq!(c.groups[0].figures.get(0, 0), 3);
+        assert_eq!(c.groups[0].figures.get(0, 1), 30);
+        assert_eq!(c.groups[1].figures.get(0, 0), 5);
+        assert_eq!(c.groups[2].figures.get(0, 0), 0);
+        assert_eq!(c.totals.get(0, 0), 8);
+        assert_eq!(c.accepted_count(), 3);
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].unit_name.as_deref(), Some("Huyện ủy Di Linh"));
+    }
+
+    #[test]
+    fn other_period_and_unidentified_files_are_recorded_not_counted() {
+        let mut sept = report("t9.xlsx", "cat-tien", "2026-10-02T08:00:00+07:00", 7, false);
+        sept.period = Some(Period::month(2026, 9));
+        let mut nobody = report("Book1.xlsx", "x", "2026-11-01T08:00:00+07:00", 7, false);
+        nobody.unit = None;
+        let c = run(vec![sept, nobody]);
+        assert_eq!(outcome(&c, "t9.xlsx"), FileOutcome::OtherPeriod);
+        assert_eq!(outcome(&c, "Book1.xlsx"), FileOutcome::Unidentified);
+        assert_eq!(unit(&c, "cat-tien").status, UnitStatus::Missing);
+        assert_eq!(c.totals.get(0, 0), 0);
+        let msg = &c
+            .files
+            .iter()
+            .find(|f| f.path == "t9.xlsx")
+            .unwrap()
+            .findings[0]
+            .message;
+        assert!(
+            msg.contains("Tháng 9/2026") && msg.contains("Tháng 10/2026"),
+            "{msg}"
+        );
+    }
+}

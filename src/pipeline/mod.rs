@@ -2,6 +2,8 @@
 
 pub mod consolidate;
 pub mod deliver;
+pub mod identify;
+pub mod intake;
 pub mod read;
 pub mod render;
 pub mod validate;
