@@ -2,10 +2,13 @@
 //! one workbook and mails it. See ARCHITECTURE.md for the map.
 
 pub mod blank_form;
+pub mod cli;
 pub mod config;
+pub mod exit;
 pub mod finding;
 pub mod matching;
 pub mod numbers;
 pub mod period;
 pub mod pipeline;
+pub mod template;
 pub mod text;

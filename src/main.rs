@@ -1,1 +1,5 @@
-fn main() {}
+//! The `tonghop` program: parses arguments and calls into the library.
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(tonghop::cli::main())
+}

@@ -1,0 +1,409 @@
+//! The command line: `run`, `check`, `form`. Each command is a function returning an exit code.
+
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use crate::config::Settings;
+use crate::exit;
+use crate::finding::Severity;
+use crate::matching::UnitMatcher;
+use crate::numbers::vi;
+use crate::period::Period;
+use crate::pipeline::{
+    self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake, read::ReadLimits,
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tonghop",
+    version,
+    about = "Consolidates the periodic Excel reports of many units into one workbook and mails it",
+    long_about = "tonghop gathers the Excel reports units drop in a shared folder, checks them against the \
+declared form, consolidates them into one workbook and mails it.\n\nWithout --config, ./config/tonghop.toml \
+is used if it exists, else the defaults built into the program (inbox samples/inbox, output out/, mail \
+written as .eml files to out/outbox)."
+)]
+pub struct Cli {
+    /// Log level filter for stderr (e.g. info, debug, tonghop=debug).
+    #[arg(long, global = true, env = "TONGHOP_LOG", default_value = "warn")]
+    log: String,
+    /// Log as JSON lines instead of key=value text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Consolidate one period: read the inbox, write the workbook and summary.json, send the mail.
+    Run {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// Period to consolidate, e.g. 2026-10 or 2026-Q4 (default: the one whose deadline passed most recently).
+        #[arg(long)]
+        period: Option<String>,
+        /// Read submissions from this folder instead of the configured inbox.
+        #[arg(long)]
+        inbox: Option<PathBuf>,
+        /// Write outputs under this folder instead of the configured one.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the workbook, summary.json and the .eml into the output folder; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check files exactly as a run would and print every finding (exit 0 if all would be accepted).
+    Check {
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// Judge the files against this period (default: the period each file declares).
+        #[arg(long)]
+        period: Option<String>,
+        /// Files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write the blank form for units, from the form declaration.
+    Form {
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// Where to write the form (.xlsx).
+        #[arg(long)]
+        out: PathBuf,
+        /// Pre-fill the period cell, e.g. 2026-10.
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+/// Parse the arguments, run the command, return the exit code.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::BAD_CONFIG
+            } else {
+                exit::SUCCESS
+            };
+        }
+    };
+    init_logging(&cli.log, cli.log_json);
+    match cli.command {
+        Command::Run {
+            config,
+            period,
+            inbox,
+            out,
+            dry_run,
+        } => cmd_run(config.as_deref(), period.as_deref(), inbox, out, dry_run),
+        Command::Check {
+            config,
+            period,
+            files,
+        } => cmd_check(config.as_deref(), period.as_deref(), &files),
+        Command::Form {
+            config,
+            out,
+            period,
+        } => cmd_form(config.as_deref(), &out, period.as_deref()),
+    }
+}
+
+fn init_logging(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init();
+    }
+}
+
+fn load(config: Option<&Path>) -> Result<Settings, u8> {
+    Settings::discover(config).map_err(|e| {
+        eprintln!("tonghop: configuration error: {e}");
+        exit::BAD_CONFIG
+    })
+}
+
+fn parse_period(s: Option<&str>) -> Result<Option<Period>, u8> {
+    match s {
+        None => Ok(None),
+        Some(s) => Period::parse_key(s).map(Some).ok_or_else(|| {
+            eprintln!(
+                "tonghop: --period {s:?}: expected YYYY-MM (e.g. 2026-10) or YYYY-Qn (e.g. 2026-Q4)"
+            );
+            exit::BAD_CONFIG
+        }),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+fn cmd_run(
+    config: Option<&Path>,
+    period: Option<&str>,
+    inbox: Option<PathBuf>,
+    out: Option<PathBuf>,
+    dry_run: bool,
+) -> u8 {
+    let mut settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let period = match parse_period(period) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if let Some(i) = inbox {
+        settings.inbox = i;
+    }
+    if let Some(o) = out {
+        settings.out = o;
+    }
+    let req = RunRequest {
+        period,
+        trigger: Trigger::Manual,
+        dry_run,
+    };
+    let bar = progress_bar();
+    let on_progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let result = runtime().block_on(pipeline::run_once(
+        &settings,
+        &req,
+        &SystemClock,
+        &on_progress,
+    ));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(outcome) => {
+            print_run(&settings, &outcome);
+            if outcome.has_rejections() {
+                exit::REJECTED_FILES
+            } else {
+                exit::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
+            match e {
+                pipeline::RunError::Delivery(_) => exit::DELIVERY_FAILED,
+                pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
+                _ => exit::INTERNAL_ERROR,
+            }
+        }
+    }
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("Đang đọc tệp {bar:40} {pos}/{len}")
+            .expect("a valid template"),
+    );
+    Some(bar)
+}
+
+fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
+    let c = &o.consolidation;
+    println!("Kỳ báo cáo: {} ({})", c.period.label(), c.period.key());
+    println!(
+        "Đơn vị có báo cáo: {}/{}",
+        c.accepted_count(),
+        c.units.len()
+    );
+    for label in ["Nộp muộn", "Bị từ chối", "Chưa nộp"] {
+        let names: Vec<&str> = c
+            .units
+            .iter()
+            .filter(|u| u.status_label() == label)
+            .map(|u| u.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            println!("{label} ({}): {}", names.len(), names.join(", "));
+        }
+    }
+    let form = &settings.form;
+    let totals: Vec<String> = form
+        .indicators
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| format!("{}={}", it.code, vi(c.totals.get(i, 0))))
+        .collect();
+    println!(
+        "Tổng cộng ({}): {}",
+        form.indicators.values[0].title,
+        totals.join(" ")
+    );
+    let count = |o: FileOutcome| c.files.iter().filter(|f| f.outcome == o).count();
+    println!(
+        "Tệp: {} được dùng, {} bị thay, {} kỳ khác, {} bị từ chối, {} không rõ đơn vị, {} bỏ qua",
+        count(FileOutcome::Accepted),
+        count(FileOutcome::Superseded),
+        count(FileOutcome::OtherPeriod),
+        count(FileOutcome::Rejected),
+        count(FileOutcome::Unidentified),
+        count(FileOutcome::Ignored)
+    );
+    let (errors, warnings) = c
+        .messages
+        .iter()
+        .fold((0, 0), |(e, w), m| match m.finding.severity {
+            Severity::Error => (e + 1, w),
+            Severity::Warning => (e, w + 1),
+            Severity::Info => (e, w),
+        });
+    println!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
+    println!("Bảng tổng hợp: {}", o.workbook.display());
+    println!("Tóm tắt:       {}", o.summary.display());
+    match (&o.mail.eml, o.mail.sent) {
+        (Some(eml), false) => println!("Thư (chạy thử, chưa gửi): {eml}"),
+        (Some(eml), true) => println!("Thư đã ghi ra tệp: {eml}"),
+        (None, _) => println!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+    }
+}
+
+fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> u8 {
+    let settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let period = match parse_period(period) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let matcher = UnitMatcher::new(&settings.roster);
+    let limits = ReadLimits::default();
+    let mut all_ok = true;
+    for path in files {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                println!("{}: không mở được tệp ({e})", path.display());
+                all_ok = false;
+                continue;
+            }
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let parent = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| format!("{}/", n.to_string_lossy()))
+            .unwrap_or_default();
+        let sub = intake::Submission {
+            path: path.clone(),
+            rel: crate::text::nfc(&format!("{parent}{name}")),
+            extension: name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_lowercase())
+                .unwrap_or_default(),
+            size: meta.len(),
+            modified: meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH),
+        };
+        let mut ins = pipeline::inspect(&settings, &matcher, &limits, &sub);
+        let unit = ins
+            .unit
+            .as_deref()
+            .and_then(|u| settings.roster.get(u))
+            .map(|u| u.name.clone());
+        let mut other_period = false;
+        if let (Some(want), Some(got)) = (period, ins.period)
+            && want != got
+        {
+            other_period = true;
+            ins.findings.push(crate::finding::Finding::new(
+                Severity::Error,
+                "other_period",
+                format!(
+                    "Tệp là báo cáo {}, không phải {}.",
+                    got.label(),
+                    want.label()
+                ),
+            ));
+        }
+        let (errors, warnings) = crate::finding::counts(&ins.findings);
+        let accepted = errors == 0 && ins.unit.is_some() && ins.content.is_some() && !other_period;
+        all_ok &= accepted;
+        println!("{}", path.display());
+        println!(
+            "  Đơn vị: {}",
+            unit.as_deref().unwrap_or("(không xác định)")
+        );
+        println!(
+            "  Kỳ báo cáo: {}",
+            ins.period
+                .map(|p| p.label())
+                .unwrap_or_else(|| "(không đọc được)".into())
+        );
+        if let Some(c) = &ins.content {
+            println!("  Số hoạt động: {}", c.activities.len());
+        }
+        println!(
+            "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
+            if accepted {
+                "HỢP LỆ"
+            } else {
+                "BỊ TỪ CHỐI"
+            }
+        );
+        for f in &ins.findings {
+            println!("  - {}: {}", f.severity.label(), f.message);
+        }
+    }
+    if all_ok {
+        exit::SUCCESS
+    } else {
+        exit::REJECTED_FILES
+    }
+}
+
+fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
+    let settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let period = match parse_period(period) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match crate::blank_form::write_blank_form(&settings.form, period.as_ref(), out) {
+        Ok(()) => {
+            println!("Đã ghi mẫu biểu: {}", out.display());
+            exit::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tonghop: cannot write {}: {e}", out.display());
+            exit::INTERNAL_ERROR
+        }
+    }
+}

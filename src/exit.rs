@@ -1,0 +1,12 @@
+//! Named exit codes of the `tonghop` program.
+
+/// Everything worked; every unit file found was accepted (warnings allowed).
+pub const SUCCESS: u8 = 0;
+/// The run finished, but some files were rejected or could not be attributed to a unit.
+pub const REJECTED_FILES: u8 = 1;
+/// The configuration (or a command-line argument) is wrong; nothing was done.
+pub const BAD_CONFIG: u8 = 2;
+/// The workbook was made but the mail could not be delivered.
+pub const DELIVERY_FAILED: u8 = 3;
+/// Something failed that is not the input's fault (output folder not writable, a bug).
+pub const INTERNAL_ERROR: u8 = 70;
