@@ -3,4 +3,5 @@
 mod support;
 
 mod blank_form;
+mod run;
 mod smtp;

@@ -62,3 +62,5 @@ pub fn repo() -> &'static Path {
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_tonghop"))
 }
+
+pub mod env;
