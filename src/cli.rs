@@ -184,7 +184,8 @@ fn cmd_run(
     };
     let bar = progress_bar();
     let on_progress = |done: usize, total: usize| {
-        if let Some(b) = &bar {
+        // Only worth a bar when there are many files.
+        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
             b.set_length(total as u64);
             b.set_position(done as u64);
         }
@@ -222,7 +223,8 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(0);
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template("Đang đọc tệp {bar:40} {pos}/{len}")
             .expect("a valid template"),
