@@ -38,6 +38,9 @@ fn invalid(file: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Loads a file named in the main file: (text, name for messages).
+type Loader<'a> = dyn Fn(&str) -> Result<(String, String), ConfigError> + 'a;
+
 /// The main file as written (see config/tonghop.toml for the meaning of every key).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -290,7 +293,7 @@ impl Settings {
         text: &str,
         name: &str,
         base: &Path,
-        load: &dyn Fn(&str) -> Result<(String, String), ConfigError>,
+        load: &Loader<'_>,
     ) -> Result<Settings, ConfigError> {
         let main: MainFile = toml::from_str(text).map_err(|e| invalid(name, e.to_string()))?;
         let timezone: chrono_tz::Tz = main.timezone.parse().map_err(|_| {

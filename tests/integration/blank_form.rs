@@ -35,7 +35,6 @@ fn fill(blank: &Path, filled: &Path) {
 }
 
 #[test]
-#[ignore = "needs the check command; enabled on merge"]
 fn form_written_filled_by_openpyxl_passes_check() {
     let dir = tempfile::tempdir().unwrap();
     let blank = dir.path().join("form.xlsx");
