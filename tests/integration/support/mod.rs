@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,10 +27,22 @@ pub fn python() -> &'static Path {
         lock.lock().unwrap();
         if fs::read_to_string(&stamp).ok().as_deref() != Some(req.as_str()) {
             let system = std::env::var("TONGHOP_TEST_PYTHON3").unwrap_or_else(|_| "python3".into());
-            let ok = Command::new(&system).args(["-m", "venv"]).arg(&venv).status().unwrap().success();
+            let ok = Command::new(&system)
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .unwrap()
+                .success();
             assert!(ok, "python3 -m venv failed");
             let ok = Command::new(&py)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
                 .arg(&req_path)
                 .status()
                 .unwrap()
