@@ -1,1 +1,1365 @@
 //! Deliver: compose the mail (pure) and send it through a transport (file or SMTP).
+//!
+//! The mail is read on a phone first: its body carries the headline figures and the units that did
+//! not report, in Vietnamese, as plain text and as simple HTML with the same content. The workbook
+//! rides along as the attachment.
+//!
+//! TLS: lettre 0.11.23 builds its rustls `ClientConfig` with `builder_with_provider`, using the
+//! process default provider if one was installed and its own `ring` provider otherwise, so nothing
+//! has to be installed at start-up for mail (pinned by a test below). The "no process-level
+//! CryptoProvider" panic needs code that calls `ClientConfig::builder()` while both `ring` and
+//! `aws-lc-rs` are compiled in; today only `ring` is (`cargo tree -i rustls -e features`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use chrono::{DateTime, FixedOffset};
+use lettre::message::header::{ContentDisposition, ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::config::{Form, MailSettings, Security, SmtpSettings, Transport};
+use crate::finding::Severity;
+use crate::period::Period;
+use crate::pipeline::consolidate::{Consolidation, UnitRow, UnitStatus};
+
+const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A composed mail, ready for any transport. Pure (no IO) to make.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub message: Message,
+    /// The Message-ID header's value, angle brackets included: `<tonghop.kl14.2026-10...@host>`.
+    pub message_id: String,
+    /// The subject, decoded.
+    pub subject: String,
+    /// The sender's address (envelope `MAIL FROM`).
+    pub from: String,
+    /// Envelope recipients: the addresses of To, then Cc.
+    pub recipients: Vec<String>,
+    pub attachment_name: String,
+    pub period: Period,
+    /// The plain-text body, as sent (the HTML part has the same content).
+    pub text: String,
+    pub html: String,
+}
+
+/// What happened to a mail that was handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// `"file"` or `"smtp"`.
+    pub transport: &'static str,
+    pub message_id: String,
+    pub recipients: Vec<String>,
+    /// The `.eml` written by the file transport.
+    pub eml_path: Option<PathBuf>,
+    /// The SMTP server's final reply, e.g. `250 2.0.0 Ok: queued as 4F2A1`.
+    pub server_reply: Option<String>,
+}
+
+/// Why a mail was not composed or not handed over. Messages are for the operator (English) and
+/// never contain the SMTP password.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("mail.{field}: {value:?} is not a valid mailbox ({reason})")]
+    Address {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("cannot build the mail: {0}")]
+    Build(String),
+    #[error("cannot write the mail to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("mail.smtp.ca_file {path}: {reason}")]
+    CaFile { path: PathBuf, reason: String },
+    #[error("SMTP {server}: username {username:?} is set but no password was found")]
+    NoPassword { server: String, username: String },
+    /// Refused, reset, unreachable, name not resolved: worth another try later.
+    #[error("SMTP {server}: cannot connect: {message}")]
+    Connect { server: String, message: String },
+    /// The TLS handshake failed (untrusted certificate, wrong host name, no common protocol).
+    #[error("SMTP {server}: TLS failed: {message}")]
+    Tls { server: String, message: String },
+    /// The server refused the login (or required one that was not configured).
+    #[error("SMTP {server}: login {} refused: {code} {reply}", username.as_deref().unwrap_or("(none configured)"))]
+    Auth {
+        server: String,
+        username: Option<String>,
+        code: u16,
+        reply: String,
+    },
+    /// The server answered a command with a negative reply (4xx transient, 5xx permanent).
+    #[error("SMTP {server} answered {code} {reply}")]
+    Reply {
+        server: String,
+        code: u16,
+        reply: String,
+    },
+    #[error("SMTP {server}: no complete answer within {} s", after.as_secs_f64())]
+    Timeout { server: String, after: Duration },
+    /// Garbled replies, a connection lost mid-way, a client-side protocol problem.
+    #[error("SMTP {server}: {message}")]
+    Protocol {
+        server: String,
+        message: String,
+        transient: bool,
+    },
+}
+
+impl DeliveryError {
+    /// Worth retrying later unchanged: a 4xx reply, a connection that could not be made or was
+    /// lost, a timeout. Everything else (5xx, refused login, TLS, configuration) needs a person.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DeliveryError::Connect { .. } | DeliveryError::Timeout { .. } => true,
+            DeliveryError::Reply { code, .. } => (400..500).contains(code),
+            DeliveryError::Protocol { transient, .. } => *transient,
+            DeliveryError::Address { .. }
+            | DeliveryError::Build(_)
+            | DeliveryError::Write { .. }
+            | DeliveryError::CaFile { .. }
+            | DeliveryError::NoPassword { .. }
+            | DeliveryError::Tls { .. }
+            | DeliveryError::Auth { .. } => false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose
+
+/// Compose the mail for a consolidation, now, with a fresh Message-ID.
+pub fn compose(
+    c: &Consolidation,
+    form: &Form,
+    mail: &MailSettings,
+    attachment: Vec<u8>,
+) -> Result<Outgoing, DeliveryError> {
+    let now = chrono::Utc::now().with_timezone(c.generated_at.offset());
+    compose_at(
+        c,
+        form,
+        mail,
+        attachment,
+        now,
+        uuid::Uuid::new_v4().as_u128(),
+    )
+}
+
+/// [`compose`] with the clock and the random part of the Message-ID passed in (tests, snapshots).
+pub fn compose_at(
+    c: &Consolidation,
+    form: &Form,
+    mail: &MailSettings,
+    attachment: Vec<u8>,
+    now: DateTime<FixedOffset>,
+    nonce: u128,
+) -> Result<Outgoing, DeliveryError> {
+    let from = parse_mailbox("from", &mail.from)?;
+    let to = mail
+        .to
+        .iter()
+        .map(|s| parse_mailbox("to", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cc = mail
+        .cc
+        .iter()
+        .map(|s| parse_mailbox("cc", s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if to.is_empty() {
+        return Err(DeliveryError::Build("mail.to is empty".into()));
+    }
+
+    let subject = subject(c, form, &mail.subject);
+    let attachment_name = attachment_name(c, form, &mail.attachment);
+    let message_id = format!(
+        "<tonghop.{}.{}.{}.{:016x}@{}>",
+        form.id,
+        c.period.key(),
+        now.format("%Y%m%dT%H%M%S"),
+        nonce as u64,
+        from.email.domain()
+    );
+
+    let body = body(c, form, &from, &to, &attachment_name);
+    let text = body.to_text();
+    let html = body.to_html(&subject);
+
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .subject(subject.clone())
+        .date(SystemTime::from(now))
+        .message_id(Some(message_id.clone()));
+    for m in &to {
+        builder = builder.to(m.clone());
+    }
+    for m in &cc {
+        builder = builder.cc(m.clone());
+    }
+    let message = builder
+        .multipart(
+            MultiPart::mixed()
+                .multipart(MultiPart::alternative_plain_html(
+                    text.clone(),
+                    html.clone(),
+                ))
+                .singlepart(attachment_part(&attachment_name, attachment)?),
+        )
+        .map_err(|e| DeliveryError::Build(e.to_string()))?;
+
+    let recipients = to.iter().chain(&cc).map(|m| m.email.to_string()).collect();
+    Ok(Outgoing {
+        message,
+        message_id,
+        subject,
+        from: from.email.to_string(),
+        recipients,
+        attachment_name,
+        period: c.period,
+        text,
+        html,
+    })
+}
+
+fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, DeliveryError> {
+    value
+        .parse()
+        .map_err(|e: lettre::address::AddressError| DeliveryError::Address {
+            field,
+            value: value.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+/// The subject from its template: {short}, {period}, {reported}, {total}.
+pub fn subject(c: &Consolidation, form: &Form, template: &str) -> String {
+    template
+        .replace("{short}", &form.short_title)
+        .replace("{period}", &c.period.label())
+        .replace("{reported}", &c.accepted_count().to_string())
+        .replace("{total}", &c.units.len().to_string())
+}
+
+/// The attachment's file name from its template: {short}, {period_key}.
+pub fn attachment_name(c: &Consolidation, form: &Form, template: &str) -> String {
+    template
+        .replace("{short}", &form.short_title)
+        .replace("{period_key}", &c.period.key())
+}
+
+/// The workbook part. lettre writes the RFC 2231 `filename*` on Content-Disposition only; older
+/// Outlook and some webmail read the RFC 2047 `name=` on Content-Type instead and otherwise show
+/// "Untitled attachment", so both are written.
+fn attachment_part(name: &str, bytes: Vec<u8>) -> Result<SinglePart, DeliveryError> {
+    let content_type = ContentType::parse(&format!("{XLSX_MIME}; name=\"{}\"", rfc2047(name)))
+        .map_err(|e| DeliveryError::Build(format!("attachment content type: {e}")))?;
+    // Always base64, whatever the bytes look like (a tiny test file could pass for 7bit text).
+    let body = Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
+        .map_err(|_| DeliveryError::Build("attachment: base64 refused".into()))?;
+    Ok(SinglePart::builder()
+        .header(ContentDisposition::attachment(name))
+        .header(content_type)
+        .body(body))
+}
+
+/// RFC 2047 encoded words (`=?utf-8?b?...?=`), each at most 75 characters and cut at character
+/// boundaries, separated by spaces (ignored between encoded words when decoding). ASCII names
+/// without quotes or backslashes are returned as they are.
+fn rfc2047(s: &str) -> String {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        return s.to_owned();
+    }
+    // 45 bytes -> 60 base64 characters + 12 of framing = 72.
+    const CHUNK: usize = 45;
+    let mut words = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(CHUNK);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (word, tail) = rest.split_at(end);
+        words.push(format!(
+            "=?utf-8?b?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(word)
+        ));
+        rest = tail;
+    }
+    words.join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The body: built once as blocks, rendered to text and to HTML so both carry the same content.
+
+enum Block {
+    Para(String),
+    /// Label and value pairs, the value in bold in HTML.
+    Facts(Vec<(String, String)>),
+    /// A section title.
+    Heading(String),
+    /// A table: header row, rows; columns from `numeric_from` on are numbers (right-aligned).
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+        numeric_from: usize,
+    },
+    List(Vec<String>),
+}
+
+struct MailBody(Vec<Block>);
+
+fn body(
+    c: &Consolidation,
+    form: &Form,
+    from: &Mailbox,
+    to: &[Mailbox],
+    attachment_name: &str,
+) -> MailBody {
+    let mut b = Vec::new();
+    let names: Vec<&str> = to.iter().filter_map(|m| m.name.as_deref()).collect();
+    b.push(Block::Para(if names.is_empty() {
+        "Kính gửi các đồng chí,".to_owned()
+    } else {
+        format!("Kính gửi: {}", names.join(", "))
+    }));
+    let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
+    b.push(Block::Para(format!(
+        "{} bản tổng hợp {} - {}.",
+        sender.as_deref().unwrap_or("Trân trọng gửi"),
+        form.title,
+        c.period.label()
+    )));
+    b.push(Block::Facts(vec![
+        ("Kỳ báo cáo".into(), c.period.label()),
+        ("Hạn nộp".into(), datetime_vn(&c.deadline)),
+        ("Tổng hợp lúc".into(), datetime_vn(&c.generated_at)),
+        (
+            "Số đơn vị có báo cáo".into(),
+            format!("{}/{}", c.accepted_count(), c.units.len()),
+        ),
+    ]));
+
+    b.push(Block::Heading(
+        "Số liệu tổng hợp (các đơn vị có báo cáo)".into(),
+    ));
+    let mut header = vec!["Mã".to_owned(), "Chỉ tiêu".to_owned()];
+    header.extend(form.indicators.values.iter().map(|v| v.title.clone()));
+    let rows = form
+        .indicators
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut row = vec![item.code.clone(), item.name.clone()];
+            row.extend((0..form.indicators.values.len()).map(|v| {
+                let n = c.totals.values.get(i).and_then(|r| r.get(v)).copied();
+                number_vn(n.unwrap_or(0))
+            }));
+            row
+        })
+        .collect();
+    b.push(Block::Table {
+        header,
+        rows,
+        numeric_from: 2,
+    });
+
+    let missing: Vec<&UnitRow> = c
+        .units
+        .iter()
+        .filter(|u| u.status == UnitStatus::Missing)
+        .collect();
+    let late: Vec<&UnitRow> = c
+        .units
+        .iter()
+        .filter(|u| u.status == UnitStatus::Accepted && u.late)
+        .collect();
+    let rejected: Vec<&UnitRow> = c
+        .units
+        .iter()
+        .filter(|u| u.status == UnitStatus::Rejected)
+        .collect();
+    if missing.is_empty() && late.is_empty() && rejected.is_empty() {
+        b.push(Block::Para("Tất cả đơn vị đã nộp đúng hạn.".into()));
+    }
+    if !missing.is_empty() {
+        b.push(Block::Heading(format!("Chưa nộp ({})", missing.len())));
+        b.push(Block::List(
+            missing.iter().map(|u| u.name.clone()).collect(),
+        ));
+    }
+    if !late.is_empty() {
+        b.push(Block::Heading(format!("Nộp muộn ({})", late.len())));
+        b.push(Block::List(
+            late.iter()
+                .map(|u| match &u.file {
+                    Some(f) => format!("{} (nhận lúc {})", u.name, datetime_vn(&f.received)),
+                    None => u.name.clone(),
+                })
+                .collect(),
+        ));
+    }
+    if !rejected.is_empty() {
+        b.push(Block::Heading(format!("Bị từ chối ({})", rejected.len())));
+        b.push(Block::List(
+            rejected
+                .iter()
+                .map(|u| {
+                    let errors = u.file.as_ref().map_or(0, |f| f.errors);
+                    format!("{}: {} lỗi", u.name, number_vn(errors as u64))
+                })
+                .collect(),
+        ));
+    }
+
+    let errors = c
+        .messages
+        .iter()
+        .filter(|m| m.finding.severity == Severity::Error)
+        .count();
+    let warnings = c
+        .messages
+        .iter()
+        .filter(|m| m.finding.severity == Severity::Warning)
+        .count();
+    b.push(Block::Para(if errors == 0 && warnings == 0 {
+        "Các tệp báo cáo không có lỗi hay cảnh báo nào.".to_owned()
+    } else {
+        format!(
+            "Tệp đính kèm liệt kê {} lỗi và {} cảnh báo trong các tệp báo cáo của đơn vị.",
+            number_vn(errors as u64),
+            number_vn(warnings as u64)
+        )
+    }));
+    b.push(Block::Para(format!(
+        "Chi tiết số liệu từng đơn vị, tình hình nộp báo cáo, các hoạt động và thuyết minh có trong \
+         tệp đính kèm \"{attachment_name}\"."
+    )));
+    if let Some(name) = &from.name {
+        b.push(Block::Para(name.clone()));
+    }
+    MailBody(b)
+}
+
+impl MailBody {
+    fn to_text(&self) -> String {
+        let mut out = String::new();
+        for block in &self.0 {
+            match block {
+                Block::Para(p) => {
+                    out.push_str(p);
+                    out.push_str("\n\n");
+                }
+                Block::Facts(facts) => {
+                    for (label, value) in facts {
+                        let _ = writeln!(out, "{label}: {value}");
+                    }
+                    out.push('\n');
+                }
+                Block::Heading(h) => {
+                    out.push_str(&h.to_uppercase());
+                    out.push('\n');
+                }
+                // Phones show text in proportional fonts: one line per row, no column alignment.
+                Block::Table {
+                    header,
+                    rows,
+                    numeric_from,
+                } => {
+                    for row in rows {
+                        let lead = row[..*numeric_from].join(" - ");
+                        let values: Vec<String> = header[*numeric_from..]
+                            .iter()
+                            .zip(&row[*numeric_from..])
+                            .map(|(h, v)| format!("{h} {v}"))
+                            .collect();
+                        let _ = writeln!(out, "- {lead}: {}", values.join("; "));
+                    }
+                    out.push('\n');
+                }
+                Block::List(items) => {
+                    for item in items {
+                        let _ = writeln!(out, "- {item}");
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+        out
+    }
+
+    fn to_html(&self, title: &str) -> String {
+        const CELL: &str = "border:1px solid #ccc;padding:4px 6px;vertical-align:top";
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n</head>\n\
+             <body style=\"margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;\
+             font-size:15px;line-height:1.45;color:#222\">\n",
+            escape(title)
+        );
+        for block in &self.0 {
+            match block {
+                Block::Para(p) => {
+                    let _ = writeln!(out, "<p style=\"margin:0 0 12px\">{}</p>", escape(p));
+                }
+                Block::Facts(facts) => {
+                    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px\">\n");
+                    for (label, value) in facts {
+                        let _ = writeln!(
+                            out,
+                            "<tr><td style=\"padding:2px 12px 2px 0\">{}:</td>\
+                             <td style=\"padding:2px 0\"><b>{}</b></td></tr>",
+                            escape(label),
+                            escape(value)
+                        );
+                    }
+                    out.push_str("</table>\n");
+                }
+                Block::Heading(h) => {
+                    let _ = writeln!(
+                        out,
+                        "<h3 style=\"font-size:16px;margin:16px 0 6px\">{}</h3>",
+                        escape(h)
+                    );
+                }
+                Block::Table {
+                    header,
+                    rows,
+                    numeric_from,
+                } => {
+                    out.push_str(
+                        "<table style=\"border-collapse:collapse;width:100%;max-width:720px;\
+                         margin:0 0 12px\">\n<tr>",
+                    );
+                    for (i, h) in header.iter().enumerate() {
+                        let align = if i >= *numeric_from { "right" } else { "left" };
+                        let _ = write!(
+                            out,
+                            "<th style=\"{CELL};background:#eef2f7;text-align:{align}\">{}</th>",
+                            escape(h)
+                        );
+                    }
+                    out.push_str("</tr>\n");
+                    for row in rows {
+                        out.push_str("<tr>");
+                        for (i, v) in row.iter().enumerate() {
+                            let style = if i >= *numeric_from {
+                                ";text-align:right;white-space:nowrap"
+                            } else {
+                                ""
+                            };
+                            let _ = write!(out, "<td style=\"{CELL}{style}\">{}</td>", escape(v));
+                        }
+                        out.push_str("</tr>\n");
+                    }
+                    out.push_str("</table>\n");
+                }
+                Block::List(items) => {
+                    out.push_str("<ul style=\"margin:0 0 12px;padding-left:20px\">\n");
+                    for item in items {
+                        let _ = writeln!(out, "<li>{}</li>", escape(item));
+                    }
+                    out.push_str("</ul>\n");
+                }
+            }
+        }
+        out.push_str("</body>\n</html>\n");
+        out
+    }
+}
+
+/// Escape text for HTML element content and double-quoted attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// A whole number with the Vietnamese thousands separator: 1250 -> "1.250".
+fn number_vn(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// "17:00 ngày 03/11/2026".
+fn datetime_vn(t: &DateTime<FixedOffset>) -> String {
+    t.format("%H:%M ngày %d/%m/%Y").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transports
+
+/// Write the mail as `<Message-ID>.eml` into `dir` (created if missing), atomically: a temporary
+/// file in the same folder, renamed into place.
+pub fn write_eml(out: &Outgoing, dir: &Path) -> Result<PathBuf, DeliveryError> {
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DeliveryError::Write { path, source }
+    };
+    fs_err::create_dir_all(dir).map_err(write_err(dir))?;
+    let path = dir.join(eml_file_name(out));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tonghop-mail-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(write_err(dir))?;
+    tmp.write_all(&out.message.formatted())
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(write_err(tmp.path()))?;
+    tmp.persist(&path).map_err(|e| DeliveryError::Write {
+        path: path.clone(),
+        source: e.error,
+    })?;
+    Ok(path)
+}
+
+/// The Message-ID without its brackets, reduced to characters safe in any file system; the
+/// period key if nothing is left.
+fn eml_file_name(out: &Outgoing) -> String {
+    let id: String = out
+        .message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let stem = if id.trim_matches(['_', '.']).is_empty() {
+        format!("tonghop-{}", out.period.key())
+    } else {
+        id
+    };
+    format!("{stem}.eml")
+}
+
+/// Hand the mail to the configured transport. An SMTP attempt (connect, TLS, login, transfer) is
+/// bounded as a whole by `smtp.timeout`. One attempt only: retrying is the caller's decision
+/// ([`DeliveryError::is_transient`]).
+pub async fn send(out: &Outgoing, transport: &Transport) -> Result<Delivery, DeliveryError> {
+    match transport {
+        Transport::File { dir } => {
+            // A few hundred kilobytes to a local folder: not worth a blocking-pool hop.
+            let path = write_eml(out, dir)?;
+            tracing::info!(
+                transport = "file",
+                message_id = %out.message_id,
+                path = %path.display(),
+                "mail written"
+            );
+            Ok(Delivery {
+                transport: "file",
+                message_id: out.message_id.clone(),
+                recipients: out.recipients.clone(),
+                eml_path: Some(path),
+                server_reply: None,
+            })
+        }
+        Transport::Smtp(smtp) => {
+            let reply = send_smtp(out, smtp).await?;
+            tracing::info!(
+                transport = "smtp",
+                server = %server_name(smtp),
+                message_id = %out.message_id,
+                recipients = %out.recipients.join(","),
+                reply = %reply,
+                "mail sent"
+            );
+            Ok(Delivery {
+                transport: "smtp",
+                message_id: out.message_id.clone(),
+                recipients: out.recipients.clone(),
+                eml_path: None,
+                server_reply: Some(reply),
+            })
+        }
+    }
+}
+
+async fn send_smtp(out: &Outgoing, smtp: &SmtpSettings) -> Result<String, DeliveryError> {
+    let server = server_name(smtp);
+    let transport = smtp_transport(smtp, &server)?;
+    // lettre's own timeout bounds only the TCP connect (upstream #1027): a server that accepts and
+    // then says nothing would hang the send forever.
+    match tokio::time::timeout(smtp.timeout, transport.send(out.message.clone())).await {
+        Err(_) => Err(DeliveryError::Timeout {
+            server,
+            after: smtp.timeout,
+        }),
+        Ok(Err(e)) => Err(smtp_error(&e, smtp, server)),
+        Ok(Ok(response)) => {
+            let text: Vec<&str> = response.message().collect();
+            Ok(format!("{} {}", response.code(), text.join(" "))
+                .trim_end()
+                .to_owned())
+        }
+    }
+}
+
+/// `host:port (security)`, as the operator wrote it in the config.
+fn server_name(smtp: &SmtpSettings) -> String {
+    let security = match smtp.security {
+        Security::Starttls => "starttls",
+        Security::Tls => "tls",
+        Security::Plain => "plain",
+    };
+    format!("{}:{} ({security})", smtp.host, smtp.port)
+}
+
+fn smtp_transport(
+    smtp: &SmtpSettings,
+    server: &str,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+    let tls_err = |e: lettre::transport::smtp::Error| DeliveryError::Tls {
+        server: server.to_owned(),
+        message: e.to_string(),
+    };
+    let mut builder = match smtp.security {
+        Security::Starttls => {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(tls_err)?
+        }
+        Security::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(tls_err)?
+        }
+        Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+    };
+    builder = builder.port(smtp.port).timeout(Some(smtp.timeout));
+    if let (Some(ca_file), Security::Starttls | Security::Tls) = (&smtp.ca_file, smtp.security) {
+        let pem = fs_err::read(ca_file).map_err(|e| DeliveryError::CaFile {
+            path: ca_file.clone(),
+            reason: e.to_string(),
+        })?;
+        let cert = Certificate::from_pem(&pem).map_err(|e| DeliveryError::CaFile {
+            path: ca_file.clone(),
+            reason: format!("not a PEM certificate: {e}"),
+        })?;
+        let params = TlsParameters::builder(smtp.host.clone())
+            .add_root_certificate(cert)
+            .build()
+            .map_err(tls_err)?;
+        builder = builder.tls(match smtp.security {
+            Security::Starttls => Tls::Required(params),
+            _ => Tls::Wrapper(params),
+        });
+    }
+    if let Some(username) = &smtp.username {
+        let Some(password) = &smtp.password else {
+            return Err(DeliveryError::NoPassword {
+                server: server.to_owned(),
+                username: username.clone(),
+            });
+        };
+        builder = builder.credentials(Credentials::new(
+            username.clone(),
+            password.expose().to_owned(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+/// Turn lettre's error into ours. lettre tells 4xx from 5xx, but a certificate problem and a
+/// refused connection are both "connection errors": rustls reports through an `io::Error` of kind
+/// `InvalidData`, which is how a TLS failure is told apart here.
+fn smtp_error(
+    e: &lettre::transport::smtp::Error,
+    smtp: &SmtpSettings,
+    server: String,
+) -> DeliveryError {
+    // Nothing the server or lettre says should ever carry the password; make sure of it.
+    let scrub = |s: String| match &smtp.password {
+        Some(p) if !p.expose().is_empty() => s.replace(p.expose(), "***"),
+        _ => s,
+    };
+    if let Some(code) = e.status() {
+        let code = u16::from(code);
+        let reply = scrub(
+            std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
+        // 530 authentication required, 534 mechanism too weak, 535 credentials invalid,
+        // 538 encryption required for the mechanism (RFC 4954).
+        return if matches!(code, 530 | 534 | 535 | 538) {
+            DeliveryError::Auth {
+                server,
+                username: smtp.username.clone(),
+                code,
+                reply,
+            }
+        } else {
+            DeliveryError::Reply {
+                server,
+                code,
+                reply,
+            }
+        };
+    }
+    // lettre nests its kinds ("Connection error: Connection error: invalid peer certificate: ..."):
+    // our variant names the kind already.
+    let mut message = e.to_string();
+    // lettre 0.11 has no `is_network()`: its Display is the only sign of an IO error after the
+    // connection was made (reset, closed mid-transfer).
+    let after_connect = message.starts_with("network error");
+    while let Some(rest) = ["Connection error: ", "network error: "]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+    {
+        message = rest.to_owned();
+    }
+    let mut message = scrub(message);
+    if e.is_timeout() {
+        return DeliveryError::Timeout {
+            server,
+            after: smtp.timeout,
+        };
+    }
+    let mut io_kind = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+            break;
+        }
+        source = s.source();
+    }
+    if e.is_tls() || io_kind == Some(std::io::ErrorKind::InvalidData) {
+        if message.contains("UnknownIssuer") {
+            message.push_str(
+                " (the server's certificate is not signed by a known authority: \
+                 name its CA in mail.smtp.ca_file)",
+            );
+        }
+        return DeliveryError::Tls { server, message };
+    }
+    if io_kind.is_some() && !after_connect {
+        return DeliveryError::Connect { server, message };
+    }
+    if after_connect {
+        return DeliveryError::Protocol {
+            server,
+            message: format!("connection lost: {message}"),
+            transient: true,
+        };
+    }
+    DeliveryError::Protocol {
+        server,
+        message,
+        // A client-side error (no common AUTH mechanism, an address the server cannot take) does
+        // not go away by itself; a garbled reply or a shut-down transport may.
+        transient: !e.is_client(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::finding::Finding;
+    use crate::pipeline::consolidate::{Figures, FileRef, Message as Msg};
+    use chrono::TimeZone;
+
+    fn form() -> Form {
+        Form::from_toml(include_str!("../../config/form-kl14.toml")).unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn unit(id: &str, name: &str, status: UnitStatus, late: bool, errors: usize) -> UnitRow {
+        let file = (status != UnitStatus::Missing).then(|| FileRef {
+            path: format!("{id}.xlsx"),
+            received: if late {
+                t("2026-11-04T09:15:00+07:00")
+            } else {
+                t("2026-11-02T10:00:00+07:00")
+            },
+            sha256: "00".repeat(32),
+            errors,
+            warnings: 0,
+        });
+        UnitRow {
+            id: id.into(),
+            name: name.into(),
+            group: "Huyện ủy, Thành ủy".into(),
+            status,
+            late,
+            file,
+            header: vec![],
+            figures: None,
+            activities: vec![],
+            narrative: vec![],
+        }
+    }
+
+    /// 18 units: 15 accepted (one of them late), 2 missing, 1 rejected with 3 errors.
+    fn sample() -> Consolidation {
+        let form = form();
+        let mut units: Vec<UnitRow> = (0..14)
+            .map(|i| {
+                unit(
+                    &format!("u{i}"),
+                    &format!("Đơn vị {i}"),
+                    UnitStatus::Accepted,
+                    false,
+                    0,
+                )
+            })
+            .collect();
+        units.push(unit(
+            "duc-trong",
+            "Huyện ủy Đức Trọng",
+            UnitStatus::Accepted,
+            true,
+            0,
+        ));
+        units.push(unit(
+            "lac-duong",
+            "Huyện ủy Lạc Dương",
+            UnitStatus::Missing,
+            false,
+            0,
+        ));
+        units.push(unit(
+            "bao-lam-dong",
+            "Báo Lâm Đồng <Tòa soạn & \"Ban Điện tử\">",
+            UnitStatus::Missing,
+            false,
+            0,
+        ));
+        units.push(unit(
+            "khoi-dn",
+            "Đảng ủy Khối Doanh nghiệp tỉnh",
+            UnitStatus::Rejected,
+            false,
+            3,
+        ));
+        let mut totals = Figures::zero(form.indicators.items.len(), 2);
+        totals.values[0] = vec![12, 1250];
+        totals.values[1] = vec![1_234_567, 9_876_543];
+        let finding = |severity| Msg {
+            unit: Some("khoi-dn".into()),
+            unit_name: Some("Đảng ủy Khối Doanh nghiệp tỉnh".into()),
+            file: "khoi-dn.xlsx".into(),
+            finding: Finding::new(severity, "bad_number", "x"),
+        };
+        Consolidation {
+            period: Period::month(2026, 10),
+            generated_at: t("2026-11-04T08:00:00+07:00"),
+            deadline: t("2026-11-03T17:00:00+07:00"),
+            units,
+            groups: vec![],
+            totals,
+            files: vec![],
+            messages: vec![
+                finding(Severity::Error),
+                finding(Severity::Error),
+                finding(Severity::Error),
+                finding(Severity::Warning),
+            ],
+        }
+    }
+
+    fn settings(transport: Transport) -> MailSettings {
+        MailSettings {
+            from: "Ban Tuyên giáo Tỉnh ủy Lâm Đồng <bantuyengiao@lamdong.dcs.vn>".into(),
+            to: vec!["Thường trực Tỉnh ủy <thuongtruc@lamdong.dcs.vn>".into()],
+            cc: vec!["Văn phòng Tỉnh ủy <vanphong@lamdong.dcs.vn>".into()],
+            subject: "Báo cáo tổng hợp {short} - {period} ({reported}/{total} đơn vị)".into(),
+            attachment: "Tổng hợp {short} {period_key}.xlsx".into(),
+            transport,
+        }
+    }
+
+    fn composed() -> Outgoing {
+        let mail = settings(Transport::File { dir: "x".into() });
+        compose_at(
+            &sample(),
+            &form(),
+            &mail,
+            b"PK\x03\x04 workbook".to_vec(),
+            t("2026-11-04T08:00:05+07:00"),
+            0xabcdef,
+        )
+        .unwrap()
+    }
+
+    fn raw(out: &Outgoing) -> String {
+        String::from_utf8(out.message.formatted()).unwrap()
+    }
+
+    #[test]
+    fn subject_counts_accepted_units_of_the_roster() {
+        let out = composed();
+        assert_eq!(
+            out.subject,
+            "Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)"
+        );
+        assert_eq!(out.attachment_name, "Tổng hợp KL14 2026-10.xlsx");
+        assert_eq!(
+            out.recipients,
+            ["thuongtruc@lamdong.dcs.vn", "vanphong@lamdong.dcs.vn"]
+        );
+        assert_eq!(
+            out.message_id,
+            "<tonghop.kl14.2026-10.20261104T080005.0000000000abcdef@lamdong.dcs.vn>"
+        );
+        let raw = raw(&out);
+        assert!(
+            raw.contains(&format!("Message-ID: {}\r\n", out.message_id)),
+            "{raw}"
+        );
+        // Vietnamese headers are RFC 2047 encoded, nothing raw non-ASCII in the header block.
+        let headers = &raw[..raw.find("\r\n\r\n").unwrap()];
+        assert!(headers.is_ascii(), "{headers}");
+        assert!(headers.contains("Subject: =?utf-8?b?"), "{headers}");
+        assert!(headers.contains("<thuongtruc@lamdong.dcs.vn>"), "{headers}");
+    }
+
+    #[test]
+    fn attachment_has_encoded_name_on_content_type_and_filename_on_disposition() {
+        let raw = raw(&composed());
+        let encoded = format!(
+            "name=\"=?utf-8?b?{}?=\"",
+            base64::engine::general_purpose::STANDARD.encode("Tổng hợp KL14 2026-10.xlsx")
+        );
+        // The attachment part's own headers (lettre may fold after the ';').
+        let start = raw.find("Content-Disposition: attachment").unwrap();
+        let part = &raw[start..];
+        let part = &part[..part.find("\r\n\r\n").unwrap()];
+        let unfolded = part.replace("\r\n ", " ");
+        assert!(
+            unfolded.contains(&format!("Content-Type: {XLSX_MIME}; {encoded}")),
+            "{part}"
+        );
+        // RFC 2231: percent-encoded UTF-8, possibly split into numbered continuations.
+        let disposition = unfolded
+            .split("\r\n")
+            .find(|l| l.starts_with("Content-Disposition:"))
+            .unwrap();
+        let filename: String = disposition
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("filename*"))
+            .map(|p| p.split_once('=').unwrap().1.trim_start_matches("utf-8''"))
+            .collect();
+        assert_eq!(
+            filename, "T%E1%BB%95ng%20h%E1%BB%A3p%20KL14%202026-10.xlsx",
+            "{part}"
+        );
+        assert!(
+            unfolded.contains("Content-Transfer-Encoding: base64"),
+            "{part}"
+        );
+    }
+
+    #[test]
+    fn long_names_are_split_into_encoded_words_at_character_boundaries() {
+        let name =
+            "Tổng hợp kết quả tuyên truyền, quán triệt Kết luận 14-KL/TW tháng 10 năm 2026.xlsx";
+        let encoded = rfc2047(name);
+        let words: Vec<&str> = encoded.split(' ').collect();
+        assert!(words.len() > 1, "{encoded}");
+        let mut decoded = Vec::new();
+        for w in words {
+            assert!(w.len() <= 75, "{w}");
+            let b64 = w
+                .strip_prefix("=?utf-8?b?")
+                .unwrap()
+                .strip_suffix("?=")
+                .unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            assert!(
+                std::str::from_utf8(&bytes).is_ok(),
+                "cut inside a character"
+            );
+            decoded.extend(bytes);
+        }
+        assert_eq!(String::from_utf8(decoded).unwrap(), name);
+        assert_eq!(rfc2047("report-2026-10.xlsx"), "report-2026-10.xlsx");
+
+        // Folded by lettre inside the quoted string, it still reads back whole.
+        let mut mail = settings(Transport::File { dir: "x".into() });
+        mail.attachment = name.replace("2026", "{period_key}");
+        let out = compose(&sample(), &form(), &mail, vec![1, 2, 3]).unwrap();
+        let raw = out.message.formatted();
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let att = parsed.attachments().next().unwrap();
+        use mail_parser::MimeHeaders;
+        let expected = name.replace("2026", "2026-10");
+        assert_eq!(
+            att.content_type().unwrap().attribute("name"),
+            Some(&*expected)
+        );
+        assert_eq!(
+            att.content_disposition().unwrap().attribute("filename"),
+            Some(&*expected)
+        );
+    }
+
+    #[test]
+    fn text_body_lists_units_and_totals_with_vietnamese_separators() {
+        let text = composed().text;
+        for line in [
+            "Kính gửi: Thường trực Tỉnh ủy",
+            "Kỳ báo cáo: Tháng 10/2026",
+            "Hạn nộp: 17:00 ngày 03/11/2026",
+            "Tổng hợp lúc: 08:00 ngày 04/11/2026",
+            "Số đơn vị có báo cáo: 15/18",
+            "- HN - Số hội nghị, buổi quán triệt Kết luận 14-KL/TW: Kỳ này 12; Lũy kế 1.250",
+            "- NG - Số lượt cán bộ, đảng viên tham dự: Kỳ này 1.234.567; Lũy kế 9.876.543",
+            "- KT - Số cán bộ năng động, sáng tạo được biểu dương, khen thưởng: Kỳ này 0; Lũy kế 0",
+            "CHƯA NỘP (2)\n- Huyện ủy Lạc Dương\n- Báo Lâm Đồng <Tòa soạn & \"Ban Điện tử\">\n",
+            "NỘP MUỘN (1)\n- Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)\n",
+            "BỊ TỪ CHỐI (1)\n- Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi\n",
+            "Tệp đính kèm liệt kê 3 lỗi và 1 cảnh báo",
+            "có trong tệp đính kèm \"Tổng hợp KL14 2026-10.xlsx\".",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+        assert!(!text.contains("Tất cả đơn vị đã nộp đúng hạn"), "{text}");
+        assert!(
+            text.ends_with("Ban Tuyên giáo Tỉnh ủy Lâm Đồng\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn all_on_time_is_said_in_one_line() {
+        let mut c = sample();
+        for u in &mut c.units {
+            u.status = UnitStatus::Accepted;
+            u.late = false;
+        }
+        c.messages.clear();
+        let mail = settings(Transport::File { dir: "x".into() });
+        let out = compose_at(
+            &c,
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T08:00:00+07:00"),
+            1,
+        )
+        .unwrap();
+        assert!(
+            out.text.contains("Tất cả đơn vị đã nộp đúng hạn.\n"),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.text
+                .contains("Các tệp báo cáo không có lỗi hay cảnh báo nào.")
+        );
+        assert!(!out.text.contains("CHƯA NỘP"));
+        assert!(out.subject.ends_with("(18/18 đơn vị)"));
+    }
+
+    #[test]
+    fn html_escapes_names_and_has_the_same_content() {
+        let html = composed().html;
+        assert!(
+            html.contains("<li>Báo Lâm Đồng &lt;Tòa soạn &amp; &quot;Ban Điện tử&quot;&gt;</li>"),
+            "{html}"
+        );
+        assert!(!html.contains("<Tòa soạn"));
+        assert!(
+            html.contains("<title>Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)</title>")
+        );
+        assert!(html.contains(">1.250</td>"), "{html}");
+        assert!(html.contains("<li>Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)</li>"));
+        assert!(html.contains("<li>Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi</li>"));
+        assert!(
+            html.contains("<td style=\"padding:2px 0\"><b>15/18</b></td>"),
+            "{html}"
+        );
+        assert!(html.contains("&quot;Tổng hợp KL14 2026-10.xlsx&quot;"));
+        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn mime_structure_is_mixed_of_alternative_and_attachment() {
+        let raw = raw(&composed());
+        let mixed = raw.find("Content-Type: multipart/mixed").unwrap();
+        let alt = raw.find("Content-Type: multipart/alternative").unwrap();
+        let plain = raw.find("Content-Type: text/plain; charset=utf-8").unwrap();
+        let html = raw.find("Content-Type: text/html; charset=utf-8").unwrap();
+        let att = raw.find("Content-Disposition: attachment").unwrap();
+        assert!(
+            mixed < alt && alt < plain && plain < html && html < att,
+            "{raw}"
+        );
+    }
+
+    #[test]
+    fn vietnamese_numbers_and_times() {
+        assert_eq!(number_vn(0), "0");
+        assert_eq!(number_vn(999), "999");
+        assert_eq!(number_vn(1000), "1.000");
+        assert_eq!(number_vn(1250), "1.250");
+        assert_eq!(number_vn(12_345_678), "12.345.678");
+        let d = FixedOffset::east_opt(7 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 3, 17, 0, 0)
+            .unwrap();
+        assert_eq!(datetime_vn(&d), "17:00 ngày 03/11/2026");
+    }
+
+    #[test]
+    fn a_bad_address_names_the_setting() {
+        let mut mail = settings(Transport::File { dir: "x".into() });
+        mail.cc = vec!["Văn phòng <vanphong-at-lamdong>".into()];
+        let err = compose(&sample(), &form(), &mail, vec![]).unwrap_err();
+        assert!(!err.is_transient());
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("mail.cc: \"Văn phòng <vanphong-at-lamdong>\""),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test]
+    async fn file_transport_writes_the_eml_atomically_under_its_message_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        let out = composed();
+        let delivery = send(
+            &out,
+            &Transport::File {
+                dir: outbox.clone(),
+            },
+        )
+        .await
+        .unwrap();
+        let path = delivery.eml_path.clone().unwrap();
+        assert_eq!(
+            path,
+            outbox.join("tonghop.kl14.2026-10.20261104T080005.0000000000abcdef@lamdong.dcs.vn.eml")
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), out.message.formatted());
+        assert_eq!(delivery.transport, "file");
+        assert_eq!(delivery.message_id, out.message_id);
+        // Only the .eml: no temporary file left behind.
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn tls_parameters_build_without_installing_a_crypto_provider() {
+        // lettre picks the process default or falls back to its own ring provider.
+        assert!(TlsParameters::builder("localhost".into()).build().is_ok());
+    }
+
+    #[tokio::test]
+    async fn missing_password_is_a_permanent_error_before_connecting() {
+        let smtp = SmtpSettings {
+            host: "localhost".into(),
+            port: 1,
+            security: Security::Plain,
+            username: Some("u".into()),
+            password: None,
+            ca_file: None,
+            timeout: Duration::from_secs(1),
+        };
+        let err = send(&composed(), &Transport::Smtp(smtp)).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::NoPassword { .. }), "{err:?}");
+        assert!(!err.is_transient());
+    }
+
+    #[tokio::test]
+    async fn connection_closed_after_the_greeting_is_transient() {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"220 localhost ESMTP\r\n").unwrap();
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(&s).read_line(&mut line);
+            // Hang up on EHLO.
+        });
+        let smtp = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Plain,
+            username: None,
+            password: None,
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+        };
+        let err = send(&composed(), &Transport::Smtp(smtp)).await.unwrap_err();
+        // lettre reads EOF as an incomplete reply.
+        assert!(
+            matches!(
+                err,
+                DeliveryError::Protocol {
+                    transient: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.is_transient());
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_transient_and_names_the_server() {
+        // Bind then drop, so the port is (almost certainly) closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let smtp = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            security: Security::Plain,
+            username: Some("u".into()),
+            password: Some(Secret::new("hunter2-secret".into())),
+            ca_file: None,
+            timeout: Duration::from_secs(5),
+        };
+        let err = send(&composed(), &Transport::Smtp(smtp)).await.unwrap_err();
+        assert!(matches!(err, DeliveryError::Connect { .. }), "{err:?}");
+        assert!(err.is_transient());
+        let msg = err.to_string();
+        assert!(msg.contains(&format!("127.0.0.1:{port} (plain)")), "{msg}");
+        assert!(!msg.contains("hunter2-secret") && !format!("{err:?}").contains("hunter2"));
+    }
+}

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
