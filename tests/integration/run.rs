@@ -242,3 +242,41 @@ fn an_empty_inbox_still_makes_a_report_with_every_unit_missing() {
     assert!(s["units"].as_array().unwrap().iter().all(|u| u["status"] == "missing"));
     assert_eq!(s["totals"]["HN"]["ky_nay"], 0);
 }
+
+#[test]
+fn run_sends_through_a_real_smtp_server_with_starttls_and_login() {
+    use crate::support::smtp::{SmtpOptions, SmtpServer};
+    let server = SmtpServer::start(SmtpOptions::starttls().auth("bantuyengiao", "mật-khẩu-thử"));
+    let env = TestEnv::samples();
+    let smtp = server.config_toml("TONGHOP_TEST_SMTP_PW");
+    env.edit_config(|t| {
+        let head = &t[..t.find("[mail.smtp]").unwrap()];
+        head.replace("transport = \"file\"", "transport = \"smtp\"") + &smtp
+    });
+    let out = env
+        .cmd(&["run", "--period", "2026-10", "--log", "debug"])
+        .env("TONGHOP_TEST_SMTP_PW", server.password().unwrap())
+        .expect_code(1);
+    assert!(!out.stderr.contains("mật-khẩu-thử"), "the password must never be logged");
+    assert!(!out.stdout.contains("mật-khẩu-thử"));
+
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "exactly one mail reached the server");
+    let msg = mail_parser::MessageParser::default().parse(&messages[0]).unwrap();
+    assert_eq!(msg.subject(), Some("Báo cáo tổng hợp KL14 - Tháng 10/2026 (13/18 đơn vị)"));
+    let att = msg.attachments().next().expect("an attachment");
+    assert_eq!(att.attachment_name(), Some("Tổng hợp KL14 2026-10.xlsx"));
+    let opened = env.dir.path().join("received.xlsx");
+    fs::write(&opened, att.contents()).unwrap();
+    let exp = expected();
+    for (code, ky_nay, luy_ke) in totals_from_workbook(&opened) {
+        assert_eq!(ky_nay, exp["totals"][&code]["ky_nay"].as_u64().unwrap(), "{code}");
+        assert_eq!(luy_ke, exp["totals"][&code]["luy_ke"].as_u64().unwrap(), "{code}");
+    }
+    let s = env.summary("2026-10");
+    assert_eq!(s["mail"]["transport"], "smtp");
+    assert_eq!(s["mail"]["sent"], true);
+    let env_rcpt: Vec<String> = server.envelopes()[0].rcpt_tos.clone();
+    assert!(env_rcpt.contains(&"thuongtruc@lamdong.dcs.vn".to_string()), "{env_rcpt:?}");
+    assert!(env_rcpt.contains(&"vanphong@lamdong.dcs.vn".to_string()), "Cc is delivered too: {env_rcpt:?}");
+}
