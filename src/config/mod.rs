@@ -348,7 +348,7 @@ impl Settings {
                     invalid(name, "mail.file: needed when mail.transport = \"file\"")
                 })?;
                 Transport::File {
-                    dir: base.join(f.dir),
+                    dir: resolve(base, &f.dir),
                 }
             }
             TransportKind::Smtp => {
@@ -375,7 +375,7 @@ impl Settings {
                         }
                     },
                     (None, Some(file)) => {
-                        let p = base.join(file);
+                        let p = resolve(base, file);
                         let t = read(&p)?;
                         Some(Secret::new(t.lines().next().unwrap_or("").to_owned()))
                     }
@@ -393,7 +393,7 @@ impl Settings {
                     security: s.security,
                     username: s.username,
                     password,
-                    ca_file: s.ca_file.map(|p| base.join(p)),
+                    ca_file: s.ca_file.map(|p| resolve(base, &p)),
                     timeout: Duration::from_secs(s.timeout_seconds.max(1)),
                 })
             }
@@ -401,9 +401,9 @@ impl Settings {
 
         Ok(Settings {
             source: name.to_owned(),
-            inbox: base.join(main.paths.inbox),
-            out: base.join(main.paths.out),
-            data: base.join(main.paths.data),
+            inbox: resolve(base, &main.paths.inbox),
+            out: resolve(base, &main.paths.out),
+            data: resolve(base, &main.paths.data),
             timezone,
             period_kind: main.period,
             deadline: DeadlineRule {
@@ -430,6 +430,31 @@ impl Settings {
     }
 }
 
+/// `base.join(rel)` with `.` and `..` folded away lexically, so messages show `out/2026-10`
+/// rather than `config/../out/2026-10`.
+fn resolve(base: &Path, rel: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in base.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
 fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.to_path_buf(),
@@ -453,6 +478,26 @@ mod tests {
         assert_eq!(s.deadline.day, 3);
         assert!(s.inbox.ends_with("samples/inbox"));
         assert!(matches!(s.mail.transport, Transport::File { .. }));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        assert_eq!(
+            resolve(Path::new("config"), Path::new("../out")),
+            PathBuf::from("out")
+        );
+        assert_eq!(
+            resolve(Path::new("/etc/tonghop"), Path::new("/srv/inbox")),
+            PathBuf::from("/srv/inbox")
+        );
+        assert_eq!(
+            resolve(Path::new("."), Path::new("../x")),
+            PathBuf::from("../x")
+        );
+        assert_eq!(
+            resolve(Path::new("a/b"), Path::new("./c")),
+            PathBuf::from("a/b/c")
+        );
     }
 
     #[test]

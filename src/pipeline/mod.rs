@@ -90,6 +90,8 @@ pub enum RunError {
     },
     #[error("cannot lay out the workbook: {0}")]
     Render(#[from] rust_xlsxwriter::XlsxError),
+    #[error(transparent)]
+    Save(#[from] render::SaveError),
     #[error("delivery failed: {0}")]
     Delivery(#[from] deliver::DeliveryError),
 }
@@ -168,10 +170,7 @@ pub async fn run_once(
     );
     let workbook_path = dir.join(crate::template::safe_file_name(&name));
     let mut workbook = render::render(&consolidation, &settings.form, &settings.report)?;
-    render::write_atomic(&mut workbook, &workbook_path).map_err(|e| RunError::Output {
-        path: workbook_path.clone(),
-        source: e,
-    })?;
+    render::write_atomic(&mut workbook, &workbook_path)?;
     drop(workbook);
     timings.push(("render", t.elapsed()));
 

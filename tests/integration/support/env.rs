@@ -33,7 +33,13 @@ impl TestEnv {
         fs::write(&config, main).unwrap();
         let inbox = root.join("inbox");
         fs::create_dir_all(&inbox).unwrap();
-        TestEnv { config, inbox, out: root.join("out"), outbox: root.join("out/outbox"), dir }
+        TestEnv {
+            config,
+            inbox,
+            out: root.join("out"),
+            outbox: root.join("out/outbox"),
+            dir,
+        }
     }
 
     /// A copy of samples/inbox with the received times of samples/received.tsv.
@@ -106,7 +112,11 @@ impl Run {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
-        assert_eq!(o.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", o.stdout, o.stderr);
+        assert_eq!(
+            o.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            o.stdout, o.stderr
+        );
         o
     }
 }
@@ -127,7 +137,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// Set each file's mtime from a `path<TAB>RFC 3339 time` list (git keeps no mtimes).
 pub fn apply_received_times(inbox: &Path, tsv: &Path) {
     for line in fs::read_to_string(tsv).unwrap().lines() {
-        let Some((rel, when)) = line.split_once('\t') else { continue };
+        let Some((rel, when)) = line.split_once('\t') else {
+            continue;
+        };
         let t = chrono::DateTime::parse_from_rfc3339(when.trim()).unwrap();
         let ft = filetime::FileTime::from_unix_time(t.timestamp(), 0);
         filetime::set_file_mtime(inbox.join(rel), ft).unwrap();
