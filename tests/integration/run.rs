@@ -168,6 +168,45 @@ fn samples_dry_run_gives_every_unit_the_expected_outcome_and_figures() {
         );
     }
 
+    // Every unit's row in the workbook: its figures, or blanks and its status when not accepted.
+    let g = grid(workbook, "Tổng hợp");
+    let col_of = |code: &str| {
+        g.iter()
+            .find_map(|row| row.iter().position(|c| c.starts_with(&format!("{code} "))))
+            .unwrap()
+    };
+    for (id, e) in exp["units"].as_object().unwrap() {
+        let name = unit(&s, id)["name"].as_str().unwrap().to_owned();
+        let row = g
+            .iter()
+            .find(|r| r.get(1) == Some(&name))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        let status = match (e["status"].as_str().unwrap(), e["late"].as_bool().unwrap()) {
+            ("accepted", false) => "Đúng hạn",
+            ("accepted", true) => "Nộp muộn",
+            ("rejected", _) => "Bị từ chối",
+            _ => "Chưa nộp",
+        };
+        assert_eq!(row[2], status, "{name} status in the workbook");
+        for code in CODES {
+            let c = col_of(code);
+            if e["status"] == "accepted" {
+                let want = (
+                    &e["indicators"][code]["ky_nay"],
+                    &e["indicators"][code]["luy_ke"],
+                );
+                assert_eq!(row[c], want.0.to_string(), "{name} {code} Kỳ này");
+                assert_eq!(row[c + 1], want.1.to_string(), "{name} {code} Lũy kế");
+            } else {
+                assert_eq!(
+                    (row[c].as_str(), row[c + 1].as_str()),
+                    ("", ""),
+                    "{name} {code} is blank"
+                );
+            }
+        }
+    }
+
     // Dry run: the .eml sits beside the workbook, nothing in the outbox.
     let emls = TestEnv::emls(&env.period_dir("2026-10"));
     assert_eq!(emls.len(), 1);
