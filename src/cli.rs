@@ -136,6 +136,11 @@ fn load(config: Option<&Path>) -> Result<Settings, u8> {
     })
 }
 
+/// The settings and the `--period` of a command, or the exit code of what is wrong with them.
+fn setup(config: Option<&Path>, period: Option<&str>) -> Result<(Settings, Option<Period>), u8> {
+    Ok((load(config)?, parse_period(period)?))
+}
+
 fn parse_period(s: Option<&str>) -> Result<Option<Period>, u8> {
     match s {
         None => Ok(None),
@@ -163,12 +168,8 @@ fn cmd_run(
     out: Option<PathBuf>,
     dry_run: bool,
 ) -> u8 {
-    let mut settings = match load(config) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let period = match parse_period(period) {
-        Ok(p) => p,
+    let (mut settings, period) = match setup(config, period) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     if let Some(i) = inbox {
@@ -293,12 +294,8 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
 }
 
 fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> u8 {
-    let settings = match load(config) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let period = match parse_period(period) {
-        Ok(p) => p,
+    let (settings, period) = match setup(config, period) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let matcher = UnitMatcher::new(&settings.roster);
@@ -390,12 +387,8 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
 }
 
 fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
-    let settings = match load(config) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let period = match parse_period(period) {
-        Ok(p) => p,
+    let (settings, period) = match setup(config, period) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     match crate::blank_form::write_blank_form(&settings.form, period.as_ref(), out) {

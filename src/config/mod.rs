@@ -480,6 +480,16 @@ mod tests {
         assert!(matches!(s.mail.transport, Transport::File { .. }));
     }
 
+    /// Loads the roster and form named by the main file from the embedded copies.
+    fn embedded_files(rel: &str) -> Result<(String, String), ConfigError> {
+        let text = if rel.starts_with("roster") {
+            EMBEDDED_ROSTER
+        } else {
+            EMBEDDED_FORM
+        };
+        Ok((text.to_owned(), rel.into()))
+    }
+
     #[test]
     fn relative_paths_resolve_against_the_config_folder() {
         assert_eq!(
@@ -521,19 +531,9 @@ mod tests {
 
     #[test]
     fn bad_timezone_and_deadline_are_explained() {
-        let load = |rel: &str| -> Result<(String, String), ConfigError> {
-            Ok((
-                if rel.starts_with("roster") {
-                    EMBEDDED_ROSTER
-                } else {
-                    EMBEDDED_FORM
-                }
-                .to_owned(),
-                rel.into(),
-            ))
-        };
+        let load = embedded_files;
         let tz = EMBEDDED_MAIN.replace("Asia/Ho_Chi_Minh", "Asia/Hanoi_City");
-        let err = Settings::from_main(&tz, "m", Path::new("."), &load)
+        let err = Settings::from_main(&tz, "m", Path::new("."), &embedded_files)
             .unwrap_err()
             .to_string();
         assert!(err.contains("timezone"), "{err}");
@@ -546,17 +546,7 @@ mod tests {
 
     #[test]
     fn smtp_password_comes_from_the_environment_and_never_prints() {
-        let load = |rel: &str| -> Result<(String, String), ConfigError> {
-            Ok((
-                if rel.starts_with("roster") {
-                    EMBEDDED_ROSTER
-                } else {
-                    EMBEDDED_FORM
-                }
-                .to_owned(),
-                rel.into(),
-            ))
-        };
+        let load = embedded_files;
         let text = EMBEDDED_MAIN
             .replace("transport = \"file\"", "transport = \"smtp\"")
             .replace("TONGHOP_SMTP_PASSWORD", "TONGHOP_TEST_PW_CONFIG_UNIT");

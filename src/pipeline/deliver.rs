@@ -364,7 +364,7 @@ fn body(
             let mut row = vec![item.code.clone(), item.name.clone()];
             row.extend((0..form.indicators.values.len()).map(|v| {
                 let n = c.totals.values.get(i).and_then(|r| r.get(v)).copied();
-                number_vn(n.unwrap_or(0))
+                crate::numbers::vi(n.unwrap_or(0))
             }));
             row
         })
@@ -417,7 +417,7 @@ fn body(
                 .iter()
                 .map(|u| {
                     let errors = u.file.as_ref().map_or(0, |f| f.errors);
-                    format!("{}: {} lỗi", u.name, number_vn(errors as u64))
+                    format!("{}: {} lỗi", u.name, crate::numbers::vi(errors as u64))
                 })
                 .collect(),
         ));
@@ -438,8 +438,8 @@ fn body(
     } else {
         format!(
             "Tệp đính kèm liệt kê {} lỗi và {} cảnh báo trong các tệp báo cáo của đơn vị.",
-            number_vn(errors as u64),
-            number_vn(warnings as u64)
+            crate::numbers::vi(errors as u64),
+            crate::numbers::vi(warnings as u64)
         )
     }));
     b.push(Block::Para(format!(
@@ -597,19 +597,6 @@ fn escape(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             _ => out.push(ch),
         }
-    }
-    out
-}
-
-/// A whole number with the Vietnamese thousands separator: 1250 -> "1.250".
-fn number_vn(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
     }
     out
 }
@@ -1230,11 +1217,11 @@ mod tests {
 
     #[test]
     fn vietnamese_numbers_and_times() {
-        assert_eq!(number_vn(0), "0");
-        assert_eq!(number_vn(999), "999");
-        assert_eq!(number_vn(1000), "1.000");
-        assert_eq!(number_vn(1250), "1.250");
-        assert_eq!(number_vn(12_345_678), "12.345.678");
+        assert_eq!(crate::numbers::vi(0), "0");
+        assert_eq!(crate::numbers::vi(999), "999");
+        assert_eq!(crate::numbers::vi(1000), "1.000");
+        assert_eq!(crate::numbers::vi(1250), "1.250");
+        assert_eq!(crate::numbers::vi(12_345_678), "12.345.678");
         let d = FixedOffset::east_opt(7 * 3600)
             .unwrap()
             .with_ymd_and_hms(2026, 11, 3, 17, 0, 0)

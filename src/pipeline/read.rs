@@ -318,37 +318,12 @@ fn read_format(
             let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
-                let mut reader = match wb.worksheet_cells_reader(&name) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        findings.push(sheet_unreadable(&name, &e.to_string()));
-                        continue;
+                match wb.worksheet_cells_reader(&name) {
+                    Ok(mut r) => {
+                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
                     }
-                };
-                let mut cells = Vec::new();
-                let mut cut = Cut::default();
-                loop {
-                    match reader.next_cell() {
-                        Ok(Some(cell)) => {
-                            let (r, c) = cell.get_position();
-                            if let Some(v) =
-                                keep(r, c, convert_ref(cell.get_value()), limits, &mut cut)
-                            {
-                                cells.push((r, c, v));
-                            }
-                            if cut.rows {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            findings.push(sheet_unreadable(&name, &e.to_string()));
-                            break;
-                        }
-                    }
+                    Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
-                cut.report(&name, limits, &mut findings);
-                sheets.push(Sheet::from_cells(&name, cells));
             }
             sheets
         }
@@ -356,37 +331,12 @@ fn read_format(
             let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
-                let mut reader = match wb.worksheet_cells_reader(&name) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        findings.push(sheet_unreadable(&name, &e.to_string()));
-                        continue;
+                match wb.worksheet_cells_reader(&name) {
+                    Ok(mut r) => {
+                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
                     }
-                };
-                let mut cells = Vec::new();
-                let mut cut = Cut::default();
-                loop {
-                    match reader.next_cell() {
-                        Ok(Some(cell)) => {
-                            let (r, c) = cell.get_position();
-                            if let Some(v) =
-                                keep(r, c, convert_ref(cell.get_value()), limits, &mut cut)
-                            {
-                                cells.push((r, c, v));
-                            }
-                            if cut.rows {
-                                break;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            findings.push(sheet_unreadable(&name, &e.to_string()));
-                            break;
-                        }
-                    }
+                    Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
-                cut.report(&name, limits, &mut findings);
-                sheets.push(Sheet::from_cells(&name, cells));
             }
             sheets
         }
@@ -410,6 +360,38 @@ fn read_format(
         sheets,
         findings,
     })
+}
+
+/// Read one sheet cell by cell (xlsx, xlsb), stopping at the row limit: memory stays bounded by
+/// the cells kept, not by the sheet's declared dimensions.
+fn stream_sheet<'a, E: std::fmt::Display>(
+    name: &str,
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    limits: &ReadLimits,
+    findings: &mut Vec<Finding>,
+) -> Sheet {
+    let mut cells = Vec::new();
+    let mut cut = Cut::default();
+    loop {
+        match next() {
+            Ok(Some(cell)) => {
+                let (r, c) = cell.get_position();
+                if let Some(v) = keep(r, c, convert_ref(cell.get_value()), limits, &mut cut) {
+                    cells.push((r, c, v));
+                }
+                if cut.rows {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                findings.push(sheet_unreadable(name, &e.to_string()));
+                break;
+            }
+        }
+    }
+    cut.report(name, limits, findings);
+    Sheet::from_cells(name, cells)
 }
 
 /// Read every sheet of an xls or ods workbook. calamine has no streaming reader for these, so
