@@ -96,6 +96,9 @@ fn default_settle() -> u64 {
 struct ReportFile {
     issuing_body: String,
     department: String,
+    heading: String,
+    #[serde(default)]
+    place: String,
     title: String,
 }
 
@@ -197,6 +200,10 @@ pub struct Settings {
 pub struct ReportSettings {
     pub issuing_body: String,
     pub department: String,
+    /// The national heading printed top right ("ĐẢNG CỘNG SẢN VIỆT NAM").
+    pub heading: String,
+    /// The place in the dated line ("Lâm Đồng, ngày ..."); empty for the date alone.
+    pub place: String,
     /// Title template with {form} and {period}.
     pub title: String,
 }
@@ -414,6 +421,8 @@ impl Settings {
             report: ReportSettings {
                 issuing_body: main.report.issuing_body,
                 department: main.report.department,
+                heading: main.report.heading,
+                place: main.report.place,
                 title: main.report.title,
             },
             mail: MailSettings {

@@ -31,7 +31,6 @@ use crate::finding::{Severity, a1, counts};
 use crate::pipeline::consolidate::{
     Activity, ActivityValue, Consolidation, Figures, FileOutcome, UnitRow, UnitStatus,
 };
-use crate::text::fold;
 
 pub const SHEET_SUMMARY: &str = "Tổng hợp";
 pub const SHEET_STATUS: &str = "Tình hình nộp báo cáo";
@@ -51,7 +50,6 @@ const EXCEL_ARGS: usize = 255;
 const PAPER_A4: u8 = 9;
 
 /// Top right of the title block, as on documents of party bodies. Not yet configurable.
-const PARTY_HEADING: &str = "ĐẢNG CỘNG SẢN VIỆT NAM";
 const UNKNOWN_UNIT: &str = "(không xác định)";
 const TRUNCATED: &str = "… [đã cắt bớt]";
 
@@ -310,7 +308,15 @@ impl Cx<'_> {
         let left_end: ColNum = if ncols >= 6 { 2 } else { 0 };
         let right_start = (left_end + 1).max(ncols.saturating_sub(8)).min(last);
         merge(ws, 0, 0, 0, left_end, &self.report.issuing_body, &st.org)?;
-        merge(ws, 0, right_start, 0, last, PARTY_HEADING, &st.org_party)?;
+        merge(
+            ws,
+            0,
+            right_start,
+            0,
+            last,
+            &self.report.heading,
+            &st.org_party,
+        )?;
         merge(ws, 1, 0, 1, left_end, &self.report.department, &st.org_dept)?;
         merge(
             ws,
@@ -318,7 +324,7 @@ impl Cx<'_> {
             right_start,
             1,
             last,
-            &dated_line(&self.report.issuing_body, &c.generated_at),
+            &dated_line(&self.report.place, &c.generated_at),
             &st.date_line,
         )?;
         merge(ws, 2, 0, 2, left_end, "*", &st.center_plain)?;
@@ -1532,52 +1538,23 @@ fn time_and_date(t: &DateTime<FixedOffset>) -> String {
 }
 
 /// The place-and-date line of an official document: "Lâm Đồng, ngày 04 tháng 11 năm 2026".
-/// Days below 10 and months below 3 take a leading zero, as in official documents. The place is
-/// the territory named by the issuing body ("TỈNH ỦY LÂM ĐỒNG" -> "Lâm Đồng"); without one the
-/// line is just the date.
-fn dated_line(issuing_body: &str, t: &DateTime<FixedOffset>) -> String {
+/// Days below 10 and months below 3 take a leading zero, as in official documents. Without a
+/// place the line is just the date.
+fn dated_line(place: &str, t: &DateTime<FixedOffset>) -> String {
     let day = format!("{:02}", t.day());
     let month = if t.month() < 3 {
         format!("{:02}", t.month())
     } else {
         t.month().to_string()
     };
-    let date = format!("ngày {day} tháng {month} năm {}", t.year());
-    match place_of(issuing_body) {
-        Some(place) => format!("{place}, {date}"),
-        None => format!("Ngày {day} tháng {month} năm {}", t.year()),
-    }
-}
-
-/// The territory in an issuing body's name: the words after "Tỉnh ủy", "Thành ủy", "Huyện ủy",
-/// "Quận ủy", "Thị ủy" or "Ủy ban nhân dân (tỉnh|thành phố|huyện)", in title case.
-fn place_of(issuing_body: &str) -> Option<String> {
-    const HEADS: [&str; 8] = [
-        "uy ban nhan dan thanh pho",
-        "uy ban nhan dan tinh",
-        "uy ban nhan dan huyen",
-        "tinh uy",
-        "thanh uy",
-        "huyen uy",
-        "quan uy",
-        "thi uy",
-    ];
-    let words: Vec<&str> = issuing_body.split_whitespace().collect();
-    for k in (1..words.len()).rev() {
-        if HEADS.contains(&fold(&words[..k].join(" ")).as_str()) {
-            let place: Vec<String> = words[k..].iter().map(|w| title_case(w)).collect();
-            return Some(place.join(" "));
-        }
-    }
-    None
-}
-
-fn title_case(word: &str) -> String {
-    let lower = word.to_lowercase();
-    let mut chars = lower.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    if place.trim().is_empty() {
+        format!("Ngày {day} tháng {month} năm {}", t.year())
+    } else {
+        format!(
+            "{}, ngày {day} tháng {month} năm {}",
+            place.trim(),
+            t.year()
+        )
     }
 }
 
@@ -1602,6 +1579,8 @@ mod tests {
         ReportSettings {
             issuing_body: "TỈNH ỦY LÂM ĐỒNG".into(),
             department: "BAN TUYÊN GIÁO".into(),
+            heading: "ĐẢNG CỘNG SẢN VIỆT NAM".into(),
+            place: "Lâm Đồng".into(),
             title: "TỔNG HỢP {form}".into(),
         }
     }
@@ -2452,21 +2431,14 @@ mod tests {
     fn place_and_date_line_follow_the_official_style() {
         let t = at("2026-02-05T08:00:00+07:00");
         assert_eq!(
-            dated_line("TỈNH ỦY LÂM ĐỒNG", &t),
+            dated_line("Lâm Đồng", &t),
             "Lâm Đồng, ngày 05 tháng 02 năm 2026"
         );
         assert_eq!(
-            dated_line("THÀNH ỦY ĐÀ LẠT", &at("2026-11-25T08:00:00+07:00")),
+            dated_line("Đà Lạt", &at("2026-11-25T08:00:00+07:00")),
             "Đà Lạt, ngày 25 tháng 11 năm 2026"
         );
-        assert_eq!(
-            dated_line("ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH", &t),
-            "Ngày 05 tháng 02 năm 2026"
-        );
-        assert_eq!(
-            place_of("Ủy ban nhân dân tỉnh Lâm Đồng").as_deref(),
-            Some("Lâm Đồng")
-        );
+        assert_eq!(dated_line("", &t), "Ngày 05 tháng 02 năm 2026");
     }
 
     #[test]
