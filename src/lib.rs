@@ -10,5 +10,6 @@ pub mod matching;
 pub mod numbers;
 pub mod period;
 pub mod pipeline;
+pub mod store;
 pub mod template;
 pub mod text;

@@ -1,0 +1,752 @@
+//! The state store: an SQLite file in the data folder (`tonghop.sqlite3`), created and migrated
+//! automatically. It remembers every file seen, every run and every delivery, so that a restart
+//! or a crash knows what was already sent. An operator can open it with `sqlite3`.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const FILE_NAME: &str = "tonghop.sqlite3";
+
+/// Schema migrations, in order; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: files, runs, deliveries, scheduled jobs done.
+    "CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL,
+        mtime TEXT NOT NULL,
+        unit TEXT,
+        period TEXT,
+        outcome TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        archive_path TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_run INTEGER,
+        UNIQUE (path, sha256)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        trigger TEXT NOT NULL,
+        period TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        workbook TEXT,
+        summary TEXT,
+        pid INTEGER NOT NULL
+    );
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        kind TEXT NOT NULL,
+        period TEXT NOT NULL,
+        unit TEXT,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        eml_path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        server_reply TEXT
+    );
+    CREATE INDEX deliveries_status ON deliveries(status, next_attempt_at);
+    CREATE INDEX deliveries_period ON deliveries(period, kind);
+    CREATE TABLE jobs_done (
+        job TEXT NOT NULL,
+        period TEXT NOT NULL,
+        scheduled_for TEXT NOT NULL,
+        done_at TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        PRIMARY KEY (job, period)
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state store {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "state store {path} was written by a newer tonghop (schema {found}, this one knows {known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Delivery states. `pending` waits for (another) attempt; `sent` and `failed` are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> DeliveryStatus {
+        match s {
+            "sent" => DeliveryStatus::Sent,
+            "failed" => DeliveryStatus::Failed,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub trigger: String,
+    pub period: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// running | ok | rejected_files | failed | abandoned | skipped
+    pub outcome: String,
+    pub error: Option<String>,
+    pub workbook: Option<String>,
+    pub pid: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub run_id: Option<i64>,
+    /// report | supplement | reminder | alert
+    pub kind: String,
+    pub period: String,
+    pub unit: Option<String>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub message_id: String,
+    /// The spooled message: exactly the bytes sent.
+    pub eml_path: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub server_reply: Option<String>,
+}
+
+/// A new delivery to record before the first attempt.
+#[derive(Debug, Clone)]
+pub struct NewDelivery<'a> {
+    pub run_id: Option<i64>,
+    pub kind: &'a str,
+    pub period: &'a str,
+    pub unit: Option<&'a str>,
+    pub recipients: &'a [String],
+    pub subject: &'a str,
+    pub message_id: &'a str,
+    pub eml_path: &'a Path,
+}
+
+/// A file as seen by a run.
+#[derive(Debug, Clone)]
+pub struct FileSeen<'a> {
+    pub path: &'a str,
+    pub sha256: &'a str,
+    pub size: u64,
+    pub mtime: DateTime<FixedOffset>,
+    pub unit: Option<&'a str>,
+    pub period: Option<&'a str>,
+    pub outcome: &'a str,
+    pub findings_json: &'a str,
+    pub archive_path: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileRow {
+    pub path: String,
+    pub sha256: String,
+    pub size: i64,
+    pub mtime: String,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub outcome: String,
+    pub findings: String,
+    pub archive_path: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Open (creating and migrating) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Folder {
+            path: data_dir.to_path_buf(),
+            source: e,
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(err)?;
+        // Other processes (the operator's commands beside the daemon) wait instead of failing.
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+            tracing::info!(store = %self.path.display(), version = i + 1, "state store migrated");
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(self.err())
+    }
+
+    // --- runs -------------------------------------------------------------------------------
+
+    pub fn start_run(
+        &self,
+        trigger: &str,
+        period: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (trigger, period, started_at, outcome, pid) VALUES (?1, ?2, ?3, 'running', ?4)",
+                params![trigger, period, ts(now), std::process::id()],
+            )
+            .map_err(self.err())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        outcome: &str,
+        error: Option<&str>,
+        workbook: Option<&str>,
+        summary: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET ended_at = ?2, outcome = ?3, error = ?4, workbook = ?5, summary = ?6 WHERE id = ?1",
+                params![id, ts(now), outcome, error, workbook, summary],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Runs left `running` by a process that died: marked `abandoned`. Returns how many.
+    pub fn abandon_stale_runs(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET outcome = 'abandoned', ended_at = ?1, error = 'the process ended during the run' WHERE outcome = 'running'",
+                params![ts(now)],
+            )
+            .map_err(self.err())
+    }
+
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, trigger, period, started_at, ended_at, outcome, error, workbook, pid FROM runs ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map(params![limit as i64], |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    trigger: r.get(1)?,
+                    period: r.get(2)?,
+                    started_at: r.get(3)?,
+                    ended_at: r.get(4)?,
+                    outcome: r.get(5)?,
+                    error: r.get(6)?,
+                    workbook: r.get(7)?,
+                    pid: r.get(8)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    pub fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
+        Ok(self
+            .runs(i64::MAX as usize)?
+            .into_iter()
+            .find(|r| r.id == id))
+    }
+
+    /// The summary JSON a run stored.
+    pub fn run_summary(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT summary FROM runs WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(Option::flatten)
+            .map_err(self.err())
+    }
+
+    // --- files ------------------------------------------------------------------------------
+
+    /// Record a file seen by a run (one row per path and content).
+    pub fn record_file(
+        &self,
+        f: &FileSeen<'_>,
+        run_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO files (path, sha256, size, mtime, unit, period, outcome, findings, archive_path, first_seen, last_seen, last_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
+                 ON CONFLICT (path, sha256) DO UPDATE SET
+                   size = excluded.size, mtime = excluded.mtime, unit = excluded.unit, period = excluded.period,
+                   outcome = excluded.outcome, findings = excluded.findings,
+                   archive_path = COALESCE(excluded.archive_path, files.archive_path),
+                   last_seen = excluded.last_seen, last_run = excluded.last_run",
+                params![
+                    f.path,
+                    f.sha256,
+                    f.size as i64,
+                    f.mtime.to_rfc3339(),
+                    f.unit,
+                    f.period,
+                    f.outcome,
+                    f.findings_json,
+                    f.archive_path,
+                    ts(now),
+                    run_id
+                ],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    pub fn files(&self, period: Option<&str>) -> Result<Vec<FileRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT path, sha256, size, mtime, unit, period, outcome, findings, archive_path, first_seen, last_seen
+                 FROM files WHERE ?1 IS NULL OR period = ?1 ORDER BY path, first_seen",
+            )
+            .map_err(self.err())?;
+        let rows = st
+            .query_map(params![period], |r| {
+                Ok(FileRow {
+                    path: r.get(0)?,
+                    sha256: r.get(1)?,
+                    size: r.get(2)?,
+                    mtime: r.get(3)?,
+                    unit: r.get(4)?,
+                    period: r.get(5)?,
+                    outcome: r.get(6)?,
+                    findings: r.get(7)?,
+                    archive_path: r.get(8)?,
+                    first_seen: r.get(9)?,
+                    last_seen: r.get(10)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    // --- deliveries -------------------------------------------------------------------------
+
+    /// Record a delivery before its first attempt (the message is already spooled on disk).
+    pub fn add_delivery(&self, d: &NewDelivery<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO deliveries (run_id, kind, period, unit, recipients, subject, message_id, eml_path, status, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9)",
+                params![
+                    d.run_id,
+                    d.kind,
+                    d.period,
+                    d.unit,
+                    serde_json::to_string(d.recipients).expect("strings serialise"),
+                    d.subject,
+                    d.message_id,
+                    d.eml_path.display().to_string(),
+                    ts(now)
+                ],
+            )
+            .map_err(self.err())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn mark_sent(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        reply: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE deliveries SET status = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, ts(now), reply],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// A failed attempt: `retry_at` = `Some` keeps it pending, `None` makes it final.
+    pub fn mark_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        let (status, next) = match retry_at {
+            Some(t) => ("pending", Some(ts(t))),
+            None => ("failed", None),
+        };
+        self.conn
+            .execute(
+                "UPDATE deliveries SET status = ?2, attempts = attempts + 1, last_error = ?3,
+                   next_attempt_at = COALESCE(?4, next_attempt_at) WHERE id = ?1",
+                params![id, status, error, next],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Put a delivery back in the queue now (an operator's resend of a failed one).
+    pub fn requeue(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2 WHERE id = ?1",
+                params![id, ts(now)],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn deliveries_where(
+        &self,
+        clause: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = format!(
+            "SELECT id, run_id, kind, period, unit, recipients, subject, message_id, eml_path, status, attempts,
+                    last_error, next_attempt_at, created_at, sent_at, server_reply
+             FROM deliveries WHERE {clause}"
+        );
+        let mut st = self.conn.prepare(&sql).map_err(self.err())?;
+        let rows = st
+            .query_map(p, |r| {
+                let recipients: String = r.get(5)?;
+                let status: String = r.get(9)?;
+                Ok(DeliveryRow {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    period: r.get(3)?,
+                    unit: r.get(4)?,
+                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                    subject: r.get(6)?,
+                    message_id: r.get(7)?,
+                    eml_path: r.get(8)?,
+                    status: DeliveryStatus::parse(&status),
+                    attempts: r.get(10)?,
+                    last_error: r.get(11)?,
+                    next_attempt_at: r.get(12)?,
+                    created_at: r.get(13)?,
+                    sent_at: r.get(14)?,
+                    server_reply: r.get(15)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Pending deliveries due at `now`, oldest first.
+    pub fn due_deliveries(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where(
+            "status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
+            params![ts(now)],
+        )
+    }
+
+    /// Every pending delivery, oldest first.
+    pub fn pending_deliveries(&self) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where("status = 'pending' ORDER BY id", [])
+    }
+
+    pub fn delivery(&self, id: i64) -> Result<Option<DeliveryRow>, StoreError> {
+        Ok(self
+            .deliveries_where("id = ?1", params![id])?
+            .into_iter()
+            .next())
+    }
+
+    pub fn deliveries_of_run(&self, run_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where("run_id = ?1 ORDER BY id", params![run_id])
+    }
+
+    pub fn recent_deliveries(&self, limit: usize) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where("1 = 1 ORDER BY id DESC LIMIT ?1", params![limit as i64])
+    }
+
+    /// The consolidated report of a period that is sent or on its way (pending), if any: what
+    /// makes a second scheduled report for the period unnecessary.
+    pub fn report_for(&self, period: &str) -> Result<Option<DeliveryRow>, StoreError> {
+        Ok(self
+            .deliveries_where(
+                "period = ?1 AND kind = 'report' AND status IN ('sent', 'pending') ORDER BY id",
+                params![period],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    /// Deliveries of one kind for a period (e.g. the reminders already made).
+    pub fn deliveries_for(&self, period: &str, kind: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where(
+            "period = ?1 AND kind = ?2 ORDER BY id",
+            params![period, kind],
+        )
+    }
+
+    // --- scheduled jobs ---------------------------------------------------------------------
+
+    /// Whether a scheduled job was done for a period.
+    pub fn job_done(&self, job: &str, period: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM jobs_done WHERE job = ?1 AND period = ?2",
+                params![job, period],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(self.err())
+    }
+
+    pub fn mark_job_done(
+        &self,
+        job: &str,
+        period: &str,
+        scheduled_for: DateTime<Utc>,
+        trigger: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO jobs_done (job, period, scheduled_for, done_at, trigger) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![job, period, ts(scheduled_for), ts(now), trigger],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-04T01:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    #[test]
+    fn creates_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let id = s.start_run("manual", "2026-10", now()).unwrap();
+        drop(s);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.runs(10).unwrap()[0].id, id);
+        assert_eq!(s.runs(10).unwrap()[0].outcome, "running");
+        assert_eq!(s.abandon_stale_runs(now()).unwrap(), 1);
+        assert_eq!(s.runs(10).unwrap()[0].outcome, "abandoned");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("newer tonghop"), "{err}");
+    }
+
+    #[test]
+    fn delivery_lifecycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let run = s.start_run("schedule", "2026-10", now()).unwrap();
+        let to = vec!["a@b.vn".to_string()];
+        let d = NewDelivery {
+            run_id: Some(run),
+            kind: "report",
+            period: "2026-10",
+            unit: None,
+            recipients: &to,
+            subject: "S",
+            message_id: "<x@y>",
+            eml_path: Path::new("/spool/x.eml"),
+        };
+        let id = s.add_delivery(&d, now()).unwrap();
+        assert!(
+            s.report_for("2026-10").unwrap().is_some(),
+            "pending counts as on its way"
+        );
+        assert_eq!(s.due_deliveries(now()).unwrap().len(), 1);
+        let later = now() + chrono::Duration::minutes(2);
+        s.mark_attempt_failed(id, "451 try later", Some(later))
+            .unwrap();
+        assert!(s.due_deliveries(now()).unwrap().is_empty());
+        assert_eq!(s.due_deliveries(later).unwrap().len(), 1);
+        s.mark_sent(id, later, Some("250 ok")).unwrap();
+        let row = s.delivery(id).unwrap().unwrap();
+        assert_eq!(row.status, DeliveryStatus::Sent);
+        assert_eq!(row.attempts, 2);
+        assert_eq!(row.recipients, to);
+        assert!(
+            s.add_delivery(&d, now()).is_err(),
+            "a Message-ID is recorded once"
+        );
+    }
+
+    #[test]
+    fn files_are_one_row_per_path_and_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = DateTime::parse_from_rfc3339("2026-11-02T09:00:00+07:00").unwrap();
+        let f = FileSeen {
+            path: "a.xlsx",
+            sha256: "abc",
+            size: 10,
+            mtime: t,
+            unit: Some("da-lat"),
+            period: Some("2026-10"),
+            outcome: "accepted",
+            findings_json: "[]",
+            archive_path: Some("archive/x"),
+        };
+        s.record_file(&f, 1, now()).unwrap();
+        s.record_file(
+            &FileSeen {
+                archive_path: None,
+                ..f.clone()
+            },
+            2,
+            now(),
+        )
+        .unwrap();
+        s.record_file(
+            &FileSeen {
+                sha256: "def",
+                ..f.clone()
+            },
+            2,
+            now(),
+        )
+        .unwrap();
+        let rows = s.files(Some("2026-10")).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].archive_path.as_deref(),
+            Some("archive/x"),
+            "an archive path is kept"
+        );
+    }
+
+    #[test]
+    fn jobs_done_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        assert!(!s.job_done("remind", "2026-10").unwrap());
+        s.mark_job_done("remind", "2026-10", now(), "schedule", now())
+            .unwrap();
+        s.mark_job_done("remind", "2026-10", now(), "catch_up", now())
+            .unwrap();
+        assert!(s.job_done("remind", "2026-10").unwrap());
+    }
+}
