@@ -1,11 +1,13 @@
 //! tonghop: gathers the periodic Excel reports of many units, checks them, consolidates them into
 //! one workbook and mails it. See ARCHITECTURE.md for the map.
 
+pub mod archive;
 pub mod blank_form;
 pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod finding;
+pub mod lock;
 pub mod matching;
 pub mod numbers;
 pub mod period;

@@ -612,111 +612,14 @@ fn datetime_vn(t: &DateTime<FixedOffset>) -> String {
 /// Write the mail as `<Message-ID>.eml` into `dir` (created if missing), atomically: a temporary
 /// file in the same folder, renamed into place.
 pub fn write_eml(out: &Outgoing, dir: &Path) -> Result<PathBuf, DeliveryError> {
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| DeliveryError::Write { path, source }
-    };
-    fs_err::create_dir_all(dir).map_err(write_err(dir))?;
-    let path = dir.join(eml_file_name(out));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tonghop-mail-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(write_err(dir))?;
-    tmp.write_all(&out.message.formatted())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(write_err(tmp.path()))?;
-    tmp.persist(&path).map_err(|e| DeliveryError::Write {
-        path: path.clone(),
-        source: e.error,
-    })?;
-    Ok(path)
-}
-
-/// The Message-ID without its brackets, reduced to characters safe in any file system; the
-/// period key if nothing is left.
-fn eml_file_name(out: &Outgoing) -> String {
-    let id: String = out
-        .message_id
-        .trim_matches(['<', '>'])
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let stem = if id.trim_matches(['_', '.']).is_empty() {
-        format!("tonghop-{}", out.period.key())
-    } else {
-        id
-    };
-    format!("{stem}.eml")
+    write_file_atomic(dir, &eml_name(&out.message_id), &out.message.formatted())
 }
 
 /// Hand the mail to the configured transport. An SMTP attempt (connect, TLS, login, transfer) is
 /// bounded as a whole by `smtp.timeout`. One attempt only: retrying is the caller's decision
 /// ([`DeliveryError::is_transient`]).
 pub async fn send(out: &Outgoing, transport: &Transport) -> Result<Delivery, DeliveryError> {
-    match transport {
-        Transport::File { dir } => {
-            // A few hundred kilobytes to a local folder: not worth a blocking-pool hop.
-            let path = write_eml(out, dir)?;
-            tracing::info!(
-                transport = "file",
-                message_id = %out.message_id,
-                path = %path.display(),
-                "mail written"
-            );
-            Ok(Delivery {
-                transport: "file",
-                message_id: out.message_id.clone(),
-                recipients: out.recipients.clone(),
-                eml_path: Some(path),
-                server_reply: None,
-            })
-        }
-        Transport::Smtp(smtp) => {
-            let reply = send_smtp(out, smtp).await?;
-            tracing::info!(
-                transport = "smtp",
-                server = %server_name(smtp),
-                message_id = %out.message_id,
-                recipients = %out.recipients.join(","),
-                reply = %reply,
-                "mail sent"
-            );
-            Ok(Delivery {
-                transport: "smtp",
-                message_id: out.message_id.clone(),
-                recipients: out.recipients.clone(),
-                eml_path: None,
-                server_reply: Some(reply),
-            })
-        }
-    }
-}
-
-async fn send_smtp(out: &Outgoing, smtp: &SmtpSettings) -> Result<String, DeliveryError> {
-    let server = server_name(smtp);
-    let transport = smtp_transport(smtp, &server)?;
-    // lettre's own timeout bounds only the TCP connect (upstream #1027): a server that accepts and
-    // then says nothing would hang the send forever.
-    match tokio::time::timeout(smtp.timeout, transport.send(out.message.clone())).await {
-        Err(_) => Err(DeliveryError::Timeout {
-            server,
-            after: smtp.timeout,
-        }),
-        Ok(Err(e)) => Err(smtp_error(&e, smtp, server)),
-        Ok(Ok(response)) => {
-            let text: Vec<&str> = response.message().collect();
-            Ok(format!("{} {}", response.code(), text.join(" "))
-                .trim_end()
-                .to_owned())
-        }
-    }
+    send_spooled(&out.spooled(), transport).await
 }
 
 /// `host:port (security)`, as the operator wrote it in the config.
@@ -871,6 +774,153 @@ fn smtp_error(
         // not go away by itself; a garbled reply or a shut-down transport may.
         transient: !e.is_client(),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spooled messages: what the state store queues and retries
+
+/// A message as spooled on disk: exactly the bytes that are sent, whatever the attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spooled {
+    pub message_id: String,
+    /// Envelope sender.
+    pub from: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    pub bytes: Vec<u8>,
+}
+
+impl Outgoing {
+    /// The bytes of this mail and its envelope, for the spool.
+    pub fn spooled(&self) -> Spooled {
+        Spooled {
+            message_id: self.message_id.clone(),
+            from: self.from.clone(),
+            recipients: self.recipients.clone(),
+            bytes: self.message.formatted(),
+        }
+    }
+}
+
+/// The `.eml` file name for a Message-ID: the ID without its brackets, reduced to characters
+/// safe in any file system.
+pub fn eml_name(message_id: &str) -> String {
+    let id: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}.eml", id.trim_start_matches('.'))
+}
+
+/// Write bytes to `dir/name` atomically (temporary file, fsync, rename).
+pub fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, DeliveryError> {
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DeliveryError::Write { path, source }
+    };
+    fs_err::create_dir_all(dir).map_err(write_err(dir))?;
+    let path = dir.join(name);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tonghop-mail-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(write_err(dir))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(write_err(tmp.path()))?;
+    tmp.persist(&path).map_err(|e| DeliveryError::Write {
+        path: path.clone(),
+        source: e.error,
+    })?;
+    Ok(path)
+}
+
+/// Where the file transport puts a spooled message; its presence means it was delivered.
+pub fn file_transport_path(dir: &Path, message_id: &str) -> PathBuf {
+    dir.join(eml_name(message_id))
+}
+
+/// Hand spooled bytes to the transport: the file transport writes `<Message-ID>.eml`
+/// atomically; SMTP sends the bytes as they are, the whole attempt bounded by `smtp.timeout`.
+pub async fn send_spooled(s: &Spooled, transport: &Transport) -> Result<Delivery, DeliveryError> {
+    match transport {
+        Transport::File { dir } => {
+            let path = write_file_atomic(dir, &eml_name(&s.message_id), &s.bytes)?;
+            tracing::info!(transport = "file", message_id = %s.message_id, path = %path.display(), "mail written");
+            Ok(Delivery {
+                transport: "file",
+                message_id: s.message_id.clone(),
+                recipients: s.recipients.clone(),
+                eml_path: Some(path),
+                server_reply: None,
+            })
+        }
+        Transport::Smtp(smtp) => {
+            let server = server_name(smtp);
+            let address = |a: &str| {
+                a.parse::<lettre::Address>()
+                    .map_err(|e| DeliveryError::Address {
+                        field: "envelope",
+                        value: a.to_owned(),
+                        reason: e.to_string(),
+                    })
+            };
+            let to = s
+                .recipients
+                .iter()
+                .map(|r| address(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let from = address(&s.from)?;
+            let envelope = lettre::address::Envelope::new(Some(from), to)
+                .map_err(|e| DeliveryError::Build(e.to_string()))?;
+            let transport = smtp_transport(smtp, &server)?;
+            let reply =
+                match tokio::time::timeout(smtp.timeout, transport.send_raw(&envelope, &s.bytes))
+                    .await
+                {
+                    Err(_) => {
+                        return Err(DeliveryError::Timeout {
+                            server,
+                            after: smtp.timeout,
+                        });
+                    }
+                    Ok(Err(e)) => return Err(smtp_error(&e, smtp, server)),
+                    Ok(Ok(response)) => {
+                        let text: Vec<&str> = response.message().collect();
+                        format!("{} {}", response.code(), text.join(" "))
+                            .trim_end()
+                            .to_owned()
+                    }
+                };
+            tracing::info!(transport = "smtp", server = %server, message_id = %s.message_id, reply = %reply, "mail sent");
+            Ok(Delivery {
+                transport: "smtp",
+                message_id: s.message_id.clone(),
+                recipients: s.recipients.clone(),
+                eml_path: None,
+                server_reply: Some(reply),
+            })
+        }
+    }
+}
+
+/// [`send_spooled`] from synchronous code (the pipeline runs on plain threads).
+pub fn send_spooled_blocking(
+    s: &Spooled,
+    transport: &Transport,
+) -> Result<Delivery, DeliveryError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DeliveryError::Build(format!("cannot start the mail runtime: {e}")))?;
+    rt.block_on(send_spooled(s, transport))
 }
 
 #[cfg(test)]
