@@ -54,6 +54,9 @@ enum Command {
         /// Write the workbook, summary.json and the .eml into the output folder; send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Send the period's report again although it was already sent.
+        #[arg(long, alias = "force")]
+        resend: bool,
     },
     /// Check files exactly as a run would and print every finding (exit 0 if all would be accepted).
     Check {
@@ -100,7 +103,15 @@ pub fn main() -> u8 {
             inbox,
             out,
             dry_run,
-        } => cmd_run(config.as_deref(), period.as_deref(), inbox, out, dry_run),
+            resend,
+        } => cmd_run(
+            config.as_deref(),
+            period.as_deref(),
+            inbox,
+            out,
+            dry_run,
+            resend,
+        ),
         Command::Check {
             config,
             period,
@@ -153,20 +164,13 @@ fn parse_period(s: Option<&str>) -> Result<Option<Period>, u8> {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-}
-
 fn cmd_run(
     config: Option<&Path>,
     period: Option<&str>,
     inbox: Option<PathBuf>,
     out: Option<PathBuf>,
     dry_run: bool,
+    resend: bool,
 ) -> u8 {
     let (mut settings, period) = match setup(config, period) {
         Ok(x) => x,
@@ -182,6 +186,7 @@ fn cmd_run(
         period,
         trigger: Trigger::Manual,
         dry_run,
+        resend,
     };
     let bar = progress_bar();
     let on_progress = |done: usize, total: usize| {
@@ -191,19 +196,16 @@ fn cmd_run(
             b.set_position(done as u64);
         }
     };
-    let result = runtime().block_on(pipeline::run_once(
-        &settings,
-        &req,
-        &SystemClock,
-        &on_progress,
-    ));
+    let result = pipeline::run_once(&settings, &req, &SystemClock, &on_progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     match result {
         Ok(outcome) => {
             print_run(&settings, &outcome);
-            if outcome.has_rejections() {
+            if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
+                exit::DELIVERY_FAILED
+            } else if outcome.has_rejections() {
                 exit::REJECTED_FILES
             } else {
                 exit::SUCCESS
@@ -212,7 +214,7 @@ fn cmd_run(
         Err(e) => {
             eprintln!("tonghop: {e}");
             match e {
-                pipeline::RunError::Delivery(_) => exit::DELIVERY_FAILED,
+                pipeline::RunError::AlreadySent { .. } => exit::ALREADY_SENT,
                 pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
                 _ => exit::INTERNAL_ERROR,
             }
@@ -286,10 +288,13 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
     println!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
     println!("Bảng tổng hợp: {}", o.workbook.display());
     println!("Tóm tắt:       {}", o.summary.display());
-    match (&o.mail.eml, o.mail.sent) {
-        (Some(eml), false) => println!("Thư (chạy thử, chưa gửi): {eml}"),
-        (Some(eml), true) => println!("Thư đã ghi ra tệp: {eml}"),
-        (None, _) => println!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+    let err = o.mail.error.as_deref().unwrap_or("");
+    match (o.mail.status.as_str(), &o.mail.eml) {
+        ("dry_run", Some(eml)) => println!("Thư (chạy thử, chưa gửi): {eml}"),
+        ("sent", Some(eml)) => println!("Thư đã ghi ra tệp: {eml}"),
+        ("sent", None) => println!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+        ("pending", _) => println!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
+        _ => println!("Thư KHÔNG gửi được: {err}"),
     }
 }
 

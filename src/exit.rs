@@ -8,5 +8,7 @@ pub const REJECTED_FILES: u8 = 1;
 pub const BAD_CONFIG: u8 = 2;
 /// The workbook was made but the mail could not be delivered.
 pub const DELIVERY_FAILED: u8 = 3;
+/// Nothing was done: the period's report was already sent (use `--resend`).
+pub const ALREADY_SENT: u8 = 4;
 /// Something failed that is not the input's fault (output folder not writable, a bug).
 pub const INTERNAL_ERROR: u8 = 70;

@@ -10,6 +10,7 @@ pub mod finding;
 pub mod lock;
 pub mod matching;
 pub mod numbers;
+pub mod outbox;
 pub mod period;
 pub mod pipeline;
 pub mod store;

@@ -86,6 +86,8 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("cannot spool a mail: {0}")]
+    Spool(String),
     #[error("cannot create the data folder {path}: {source}")]
     Folder {
         path: PathBuf,
@@ -271,6 +273,26 @@ impl Store {
             tracing::info!(store = %self.path.display(), version = i + 1, "state store migrated");
         }
         Ok(())
+    }
+
+    /// Run `f` in one transaction: all of it is recorded, or none.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.err())?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT").map_err(self.err())?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {

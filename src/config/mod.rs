@@ -55,6 +55,64 @@ struct MainFile {
     intake: IntakeFile,
     report: ReportFile,
     mail: MailFile,
+    #[serde(default)]
+    schedule: ScheduleFile,
+    #[serde(default)]
+    daemon: DaemonFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ScheduleFile {
+    send: String,
+    remind: String,
+    scan: String,
+    catch_up_days: u32,
+}
+
+impl Default for ScheduleFile {
+    fn default() -> Self {
+        ScheduleFile {
+            send: "0 0 8 4 * *".into(),
+            remind: "0 0 8 2 * *".into(),
+            scan: "0 */10 * * * *".into(),
+            catch_up_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DaemonFile {
+    control_port: u16,
+    operator_email: Option<String>,
+    supplement: SupplementMode,
+    retry_first_seconds: u64,
+    retry_max_seconds: u64,
+    shutdown_grace_seconds: u64,
+}
+
+impl Default for DaemonFile {
+    fn default() -> Self {
+        DaemonFile {
+            control_port: 8787,
+            operator_email: None,
+            supplement: SupplementMode::Manual,
+            retry_first_seconds: 60,
+            retry_max_seconds: 3600,
+            shutdown_grace_seconds: 120,
+        }
+    }
+}
+
+/// Whether a report arriving after the period was sent triggers a supplementary report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplementMode {
+    /// Recorded and shown in `tonghop status`; the operator sends it (`tonghop run --supplement`).
+    Manual,
+    /// Sent by the daemon at the next inbox scan.
+    Auto,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +252,79 @@ pub struct Settings {
     pub mail: MailSettings,
     pub roster: Roster,
     pub form: Form,
+    pub schedule: ScheduleSettings,
+    pub daemon: DaemonSettings,
+}
+
+/// A cron expression, parsed as the scheduler parses it (six fields, seconds first;
+/// day-of-month and day-of-week ANDed), with its text for the log.
+#[derive(Debug, Clone)]
+pub struct CronSpec {
+    pub expr: String,
+    pub cron: croner::Cron,
+}
+
+impl CronSpec {
+    pub fn parse(key: &str, expr: &str) -> Result<CronSpec, String> {
+        let fields = expr.split_whitespace().count();
+        if fields != 6 {
+            return Err(format!(
+                "{key}: {expr:?} has {fields} fields; expected 6, seconds first: \"sec min hour day-of-month month day-of-week\" (e.g. \"0 0 8 4 * *\" = 08:00:00 on day 4 of every month)"
+            ));
+        }
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expr)
+            .map_err(|e| format!("{key}: {expr:?} is not a valid cron expression: {e}"))?;
+        Ok(CronSpec {
+            expr: expr.to_owned(),
+            cron,
+        })
+    }
+
+    /// The first time strictly after `t`.
+    pub fn next_after<Tz: chrono::TimeZone>(
+        &self,
+        t: &chrono::DateTime<Tz>,
+    ) -> Option<chrono::DateTime<Tz>> {
+        self.cron.find_next_occurrence(t, false).ok()
+    }
+
+    /// The last time at or before `t`.
+    pub fn last_at_or_before<Tz: chrono::TimeZone>(
+        &self,
+        t: &chrono::DateTime<Tz>,
+    ) -> Option<chrono::DateTime<Tz>> {
+        self.cron.find_previous_occurrence(t, true).ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    /// Consolidate and send the period that just ended.
+    pub send: CronSpec,
+    /// Remind units that have not reported for the period that just ended.
+    pub remind: CronSpec,
+    /// Scan the inbox (record new files, notice late reports).
+    pub scan: CronSpec,
+    /// A scheduled job missed while the daemon was down is run at start if at most this old.
+    pub catch_up: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    /// Port of the control endpoint on 127.0.0.1.
+    pub control_port: u16,
+    /// Where alerts go (permanent delivery failures).
+    pub operator_email: Option<String>,
+    pub supplement: SupplementMode,
+    /// First retry delay of a temporary delivery failure; doubled each time up to `retry_max`.
+    pub retry_first: Duration,
+    pub retry_max: Duration,
+    /// How long SIGTERM waits for a run in progress.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +537,32 @@ impl Settings {
             }
         };
 
+        let sched = main.schedule;
+        let schedule = ScheduleSettings {
+            send: CronSpec::parse("schedule.send", &sched.send).map_err(|m| invalid(name, m))?,
+            remind: CronSpec::parse("schedule.remind", &sched.remind)
+                .map_err(|m| invalid(name, m))?,
+            scan: CronSpec::parse("schedule.scan", &sched.scan).map_err(|m| invalid(name, m))?,
+            catch_up: Duration::from_secs(u64::from(sched.catch_up_days) * 86_400),
+        };
+        let d = main.daemon;
+        if let Some(op) = &d.operator_email {
+            op.parse::<lettre::message::Mailbox>().map_err(|e| {
+                invalid(
+                    name,
+                    format!("daemon.operator_email: {op:?} is not a mail address: {e}"),
+                )
+            })?;
+        }
+        let daemon = DaemonSettings {
+            control_port: d.control_port,
+            operator_email: d.operator_email,
+            supplement: d.supplement,
+            retry_first: Duration::from_secs(d.retry_first_seconds.max(1)),
+            retry_max: Duration::from_secs(d.retry_max_seconds.max(d.retry_first_seconds.max(1))),
+            shutdown_grace: Duration::from_secs(d.shutdown_grace_seconds),
+        };
+
         Ok(Settings {
             source: name.to_owned(),
             inbox: resolve(base, &main.paths.inbox),
@@ -435,6 +592,8 @@ impl Settings {
             },
             roster,
             form,
+            schedule,
+            daemon,
         })
     }
 }
@@ -497,6 +656,28 @@ mod tests {
             EMBEDDED_FORM
         };
         Ok((text.to_owned(), rel.into()))
+    }
+
+    #[test]
+    fn cron_expressions_need_six_fields_and_say_so() {
+        let err = CronSpec::parse("schedule.send", "0 8 4 * *").unwrap_err();
+        assert!(
+            err.contains("5 fields") && err.contains("seconds first"),
+            "{err}"
+        );
+        let err = CronSpec::parse("schedule.send", "0 0 25 4 * *").unwrap_err();
+        assert!(err.contains("not a valid cron"), "{err}");
+        let c = CronSpec::parse("schedule.send", "0 0 8 4 * *").unwrap();
+        let tz = chrono_tz::Asia::Ho_Chi_Minh;
+        let t = chrono::TimeZone::with_ymd_and_hms(&tz, 2026, 11, 25, 10, 0, 0).unwrap();
+        assert_eq!(
+            c.last_at_or_before(&t).unwrap().to_rfc3339(),
+            "2026-11-04T08:00:00+07:00"
+        );
+        assert_eq!(
+            c.next_after(&t).unwrap().to_rfc3339(),
+            "2026-12-04T08:00:00+07:00"
+        );
     }
 
     #[test]

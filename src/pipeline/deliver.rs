@@ -776,6 +776,47 @@ fn smtp_error(
     }
 }
 
+/// A short plain-text mail (alerts to the operator): one recipient, no attachment.
+/// `tag` makes the Message-ID unique (`<tonghop.TAG.TIME.RANDOM@domain>`).
+pub fn compose_plain(
+    from: &str,
+    to: &str,
+    subject: &str,
+    text: &str,
+    tag: &str,
+    period: Period,
+    now: DateTime<FixedOffset>,
+) -> Result<Outgoing, DeliveryError> {
+    let from = parse_mailbox("from", from)?;
+    let to = parse_mailbox("to", to)?;
+    let message_id = format!(
+        "<tonghop.{tag}.{}.{:016x}@{}>",
+        now.format("%Y%m%dT%H%M%S"),
+        uuid::Uuid::new_v4().as_u128() as u64,
+        from.email.domain()
+    );
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(subject)
+        .date(SystemTime::from(now))
+        .message_id(Some(message_id.clone()))
+        .header(ContentType::TEXT_PLAIN)
+        .body(text.to_owned())
+        .map_err(|e| DeliveryError::Build(e.to_string()))?;
+    Ok(Outgoing {
+        message,
+        message_id,
+        subject: subject.to_owned(),
+        from: from.email.to_string(),
+        recipients: vec![to.email.to_string()],
+        attachment_name: String::new(),
+        period,
+        text: text.to_owned(),
+        html: String::new(),
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Spooled messages: what the state store queues and retries
 

@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::finding::{Finding, Severity};
 use crate::matching::UnitMatcher;
 use crate::period::Period;
+use crate::store::Store;
 use consolidate::{Consolidation, Content, Frame, Ignored, Inspected};
 use intake::Submission;
 use read::ReadLimits;
@@ -48,17 +49,31 @@ pub enum Trigger {
     CatchUp,
 }
 
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunRequest {
     /// The period to consolidate; `None` = the one whose deadline passed most recently.
     pub period: Option<Period>,
     pub trigger: Trigger,
-    /// Write workbook, summary and .eml into the output folder; send nothing.
+    /// Write workbook, summary and .eml into the output folder; send nothing, record nothing.
     pub dry_run: bool,
+    /// Send even though the period's report was already sent.
+    pub resend: bool,
 }
 
 #[derive(Debug)]
 pub struct RunOutcome {
+    /// The run's id in the state store (`None` for a dry run).
+    pub run_id: Option<i64>,
     pub consolidation: Consolidation,
     pub workbook: PathBuf,
     pub summary: PathBuf,
@@ -92,8 +107,22 @@ pub enum RunError {
     Render(#[from] rust_xlsxwriter::XlsxError),
     #[error(transparent)]
     Save(#[from] render::SaveError),
-    #[error("delivery failed: {0}")]
-    Delivery(#[from] deliver::DeliveryError),
+    #[error("cannot compose the mail: {0}")]
+    Compose(#[from] deliver::DeliveryError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
+    #[error(
+        "the report for {period} was already sent ({message_id}, recorded {at}); use --resend to send it again"
+    )]
+    AlreadySent {
+        period: Period,
+        message_id: String,
+        at: String,
+    },
 }
 
 /// Progress of the slow part (reading files): called with (done, total).
@@ -106,6 +135,17 @@ pub fn local(settings: &Settings, t: SystemTime) -> DateTime<FixedOffset> {
         .fixed_offset()
 }
 
+/// A stored RFC 3339 time as the office reads it: "08:00 04/11/2026".
+pub fn local_text(settings: &Settings, stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            t.with_timezone(&settings.timezone)
+                .format("%H:%M %d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
 /// The period a run without `--period` consolidates.
 pub fn default_period(settings: &Settings, now: DateTime<Utc>) -> Period {
     settings
@@ -113,8 +153,16 @@ pub fn default_period(settings: &Settings, now: DateTime<Utc>) -> Period {
         .last_closed(settings.period_kind, &now.with_timezone(&settings.timezone))
 }
 
-/// One run: scan, read, check, consolidate, write the workbook and summary, mail it.
-pub async fn run_once(
+/// How long a run waits for another one (the daemon's, a colleague's) to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(900);
+
+/// One run: scan, read, check, consolidate, write the workbook and summary, mail it. Every
+/// trigger (the schedule, `tonghop run`, the control endpoint) calls this.
+///
+/// Except in a dry run, the run holds the run lock, is recorded in the state store, archives
+/// every file it read, and queues the mail in the outbox before the first attempt, so a crash
+/// at any point neither loses the report nor sends it twice.
+pub fn run_once(
     settings: &Settings,
     req: &RunRequest,
     clock: &dyn Clock,
@@ -122,38 +170,79 @@ pub async fn run_once(
 ) -> Result<RunOutcome, RunError> {
     let now = clock.now();
     let period = req.period.unwrap_or_else(|| default_period(settings, now));
-    let mut timings = Vec::new();
-    let t = Instant::now();
-    tracing::info!(period = %period, trigger = ?req.trigger, dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
-
-    let scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
-    timings.push(("intake", t.elapsed()));
-
-    let t = Instant::now();
-    let inspected = inspect_all(settings, &scan.submissions, progress);
-    timings.push(("read+validate", t.elapsed()));
-
-    let t = Instant::now();
-    let ignored = scan
-        .skipped
-        .into_iter()
-        .map(|s| Ignored {
-            rel: s.rel,
-            size: s.size,
-            received: s.modified.map(|m| local(settings, m)),
-            reason: s.reason,
-        })
-        .collect();
-    let tz = settings.timezone;
-    let frame = Frame {
-        roster: &settings.roster,
-        form: &settings.form,
+    if req.dry_run {
+        return run_body(settings, req, period, clock, progress, None);
+    }
+    let _lock = crate::lock::RunLock::acquire(&settings.data, LOCK_WAIT)?;
+    let store = Store::open(&settings.data)?;
+    // Under the lock, a run still marked running belongs to a process that died.
+    let stale = store.abandon_stale_runs(clock.now())?;
+    if stale > 0 {
+        tracing::warn!(
+            runs = stale,
+            "runs left unfinished by a process that ended were marked abandoned"
+        );
+    }
+    if !req.resend
+        && let Some(d) = store.report_for(&period.key())?
+    {
+        return Err(RunError::AlreadySent {
+            period,
+            message_id: d.message_id,
+            at: local_text(settings, &d.sent_at.unwrap_or(d.created_at)),
+        });
+    }
+    let run_id = store.start_run(req.trigger.as_str(), &period.key(), clock.now())?;
+    tracing::info!(run_id, period = %period, trigger = req.trigger.as_str(), "run recorded");
+    let result = run_body(
+        settings,
+        req,
         period,
-        deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
-        generated_at: now.with_timezone(&tz).fixed_offset(),
+        clock,
+        progress,
+        Some((&store, run_id)),
+    );
+    let (outcome, error, workbook, summary) = match &result {
+        Ok(o) => (
+            if o.has_rejections() {
+                "rejected_files"
+            } else {
+                "ok"
+            },
+            None,
+            Some(o.workbook.display().to_string()),
+            std::fs::read_to_string(&o.summary).ok(),
+        ),
+        Err(e) => ("failed", Some(e.to_string()), None, None),
     };
-    let consolidation = consolidate::consolidate(&frame, inspected, ignored);
-    timings.push(("consolidate", t.elapsed()));
+    store.finish_run(
+        run_id,
+        clock.now(),
+        outcome,
+        error.as_deref(),
+        workbook.as_deref(),
+        summary.as_deref(),
+    )?;
+    result
+}
+
+fn run_body(
+    settings: &Settings,
+    req: &RunRequest,
+    period: Period,
+    clock: &dyn Clock,
+    progress: Progress<'_>,
+    recorded: Option<(&Store, i64)>,
+) -> Result<RunOutcome, RunError> {
+    let now = clock.now();
+    tracing::info!(period = %period, trigger = ?req.trigger, dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
+    let archive = recorded.is_some().then_some(settings.data.as_path());
+    let Consolidated {
+        consolidation,
+        archived,
+        mut timings,
+    } = consolidate_period(settings, period, now, progress, archive)?;
+    let frame_generated_at = consolidation.generated_at;
 
     let t = Instant::now();
     let dir = settings.out.join(period.key());
@@ -179,26 +268,101 @@ pub async fn run_once(
         path: workbook_path.clone(),
         source: e,
     })?;
-    let outgoing = deliver::compose(&consolidation, &settings.form, &settings.mail, bytes)?;
-    let mail = if req.dry_run {
-        let eml = deliver::write_eml(&outgoing, &dir)?;
-        MailRecord {
-            transport: "dry-run".into(),
-            subject: outgoing.subject.clone(),
-            message_id: outgoing.message_id.clone(),
-            recipients: outgoing.recipients.clone(),
-            eml: Some(eml.display().to_string()),
-            sent: false,
+    let outgoing = deliver::compose(
+        &consolidation,
+        &settings.form,
+        &settings.mail,
+        bytes.clone(),
+    )?;
+    let mail = match recorded {
+        None => {
+            let eml = deliver::write_eml(&outgoing, &dir)?;
+            MailRecord {
+                transport: "dry-run".into(),
+                subject: outgoing.subject.clone(),
+                message_id: outgoing.message_id.clone(),
+                recipients: outgoing.recipients.clone(),
+                eml: Some(eml.display().to_string()),
+                sent: false,
+                status: "dry_run".into(),
+                error: None,
+            }
         }
-    } else {
-        let d = deliver::send(&outgoing, &settings.mail.transport).await?;
-        MailRecord {
-            transport: d.transport.to_owned(),
-            subject: outgoing.subject.clone(),
-            message_id: d.message_id.clone(),
-            recipients: d.recipients.clone(),
-            eml: d.eml_path.as_ref().map(|p| p.display().to_string()),
-            sent: true,
+        Some((store, run_id)) => {
+            // Keep the workbook as sent, then queue the mail and record the files in one go.
+            let kept = settings.data.join("sent").join(period.key()).join(format!(
+                "run-{run_id}-{}",
+                workbook_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ));
+            std::fs::create_dir_all(kept.parent().expect("has a folder"))
+                .and_then(|()| write_atomic(&kept, &bytes))
+                .map_err(|e| RunError::Output {
+                    path: kept.clone(),
+                    source: e,
+                })?;
+            let delivery = store.transaction(|s| {
+                for f in &consolidation.files {
+                    let findings = serde_json::to_string(&f.findings).expect("findings serialise");
+                    let archive_path = archived.get(&f.path).map(|p| p.display().to_string());
+                    s.record_file(
+                        &crate::store::FileSeen {
+                            path: &f.path,
+                            sha256: f.sha256.as_deref().unwrap_or(""),
+                            size: f.size,
+                            mtime: f.received.unwrap_or(frame_generated_at),
+                            unit: f.unit.as_deref(),
+                            period: f.period.map(|p| p.key()).as_deref(),
+                            outcome: outcome_str(f.outcome),
+                            findings_json: &findings,
+                            archive_path: archive_path.as_deref(),
+                        },
+                        run_id,
+                        now,
+                    )?;
+                }
+                crate::outbox::enqueue(
+                    settings,
+                    s,
+                    &outgoing,
+                    crate::outbox::Purpose {
+                        kind: "report",
+                        period: &period.key(),
+                        unit: None,
+                        run_id: Some(run_id),
+                    },
+                    now,
+                )
+                .map_err(|e| match e {
+                    crate::outbox::OutboxError::Store(e) => e,
+                    other => crate::store::StoreError::Spool(other.to_string()),
+                })
+            })?;
+            crate::outbox::deliver_due(settings, store, clock.now())?;
+            let row = store.delivery(delivery)?.expect("just recorded");
+            let eml = match &settings.mail.transport {
+                crate::config::Transport::File { dir } => Some(
+                    deliver::file_transport_path(dir, &row.message_id)
+                        .display()
+                        .to_string(),
+                ),
+                crate::config::Transport::Smtp(_) => None,
+            };
+            MailRecord {
+                transport: match settings.mail.transport {
+                    crate::config::Transport::File { .. } => "file".into(),
+                    crate::config::Transport::Smtp(_) => "smtp".into(),
+                },
+                subject: row.subject.clone(),
+                message_id: row.message_id.clone(),
+                recipients: row.recipients.clone(),
+                eml: eml.filter(|_| row.status == crate::store::DeliveryStatus::Sent),
+                sent: row.status == crate::store::DeliveryStatus::Sent,
+                status: row.status.as_str().into(),
+                error: row.last_error.clone(),
+            }
         }
     };
     timings.push(("deliver", t.elapsed()));
@@ -221,16 +385,84 @@ pub async fn run_once(
         reported = consolidation.accepted_count(),
         roster = consolidation.units.len(),
         workbook = %workbook_path.display(),
-        mail = %mail.transport,
+        mail = %mail.status,
         "run finished"
     );
     Ok(RunOutcome {
+        run_id: recorded.map(|(_, id)| id),
         consolidation,
         workbook: workbook_path,
         summary: summary_path,
         mail,
         timings,
     })
+}
+
+/// A consolidation and what it took.
+pub struct Consolidated {
+    pub consolidation: Consolidation,
+    /// Archive copy (relative to the data folder) of each file read, by inbox path.
+    pub archived: std::collections::HashMap<String, PathBuf>,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Scan the inbox, read, check and identify every file, and consolidate the period as of `now`.
+/// Writes nothing but archive copies (when `archive` names the data folder). Used by runs, by
+/// reminders and by `tonghop status`.
+pub fn consolidate_period(
+    settings: &Settings,
+    period: Period,
+    now: DateTime<Utc>,
+    progress: Progress<'_>,
+    archive: Option<&Path>,
+) -> Result<Consolidated, RunError> {
+    let mut timings = Vec::new();
+    let t = Instant::now();
+    let scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
+    timings.push(("intake", t.elapsed()));
+
+    let t = Instant::now();
+    let (inspected, archived) = inspect_all(settings, &scan.submissions, progress, archive);
+    timings.push(("read+validate", t.elapsed()));
+
+    let t = Instant::now();
+    let ignored = scan
+        .skipped
+        .into_iter()
+        .map(|s| Ignored {
+            rel: s.rel,
+            size: s.size,
+            received: s.modified.map(|m| local(settings, m)),
+            reason: s.reason,
+        })
+        .collect();
+    let tz = settings.timezone;
+    let frame = Frame {
+        roster: &settings.roster,
+        form: &settings.form,
+        period,
+        deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
+        generated_at: now.with_timezone(&tz).fixed_offset(),
+    };
+    let consolidation = consolidate::consolidate(&frame, inspected, ignored);
+    timings.push(("consolidate", t.elapsed()));
+    Ok(Consolidated {
+        consolidation,
+        archived,
+        timings,
+    })
+}
+
+fn outcome_str(o: consolidate::FileOutcome) -> &'static str {
+    use consolidate::FileOutcome::*;
+    match o {
+        Accepted => "accepted",
+        Superseded => "superseded",
+        OtherPeriod => "other_period",
+        Rejected => "rejected",
+        Unidentified => "unidentified",
+        Ignored => "ignored",
+    }
 }
 
 /// Write a file atomically: a temporary file in the same folder, synced, renamed over `path`.
@@ -244,8 +476,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Read, validate and identify every submission, on all cores.
-fn inspect_all(settings: &Settings, subs: &[Submission], progress: Progress<'_>) -> Vec<Inspected> {
+/// Read, validate and identify every submission, on all cores. With `archive` (the data
+/// folder), the bytes read of each file are archived; the map gives each file's archive copy.
+fn inspect_all(
+    settings: &Settings,
+    subs: &[Submission],
+    progress: Progress<'_>,
+    archive: Option<&Path>,
+) -> (Vec<Inspected>, std::collections::HashMap<String, PathBuf>) {
     let matcher = UnitMatcher::new(&settings.roster);
     let limits = ReadLimits::default();
     let next = AtomicUsize::new(0);
@@ -254,7 +492,7 @@ fn inspect_all(settings: &Settings, subs: &[Submission], progress: Progress<'_>)
         .map(|n| n.get())
         .unwrap_or(1)
         .min(subs.len().max(1));
-    let mut results: Vec<(usize, Inspected)> = std::thread::scope(|s| {
+    let mut results: Vec<(usize, Inspected, Option<PathBuf>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| {
@@ -264,7 +502,9 @@ fn inspect_all(settings: &Settings, subs: &[Submission], progress: Progress<'_>)
                         if i >= subs.len() {
                             break;
                         }
-                        mine.push((i, inspect(settings, &matcher, &limits, &subs[i])));
+                        let (ins, archived) =
+                            inspect_and_archive(settings, &matcher, &limits, &subs[i], archive);
+                        mine.push((i, ins, archived));
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, subs.len());
                     }
                     mine
@@ -276,8 +516,46 @@ fn inspect_all(settings: &Settings, subs: &[Submission], progress: Progress<'_>)
             .flat_map(|h| h.join().expect("inspection catches reader panics"))
             .collect()
     });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, x)| x).collect()
+    results.sort_by_key(|(i, _, _)| *i);
+    let mut archived = std::collections::HashMap::new();
+    let inspected = results
+        .into_iter()
+        .map(|(_, ins, a)| {
+            if let Some(a) = a {
+                archived.insert(ins.rel.clone(), a);
+            }
+            ins
+        })
+        .collect();
+    (inspected, archived)
+}
+
+/// [`inspect`], keeping a copy of the bytes read in the archive (when `archive` is given).
+fn inspect_and_archive(
+    settings: &Settings,
+    matcher: &UnitMatcher,
+    limits: &ReadLimits,
+    sub: &Submission,
+    archive: Option<&Path>,
+) -> (Inspected, Option<PathBuf>) {
+    let (ins, bytes) = inspect_bytes(settings, matcher, limits, sub);
+    let (Some(data), Some(bytes), Some(sha)) = (archive, bytes, ins.sha256.as_deref()) else {
+        return (ins, None);
+    };
+    let rel = crate::archive::relative_path(
+        ins.period.map(|p| p.key()).as_deref(),
+        ins.unit.as_deref(),
+        sha,
+        &sub.extension,
+    );
+    match crate::archive::store(data, &rel, &bytes) {
+        Ok(_) => (ins, Some(rel)),
+        Err(e) => {
+            // Not archiving must not go unnoticed, but the report is still made.
+            tracing::error!(file = %sub.rel, error = %e, "cannot archive a copy of the file");
+            (ins, None)
+        }
+    }
 }
 
 /// Read, validate and identify one file. Every problem becomes a finding.
@@ -287,6 +565,16 @@ pub fn inspect(
     limits: &ReadLimits,
     sub: &Submission,
 ) -> Inspected {
+    inspect_bytes(settings, matcher, limits, sub).0
+}
+
+/// [`inspect`], also returning the bytes that were read (to archive exactly those).
+fn inspect_bytes(
+    settings: &Settings,
+    matcher: &UnitMatcher,
+    limits: &ReadLimits,
+    sub: &Submission,
+) -> (Inspected, Option<Vec<u8>>) {
     let received = local(settings, sub.modified);
     let mut out = Inspected {
         rel: sub.rel.clone(),
@@ -315,7 +603,7 @@ pub fn inspect(
             ));
             out.unit =
                 identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
-            return out;
+            return (out, None);
         }
     };
     out.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
@@ -326,10 +614,9 @@ pub fn inspect(
             out.findings.push(f);
             out.unit =
                 identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
-            return out;
+            return (out, Some(bytes));
         }
     };
-    drop(bytes);
     let form = &settings.form;
     let mut ex = validate::examine(form, &wb, settings.period_kind);
     if let Some(p) = ex.period {
@@ -367,5 +654,5 @@ pub fn inspect(
         header,
     });
     out.findings.append(&mut ex.findings);
-    out
+    (out, Some(bytes))
 }

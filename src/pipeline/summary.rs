@@ -16,6 +16,10 @@ pub struct MailRecord {
     /// The .eml written, if any.
     pub eml: Option<String>,
     pub sent: bool,
+    /// dry_run | sent | pending (queued for another attempt) | failed
+    pub status: String,
+    /// The last delivery error, if any.
+    pub error: Option<String>,
 }
 
 fn indicators(form: &Form, f: &Figures) -> Value {

@@ -1,0 +1,218 @@
+//! The outbox: mails queued in the state store and spooled on disk, sent exactly once.
+//!
+//! A mail is first written to `<data>/spool/<Message-ID>.eml` and recorded as `pending`; only
+//! then is it handed to the transport, from those very bytes. After a crash the record says
+//! whether it left: `sent`, or still `pending` (sent again from the spool). With the file
+//! transport, a message already in the outbox folder is recognised and not written twice.
+//! Temporary failures are retried with a doubling delay; permanent ones alert the operator.
+//! Callers hold the run lock, so two processes never attempt the same mail.
+
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+use crate::config::{Settings, Transport};
+use crate::pipeline::deliver::{self, DeliveryError, Outgoing, Spooled};
+use crate::store::{DeliveryRow, DeliveryStatus, NewDelivery, Store, StoreError};
+
+/// Where spooled messages live.
+pub fn spool_dir(data: &Path) -> PathBuf {
+    data.join("spool")
+}
+
+/// What a queued mail is for, as recorded in the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Purpose<'a> {
+    /// report | supplement | reminder | alert
+    pub kind: &'a str,
+    pub period: &'a str,
+    pub unit: Option<&'a str>,
+    pub run_id: Option<i64>,
+}
+
+/// Spool a composed mail and record it as pending (inside the caller's transaction if any).
+pub fn enqueue(
+    settings: &Settings,
+    store: &Store,
+    out: &Outgoing,
+    purpose: Purpose<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, OutboxError> {
+    let spooled = out.spooled();
+    let path = deliver::write_file_atomic(
+        &spool_dir(&settings.data),
+        &deliver::eml_name(&out.message_id),
+        &spooled.bytes,
+    )?;
+    let id = store.add_delivery(
+        &NewDelivery {
+            run_id: purpose.run_id,
+            kind: purpose.kind,
+            period: purpose.period,
+            unit: purpose.unit,
+            recipients: &out.recipients,
+            subject: &out.subject,
+            message_id: &out.message_id,
+            eml_path: &path,
+        },
+        now,
+    )?;
+    tracing::info!(delivery = id, kind = purpose.kind, period = purpose.period, message_id = %out.message_id, "mail queued");
+    Ok(id)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+}
+
+/// What one attempt did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub delivery: i64,
+    pub kind: String,
+    pub status: DeliveryStatus,
+    pub detail: String,
+}
+
+/// The delay before retry number `attempts` (1-based): first, doubling, capped.
+pub fn backoff(settings: &Settings, attempts: i64) -> chrono::Duration {
+    let first = settings.daemon.retry_first.as_secs() as i64;
+    let max = settings.daemon.retry_max.as_secs() as i64;
+    let exp = (attempts - 1).clamp(0, 30) as u32;
+    chrono::Duration::seconds(first.saturating_mul(1i64 << exp).min(max))
+}
+
+fn envelope_from(settings: &Settings) -> String {
+    settings
+        .mail
+        .from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| settings.mail.from.clone())
+}
+
+/// Attempt every delivery due at `now`. The caller holds the run lock.
+pub fn deliver_due(
+    settings: &Settings,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<Attempt>, OutboxError> {
+    let mut done = Vec::new();
+    for row in store.due_deliveries(now)? {
+        done.push(attempt(settings, store, &row, now)?);
+    }
+    Ok(done)
+}
+
+fn attempt(
+    settings: &Settings,
+    store: &Store,
+    row: &DeliveryRow,
+    now: DateTime<Utc>,
+) -> Result<Attempt, OutboxError> {
+    let result = |status, detail: String| Attempt {
+        delivery: row.id,
+        kind: row.kind.clone(),
+        status,
+        detail,
+    };
+    // A crash after the file transport wrote the message but before it was recorded.
+    if let Transport::File { dir } = &settings.mail.transport {
+        let target = deliver::file_transport_path(dir, &row.message_id);
+        if target.is_file() {
+            store.mark_sent(row.id, now, Some("already in the outbox folder"))?;
+            tracing::info!(delivery = row.id, message_id = %row.message_id, "mail found in the outbox; recorded as sent");
+            return Ok(result(DeliveryStatus::Sent, target.display().to_string()));
+        }
+    }
+    let bytes = match std::fs::read(&row.eml_path) {
+        Ok(b) => b,
+        Err(e) => {
+            let msg = format!("spooled message {} cannot be read: {e}", row.eml_path);
+            store.mark_attempt_failed(row.id, &msg, None)?;
+            tracing::error!(delivery = row.id, error = %msg, "delivery failed for good");
+            return Ok(result(DeliveryStatus::Failed, msg));
+        }
+    };
+    let spooled = Spooled {
+        message_id: row.message_id.clone(),
+        from: envelope_from(settings),
+        recipients: row.recipients.clone(),
+        bytes,
+    };
+    match deliver::send_spooled_blocking(&spooled, &settings.mail.transport) {
+        Ok(d) => {
+            let detail = d
+                .server_reply
+                .clone()
+                .or_else(|| d.eml_path.as_ref().map(|p| p.display().to_string()))
+                .unwrap_or_default();
+            store.mark_sent(row.id, now, Some(&detail))?;
+            Ok(result(DeliveryStatus::Sent, detail))
+        }
+        Err(e) if e.is_transient() => {
+            let retry_at = now + backoff(settings, row.attempts + 1);
+            store.mark_attempt_failed(row.id, &e.to_string(), Some(retry_at))?;
+            tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %retry_at, "delivery failed; will retry");
+            Ok(result(DeliveryStatus::Pending, e.to_string()))
+        }
+        Err(e) => {
+            store.mark_attempt_failed(row.id, &e.to_string(), None)?;
+            tracing::error!(delivery = row.id, kind = %row.kind, error = %e, "delivery failed for good; alerting the operator");
+            if row.kind != "alert" {
+                alert(settings, store, row, &e.to_string(), now)?;
+            }
+            Ok(result(DeliveryStatus::Failed, e.to_string()))
+        }
+    }
+}
+
+/// Queue a mail to the operator about a delivery that failed for good.
+fn alert(
+    settings: &Settings,
+    store: &Store,
+    row: &DeliveryRow,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OutboxError> {
+    let Some(operator) = &settings.daemon.operator_email else {
+        return Ok(());
+    };
+    let subject = format!("[tonghop] Không gửi được thư: {}", row.subject);
+    let text = format!(
+        "Thư sau không gửi được và sẽ không được gửi lại tự động:\n\n\
+         Tiêu đề: {}\nNgười nhận: {}\nLoại: {}\nKỳ: {}\nMessage-ID: {}\nLỗi: {error}\n\n\
+         Sau khi khắc phục (địa chỉ, mật khẩu máy chủ thư), gửi lại bằng lệnh:\n  tonghop resend {}\n",
+        row.subject,
+        row.recipients.join(", "),
+        row.kind,
+        row.period,
+        row.message_id,
+        row.run_id
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| format!("--delivery {}", row.id)),
+    );
+    let period = crate::period::Period::parse_key(&row.period)
+        .unwrap_or_else(|| crate::pipeline::default_period(settings, now));
+    let local = now.with_timezone(&settings.timezone).fixed_offset();
+    let out = deliver::compose_plain(
+        &settings.mail.from,
+        operator,
+        &subject,
+        &text,
+        &format!("alert.{}", row.id),
+        period,
+        local,
+    )?;
+    let purpose = Purpose {
+        kind: "alert",
+        period: &row.period,
+        unit: None,
+        run_id: row.run_id,
+    };
+    enqueue(settings, store, &out, purpose, now)?;
+    Ok(())
+}
