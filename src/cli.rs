@@ -25,9 +25,10 @@ is used if it exists, else the defaults built into the program (inbox samples/in
 written as .eml files to out/outbox)."
 )]
 pub struct Cli {
-    /// Log level filter for stderr (e.g. info, debug, tonghop=debug).
-    #[arg(long, global = true, env = "TONGHOP_LOG", default_value = "warn")]
-    log: String,
+    /// Log level filter for stderr (e.g. info, debug, tonghop=debug). Default: info for the
+    /// daemon, warn otherwise.
+    #[arg(long, global = true, env = "TONGHOP_LOG")]
+    log: Option<String>,
     /// Log as JSON lines instead of key=value text.
     #[arg(long, global = true)]
     log_json: bool,
@@ -57,6 +58,9 @@ enum Command {
         /// Send the period's report again although it was already sent.
         #[arg(long, alias = "force")]
         resend: bool,
+        /// Send a supplementary report ("báo cáo bổ sung"): what changed since the period's report was sent.
+        #[arg(long, conflicts_with = "resend")]
+        supplement: bool,
     },
     /// Check files exactly as a run would and print every finding (exit 0 if all would be accepted).
     Check {
@@ -68,6 +72,12 @@ enum Command {
         /// Files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Run until SIGTERM or SIGINT: consolidate and send on schedule, remind units, scan the
+    /// inbox, retry mails, and answer `tonghop trigger` on 127.0.0.1.
+    Daemon {
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Write the blank form for units, from the form declaration.
     Form {
@@ -95,7 +105,12 @@ pub fn main() -> u8 {
             };
         }
     };
-    init_logging(&cli.log, cli.log_json);
+    let default_log = if matches!(cli.command, Command::Daemon { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_json);
     match cli.command {
         Command::Run {
             config,
@@ -104,6 +119,7 @@ pub fn main() -> u8 {
             out,
             dry_run,
             resend,
+            supplement,
         } => cmd_run(
             config.as_deref(),
             period.as_deref(),
@@ -111,7 +127,9 @@ pub fn main() -> u8 {
             out,
             dry_run,
             resend,
+            supplement,
         ),
+        Command::Daemon { config } => cmd_daemon(config.as_deref()),
         Command::Check {
             config,
             period,
@@ -126,7 +144,9 @@ pub fn main() -> u8 {
 }
 
 fn init_logging(filter: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+    // The scheduler crate logs its own bookkeeping at info; keep the operator log to ours.
+    let filter = format!("{filter},tokio_cron_scheduler=warn");
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -171,6 +191,7 @@ fn cmd_run(
     out: Option<PathBuf>,
     dry_run: bool,
     resend: bool,
+    supplement: bool,
 ) -> u8 {
     let (mut settings, period) = match setup(config, period) {
         Ok(x) => x,
@@ -187,6 +208,7 @@ fn cmd_run(
         trigger: Trigger::Manual,
         dry_run,
         resend,
+        supplement,
     };
     let bar = progress_bar();
     let on_progress = |done: usize, total: usize| {
@@ -295,6 +317,43 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
         ("sent", None) => println!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
         ("pending", _) => println!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
         _ => println!("Thư KHÔNG gửi được: {err}"),
+    }
+}
+
+fn cmd_daemon(config: Option<&Path>) -> u8 {
+    let settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    let result = rt.block_on(async {
+        let shutdown = async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+            let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+            tokio::select! {
+                _ = term.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
+                _ = int.recv() => tracing::info!(signal = "SIGINT", "stopping"),
+            }
+        };
+        crate::daemon::run(settings, std::sync::Arc::new(SystemClock), shutdown).await
+    });
+    // Do not wait for work abandoned after the grace period: the state store resumes it.
+    rt.shutdown_background();
+    match result {
+        Ok(()) => exit::SUCCESS,
+        Err(e @ crate::daemon::DaemonError::AlreadyRunning(_)) => {
+            eprintln!("tonghop: {e}");
+            exit::ALREADY_RUNNING
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
+            exit::INTERNAL_ERROR
+        }
     }
 }
 

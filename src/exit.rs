@@ -10,5 +10,7 @@ pub const BAD_CONFIG: u8 = 2;
 pub const DELIVERY_FAILED: u8 = 3;
 /// Nothing was done: the period's report was already sent (use `--resend`).
 pub const ALREADY_SENT: u8 = 4;
+/// Another daemon already runs with the same data folder.
+pub const ALREADY_RUNNING: u8 = 5;
 /// Something failed that is not the input's fault (output folder not writable, a bug).
 pub const INTERNAL_ERROR: u8 = 70;

@@ -602,6 +602,17 @@ impl Store {
             .next())
     }
 
+    /// The latest report or supplementary report of a period that was sent: its delivery.
+    pub fn latest_sent(&self, period: &str) -> Result<Option<DeliveryRow>, StoreError> {
+        Ok(self
+            .deliveries_where(
+                "period = ?1 AND kind IN ('report', 'supplement') AND status = 'sent' AND run_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                params![period],
+            )?
+            .into_iter()
+            .next())
+    }
+
     /// Deliveries of one kind for a period (e.g. the reminders already made).
     pub fn deliveries_for(&self, period: &str, kind: &str) -> Result<Vec<DeliveryRow>, StoreError> {
         self.deliveries_where(

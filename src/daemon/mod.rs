@@ -3,6 +3,7 @@
 //! `pipeline::run_once` as `tonghop run`.
 
 pub mod control;
+pub mod jobs;
 
 use chrono::{DateTime, Utc};
 
@@ -40,7 +41,450 @@ pub type ManualResult = Result<serde_json::Value, String>;
 #[derive(Debug)]
 pub enum Event {
     /// A scheduled job is due (`at` is its scheduled time).
-    Tick { job: Job, at: DateTime<Utc>, trigger: Trigger },
+    Tick {
+        job: Job,
+        at: DateTime<Utc>,
+        trigger: Trigger,
+    },
     /// An operator asked for a run now (`tonghop trigger`).
-    Manual { period: Option<Period>, resend: bool, reply: tokio::sync::oneshot::Sender<ManualResult> },
+    Manual {
+        period: Option<Period>,
+        resend: bool,
+        reply: tokio::sync::oneshot::Sender<ManualResult>,
+    },
+}
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{CronSpec, Settings};
+use crate::pipeline::{self, Clock, RunError, RunRequest};
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(
+        "another tonghop daemon is already running with the data folder {0} (its lock is held)"
+    )]
+    AlreadyRunning(PathBuf),
+    #[error("cannot open {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot listen on 127.0.0.1:{port} for the control endpoint: {source}")]
+    Listen { port: u16, source: std::io::Error },
+    #[error("scheduler: {0}")]
+    Scheduler(String),
+}
+
+/// The period a scheduled job at `at` is about: the one that ended most recently.
+pub fn period_for(settings: &Settings, at: DateTime<Utc>) -> Period {
+    let local = at.with_timezone(&settings.timezone).date_naive();
+    Period::containing(settings.period_kind, local).prev()
+}
+
+/// Scheduled jobs missed while the daemon was down, due for a catch-up at `now`: the last
+/// occurrence of each job, if within the catch-up window and not done for its period.
+pub fn missed_jobs(
+    settings: &Settings,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Job, DateTime<Utc>)>, DaemonError> {
+    let mut out = Vec::new();
+    let local_now = now.with_timezone(&settings.timezone);
+    for (job, spec) in [
+        (Job::Send, &settings.schedule.send),
+        (Job::Remind, &settings.schedule.remind),
+    ] {
+        let Some(last) = spec.last_at_or_before(&local_now) else {
+            continue;
+        };
+        let last = last.with_timezone(&Utc);
+        let period = period_for(settings, last);
+        if store.job_done(job.as_str(), &period.key())? {
+            continue;
+        }
+        if job == Job::Send && store.report_for(&period.key())?.is_some() {
+            continue;
+        }
+        let age = (now - last).to_std().unwrap_or_default();
+        if age <= settings.schedule.catch_up {
+            out.push((job, last));
+        } else {
+            tracing::warn!(
+                job = job.as_str(),
+                period = %period,
+                scheduled_for = %last,
+                "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Run the daemon until `shutdown` resolves. Every job goes through `pipeline::run_once` or the
+/// outbox, under the run lock, so a manual `tonghop run` beside it is safe.
+pub async fn run(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), DaemonError> {
+    let settings = Arc::new(settings);
+    let data = settings.data.clone();
+    std::fs::create_dir_all(&data).map_err(|e| DaemonError::Io {
+        path: data.clone(),
+        source: e,
+    })?;
+    // One daemon per data folder: a second one started by mistake stops here.
+    let lock_path = data.join("daemon.lock");
+    let daemon_lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| DaemonError::Io {
+            path: lock_path.clone(),
+            source: e,
+        })?;
+    if daemon_lock.try_lock().is_err() {
+        return Err(DaemonError::AlreadyRunning(data));
+    }
+    let store = Store::open(&data)?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let (tx, mut rx) = mpsc::channel::<Event>(64);
+
+    // The control endpoint.
+    let token = control::ensure_token(&data).map_err(|e| DaemonError::Io {
+        path: data.clone(),
+        source: e,
+    })?;
+    let port = settings.daemon.control_port;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| DaemonError::Listen { port, source: e })?;
+    {
+        let tx = tx.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = control::serve(listener, token, tx, stopped).await {
+                tracing::error!(error = %e, "control endpoint stopped");
+            }
+        });
+    }
+
+    // The schedule: each tick only sends an event.
+    let mut sched = tokio_cron_scheduler::JobScheduler::new()
+        .await
+        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    for (job, spec) in [
+        (Job::Send, &settings.schedule.send),
+        (Job::Remind, &settings.schedule.remind),
+        (Job::Scan, &settings.schedule.scan),
+    ] {
+        add_job(&sched, job, spec, settings.timezone, tx.clone()).await?;
+    }
+    sched
+        .start()
+        .await
+        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+
+    // Queued mails: at start (a restart resumes them), then every 30 seconds.
+    {
+        let tx = tx.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                let ev = Event::Tick {
+                    job: Job::Deliver,
+                    at: clock.now(),
+                    trigger: Trigger::Schedule,
+                };
+                if tx.send(ev).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    // Catch-up of what was missed while down.
+    for (job, at) in missed_jobs(&settings, &store, clock.now())? {
+        tracing::info!(job = job.as_str(), scheduled_for = %at, period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
+        let _ = tx
+            .send(Event::Tick {
+                job,
+                at,
+                trigger: Trigger::CatchUp,
+            })
+            .await;
+    }
+    drop(store);
+
+    tracing::info!(
+        pid = std::process::id(),
+        data = %data.display(),
+        inbox = %settings.inbox.display(),
+        control = %format!("127.0.0.1:{port}"),
+        send = %settings.schedule.send.expr,
+        remind = %settings.schedule.remind.expr,
+        scan = %settings.schedule.scan.expr,
+        "daemon started"
+    );
+
+    let mut stop = stop_rx.clone();
+    loop {
+        let ev = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            ev = rx.recv() => match ev { Some(ev) => ev, None => break },
+        };
+        let (work, reply) = match ev {
+            Event::Manual {
+                period,
+                resend,
+                reply,
+            } => (Work::Manual { period, resend }, Some(reply)),
+            Event::Tick { job, at, trigger } => (Work::Tick { job, at, trigger }, None),
+        };
+        let (s, c) = (settings.clone(), clock.clone());
+        let mut handle = tokio::task::spawn_blocking(move || work.run(&s, c.as_ref()));
+        let result = tokio::select! {
+            r = &mut handle => r,
+            _ = stop.wait_for(|s| *s) => {
+                tracing::info!(grace = ?settings.daemon.shutdown_grace, "stopping: letting the work in progress finish");
+                match tokio::time::timeout(settings.daemon.shutdown_grace, &mut handle).await {
+                    Ok(r) => {
+                        if let (Some(reply), Ok(r)) = (reply, r) {
+                            let _ = reply.send(r);
+                        }
+                    }
+                    Err(_) => tracing::warn!("the work in progress did not finish in time; abandoned (it is resumed at the next start)"),
+                }
+                break;
+            }
+        };
+        let r = result.unwrap_or_else(|e| Err(format!("internal error: {e}")));
+        if let Some(reply) = reply {
+            let _ = reply.send(r);
+        } else if let Err(e) = r {
+            tracing::error!(error = %e, "scheduled work failed");
+        }
+    }
+    let _ = sched.shutdown().await;
+    tracing::info!("daemon stopped");
+    drop(daemon_lock);
+    Ok(())
+}
+
+async fn add_job(
+    sched: &tokio_cron_scheduler::JobScheduler,
+    job: Job,
+    spec: &CronSpec,
+    tz: chrono_tz::Tz,
+    tx: mpsc::Sender<Event>,
+) -> Result<(), DaemonError> {
+    let j = tokio_cron_scheduler::Job::new_async_tz(spec.expr.as_str(), tz, move |_id, _sched| {
+        let tx = tx.clone();
+        Box::pin(async move {
+            let _ = tx
+                .send(Event::Tick {
+                    job,
+                    at: Utc::now(),
+                    trigger: Trigger::Schedule,
+                })
+                .await;
+        })
+    })
+    .map_err(|e| DaemonError::Scheduler(format!("{}: {e}", spec.expr)))?;
+    sched
+        .add(j)
+        .await
+        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    Ok(())
+}
+
+/// One unit of work of the loop, run on a blocking thread.
+enum Work {
+    Tick {
+        job: Job,
+        at: DateTime<Utc>,
+        trigger: Trigger,
+    },
+    Manual {
+        period: Option<Period>,
+        resend: bool,
+    },
+}
+
+impl Work {
+    fn run(self, settings: &Settings, clock: &dyn Clock) -> ManualResult {
+        match self {
+            Work::Manual { period, resend } => {
+                let req = RunRequest {
+                    period,
+                    trigger: Trigger::Manual,
+                    dry_run: false,
+                    resend,
+                    supplement: false,
+                };
+                match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
+                    Ok(o) => Ok(run_json(&o)),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Work::Tick {
+                job: Job::Send,
+                at,
+                trigger,
+            } => scheduled_send(settings, clock, at, trigger),
+            Work::Tick {
+                job: Job::Remind,
+                at,
+                trigger,
+            } => scheduled_remind(settings, clock, at, trigger),
+            Work::Tick {
+                job: Job::Scan, at, ..
+            } => scan(settings, clock, at),
+            Work::Tick {
+                job: Job::Deliver, ..
+            } => deliver(settings, clock),
+        }
+    }
+}
+
+/// The JSON a manual run answers with (read by `tonghop trigger`).
+pub fn run_json(o: &pipeline::RunOutcome) -> serde_json::Value {
+    serde_json::json!({
+        "run_id": o.run_id,
+        "period": o.consolidation.period.key(),
+        "reported": o.consolidation.accepted_count(),
+        "roster": o.consolidation.units.len(),
+        "mail_status": o.mail.status,
+        "mail_error": o.mail.error,
+        "message_id": o.mail.message_id,
+        "workbook": o.workbook.display().to_string(),
+        "rejected": o.has_rejections(),
+    })
+}
+
+fn store_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn scheduled_send(
+    settings: &Settings,
+    clock: &dyn Clock,
+    at: DateTime<Utc>,
+    trigger: Trigger,
+) -> ManualResult {
+    let period = period_for(settings, at);
+    let store = Store::open(&settings.data).map_err(store_err)?;
+    if store
+        .job_done(Job::Send.as_str(), &period.key())
+        .map_err(store_err)?
+    {
+        tracing::info!(period = %period, "the report of this period was already sent by the schedule; nothing to do");
+        return Ok(serde_json::json!({ "skipped": true }));
+    }
+    drop(store);
+    let req = RunRequest {
+        period: Some(period),
+        trigger,
+        dry_run: false,
+        resend: false,
+        supplement: false,
+    };
+    let result = pipeline::run_once(settings, &req, clock, &|_, _| {});
+    let json = match result {
+        Ok(o) => run_json(&o),
+        Err(RunError::AlreadySent { message_id, at, .. }) => {
+            tracing::info!(period = %period, message_id = %message_id, at = %at, "the period's report was already sent; not sending it again");
+            serde_json::json!({ "skipped": true })
+        }
+        Err(e) => return Err(format!("scheduled send for {period}: {e}")),
+    };
+    let store = Store::open(&settings.data).map_err(store_err)?;
+    store
+        .mark_job_done(
+            Job::Send.as_str(),
+            &period.key(),
+            at,
+            trigger.as_str(),
+            clock.now(),
+        )
+        .map_err(store_err)?;
+    Ok(json)
+}
+
+fn scheduled_remind(
+    settings: &Settings,
+    clock: &dyn Clock,
+    at: DateTime<Utc>,
+    trigger: Trigger,
+) -> ManualResult {
+    let period = period_for(settings, at);
+    let _lock = crate::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
+        .map_err(store_err)?;
+    let store = Store::open(&settings.data).map_err(store_err)?;
+    if store
+        .job_done(Job::Remind.as_str(), &period.key())
+        .map_err(store_err)?
+    {
+        return Ok(serde_json::json!({ "skipped": true }));
+    }
+    let n = jobs::queue_reminders(settings, &store, period, clock.now()).map_err(store_err)?;
+    store
+        .mark_job_done(
+            Job::Remind.as_str(),
+            &period.key(),
+            at,
+            trigger.as_str(),
+            clock.now(),
+        )
+        .map_err(store_err)?;
+    crate::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
+    tracing::info!(period = %period, reminders = n, trigger = trigger.as_str(), "reminders queued");
+    Ok(serde_json::json!({ "reminders": n }))
+}
+
+fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResult {
+    // A send that failed (or was missed within the window) is retried at every scan.
+    let store = Store::open(&settings.data).map_err(store_err)?;
+    let missed = missed_jobs(settings, &store, clock.now()).map_err(store_err)?;
+    drop(store);
+    for (job, when) in missed {
+        if job == Job::Send {
+            tracing::info!(scheduled_for = %when, "retrying a scheduled send that has not gone out");
+            scheduled_send(settings, clock, when, Trigger::CatchUp)?;
+        }
+    }
+    let period = period_for(settings, at);
+    jobs::scan_period(settings, clock, period).map_err(store_err)?;
+    Ok(serde_json::json!({ "scanned": period.key() }))
+}
+
+fn deliver(settings: &Settings, clock: &dyn Clock) -> ManualResult {
+    // Do not queue behind a long run: it delivers its own mail; the next tick catches up.
+    let Ok(_lock) = crate::lock::RunLock::acquire(&settings.data, Duration::from_secs(1)) else {
+        return Ok(serde_json::json!({ "busy": true }));
+    };
+    let store = Store::open(&settings.data).map_err(store_err)?;
+    let attempts = crate::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
+    Ok(serde_json::json!({ "attempts": attempts.len() }))
 }

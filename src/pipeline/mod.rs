@@ -6,8 +6,10 @@ pub mod deliver;
 pub mod identify;
 pub mod intake;
 pub mod read;
+pub mod remind;
 pub mod render;
 pub mod summary;
+pub mod supplement;
 pub mod validate;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -68,6 +70,8 @@ pub struct RunRequest {
     pub dry_run: bool,
     /// Send even though the period's report was already sent.
     pub resend: bool,
+    /// Send a supplementary report: what changed since the period's report was sent.
+    pub supplement: bool,
 }
 
 #[derive(Debug)]
@@ -123,6 +127,14 @@ pub enum RunError {
         message_id: String,
         at: String,
     },
+    #[error(
+        "the report for {period} has not been sent yet: there is nothing to supplement (use `tonghop run`)"
+    )]
+    NotSentYet { period: Period },
+    #[error(
+        "nothing changed for {period} since its report was sent: no supplementary report needed"
+    )]
+    NothingToSupplement { period: Period },
 }
 
 /// Progress of the slow part (reading files): called with (done, total).
@@ -173,6 +185,7 @@ pub fn run_once(
     if req.dry_run {
         return run_body(settings, req, period, clock, progress, None);
     }
+    // (A dry-run supplement reads the store without the lock: it changes nothing.)
     let _lock = crate::lock::RunLock::acquire(&settings.data, LOCK_WAIT)?;
     let store = Store::open(&settings.data)?;
     // Under the lock, a run still marked running belongs to a process that died.
@@ -183,7 +196,11 @@ pub fn run_once(
             "runs left unfinished by a process that ended were marked abandoned"
         );
     }
-    if !req.resend
+    if req.supplement {
+        if store.latest_sent(&period.key())?.is_none() {
+            return Err(RunError::NotSentYet { period });
+        }
+    } else if !req.resend
         && let Some(d) = store.report_for(&period.key())?
     {
         return Err(RunError::AlreadySent {
@@ -192,7 +209,12 @@ pub fn run_once(
             at: local_text(settings, &d.sent_at.unwrap_or(d.created_at)),
         });
     }
-    let run_id = store.start_run(req.trigger.as_str(), &period.key(), clock.now())?;
+    let trigger = if req.supplement {
+        "supplement"
+    } else {
+        req.trigger.as_str()
+    };
+    let run_id = store.start_run(trigger, &period.key(), clock.now())?;
     tracing::info!(run_id, period = %period, trigger = req.trigger.as_str(), "run recorded");
     let result = run_body(
         settings,
@@ -213,6 +235,7 @@ pub fn run_once(
             Some(o.workbook.display().to_string()),
             std::fs::read_to_string(&o.summary).ok(),
         ),
+        Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
         Err(e) => ("failed", Some(e.to_string()), None, None),
     };
     store.finish_run(
@@ -268,12 +291,48 @@ fn run_body(
         path: workbook_path.clone(),
         source: e,
     })?;
-    let outgoing = deliver::compose(
-        &consolidation,
-        &settings.form,
-        &settings.mail,
-        bytes.clone(),
-    )?;
+    let outgoing = if req.supplement {
+        let store_for_read;
+        let store = match recorded {
+            Some((s, _)) => s,
+            None => {
+                store_for_read = Store::open(&settings.data)?;
+                &store_for_read
+            }
+        };
+        let Some(sent) = store.report_for(&period.key())? else {
+            return Err(RunError::NotSentYet { period });
+        };
+        let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
+        let changes = supplement::changes(&previous, &consolidation, &settings.form);
+        if changes.is_empty() {
+            return Err(RunError::NothingToSupplement { period });
+        }
+        let first_sent =
+            DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
+                .map(|t| t.with_timezone(&settings.timezone).fixed_offset())
+                .unwrap_or(consolidation.generated_at);
+        supplement::compose_supplement(
+            &consolidation,
+            &settings.form,
+            &settings.mail,
+            &changes,
+            first_sent,
+            bytes.clone(),
+        )?
+    } else {
+        deliver::compose(
+            &consolidation,
+            &settings.form,
+            &settings.mail,
+            bytes.clone(),
+        )?
+    };
+    let kind = if req.supplement {
+        "supplement"
+    } else {
+        "report"
+    };
     let mail = match recorded {
         None => {
             let eml = deliver::write_eml(&outgoing, &dir)?;
@@ -328,7 +387,7 @@ fn run_body(
                     s,
                     &outgoing,
                     crate::outbox::Purpose {
-                        kind: "report",
+                        kind,
                         period: &period.key(),
                         unit: None,
                         run_id: Some(run_id),
@@ -396,6 +455,38 @@ fn run_body(
         mail,
         timings,
     })
+}
+
+/// A supplementary report run: [`run_once`] with `supplement` set.
+pub fn run_supplement(
+    settings: &Settings,
+    req: &RunRequest,
+    clock: &dyn Clock,
+    progress: Progress<'_>,
+) -> Result<RunOutcome, RunError> {
+    run_once(
+        settings,
+        &RunRequest {
+            supplement: true,
+            ..req.clone()
+        },
+        clock,
+        progress,
+    )
+}
+
+/// The summary document of the latest report (or supplementary report) of `period` that was sent.
+pub fn latest_sent_summary(
+    store: &Store,
+    period: &Period,
+) -> Result<Option<serde_json::Value>, RunError> {
+    let Some(d) = store.latest_sent(&period.key())? else {
+        return Ok(None);
+    };
+    let Some(run) = d.run_id else { return Ok(None) };
+    Ok(store
+        .run_summary(run)?
+        .and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 /// A consolidation and what it took.

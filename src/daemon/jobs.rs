@@ -1,0 +1,93 @@
+//! The daemon's jobs besides the send: reminders, and the inbox scan that archives new files
+//! and notices reports arriving after the period's report was sent.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Settings, SupplementMode};
+use crate::outbox::{self, Purpose};
+use crate::period::Period;
+use crate::pipeline::{self, Clock, RunError};
+use crate::store::{DeliveryStatus, Store};
+
+/// Queue a reminder for each unit with an address and no accepted report for `period`, once
+/// per unit and period. Returns how many were queued. The caller holds the run lock.
+pub fn queue_reminders(
+    settings: &Settings,
+    store: &Store,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<usize, RunError> {
+    let c = pipeline::consolidate_period(settings, period, now, &|_, _| {}, None)?.consolidation;
+    let local = now.with_timezone(&settings.timezone).fixed_offset();
+    let reminders =
+        pipeline::remind::reminders(&c, &settings.roster, &settings.form, &settings.mail, local)?;
+    let already: Vec<String> = store
+        .deliveries_for(&period.key(), "reminder")?
+        .into_iter()
+        .filter_map(|d| d.unit)
+        .collect();
+    let mut queued = 0;
+    for r in reminders {
+        if already.contains(&r.unit) {
+            continue;
+        }
+        let purpose = Purpose {
+            kind: "reminder",
+            period: &period.key(),
+            unit: Some(&r.unit),
+            run_id: None,
+        };
+        outbox::enqueue(settings, store, &r.outgoing, purpose, now)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// Scan the inbox for `period`: archive what arrived (nothing a unit sent is lost, even if it
+/// deletes the file before the next run), and, once the period's report was sent, notice
+/// reports that change it: send a supplementary report (`supplement = "auto"`) or log it.
+pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Result<(), RunError> {
+    let now = clock.now();
+    let consolidated =
+        pipeline::consolidate_period(settings, period, now, &|_, _| {}, Some(&settings.data))?;
+    let store = Store::open(&settings.data)?;
+    let Some(sent) = store.report_for(&period.key())? else {
+        return Ok(());
+    };
+    if sent.status != DeliveryStatus::Sent {
+        return Ok(());
+    }
+    let Some(summary) = pipeline::latest_sent_summary(&store, &period)? else {
+        return Ok(());
+    };
+    let changes =
+        pipeline::supplement::changes(&summary, &consolidated.consolidation, &settings.form);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    match settings.daemon.supplement {
+        SupplementMode::Manual => {
+            tracing::warn!(
+                period = %period,
+                newly_reported = changes.newly_reported.len(),
+                "reports arrived after the period's report was sent; send the supplementary report with `tonghop run --supplement --period {}`",
+                period.key()
+            );
+            Ok(())
+        }
+        SupplementMode::Auto => {
+            drop(store);
+            let req = pipeline::RunRequest {
+                period: Some(period),
+                trigger: pipeline::Trigger::Schedule,
+                dry_run: false,
+                resend: false,
+                supplement: true,
+            };
+            match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
+                Ok(_) | Err(RunError::NothingToSupplement { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
