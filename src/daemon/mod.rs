@@ -65,6 +65,9 @@ use crate::config::{CronSpec, Settings};
 use crate::pipeline::{self, Clock, RunError, RunRequest};
 use crate::store::Store;
 
+/// The file in the data folder that holds the control endpoint's address while the daemon runs.
+pub const CONTROL_ADDR_FILE: &str = "control.addr";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(
@@ -175,6 +178,11 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| DaemonError::Listen { port, source: e })?;
+    // The address actually bound (port 0 = any free port), for `tonghop trigger`.
+    let addr = listener.local_addr().map_err(|e| DaemonError::Listen { port, source: e })?;
+    let addr_path = data.join(CONTROL_ADDR_FILE);
+    crate::pipeline::write_atomic(&addr_path, addr.to_string().as_bytes())
+        .map_err(|e| DaemonError::Io { path: addr_path.clone(), source: e })?;
     {
         let tx = tx.clone();
         let mut stop = stop_rx.clone();
@@ -241,7 +249,7 @@ pub async fn run(
         pid = std::process::id(),
         data = %data.display(),
         inbox = %settings.inbox.display(),
-        control = %format!("127.0.0.1:{port}"),
+        control = %addr,
         send = %settings.schedule.send.expr,
         remind = %settings.schedule.remind.expr,
         scan = %settings.schedule.scan.expr,
