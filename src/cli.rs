@@ -10,9 +10,7 @@ use crate::finding::Severity;
 use crate::matching::UnitMatcher;
 use crate::numbers::vi;
 use crate::period::Period;
-use crate::pipeline::{
-    self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake, read::ReadLimits,
-};
+use crate::pipeline::{self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,6 +92,11 @@ enum Command {
 
 /// Parse the arguments, run the command, return the exit code.
 pub fn main() -> u8 {
+    // A read worker (see pipeline::isolate) is this program with a hidden first argument.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(crate::pipeline::isolate::WORKER_ARG) {
+        return crate::pipeline::isolate::worker_from_args(&args[2..]);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -363,7 +366,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
         Err(code) => return code,
     };
     let matcher = UnitMatcher::new(&settings.roster);
-    let limits = ReadLimits::default();
+    let mut reader = pipeline::isolate::Reader::new(&settings.read);
     let mut all_ok = true;
     for path in files {
         let meta = match std::fs::metadata(path) {
@@ -393,7 +396,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
             size: meta.len(),
             modified: meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH),
         };
-        let mut ins = pipeline::inspect(&settings, &matcher, &limits, &sub);
+        let mut ins = pipeline::inspect(&settings, &matcher, &mut reader, &sub);
         let unit = ins
             .unit
             .as_deref()

@@ -1,8 +1,9 @@
 //! Findings: what is wrong with a unit's file, as data (never an error of the run).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The file is rejected: its figures are not counted.
@@ -25,11 +26,11 @@ impl Severity {
 }
 
 /// One message about one file: where (sheet, cell) and what, in Vietnamese.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     /// A stable machine name of the check (`bad_number`, `unreadable`, ...).
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     /// The sheet as the unit named it, if the finding is about a sheet.
     pub sheet: Option<String>,
     /// The cell in A1 form (`B5`), if the finding is about a cell.
@@ -42,7 +43,7 @@ impl Finding {
     pub fn new(severity: Severity, kind: &'static str, message: impl Into<String>) -> Finding {
         Finding {
             severity,
-            kind,
+            kind: Cow::Borrowed(kind),
             sheet: None,
             cell: None,
             message: message.into(),
@@ -61,7 +62,7 @@ impl Finding {
         let cell = a1(row, col);
         Finding {
             severity,
-            kind,
+            kind: Cow::Borrowed(kind),
             sheet: Some(sheet.to_owned()),
             cell: Some(cell.clone()),
             message: format!("{sheet}!{cell}: {}", message.as_ref()),
@@ -77,7 +78,7 @@ impl Finding {
     ) -> Finding {
         Finding {
             severity,
-            kind,
+            kind: Cow::Borrowed(kind),
             sheet: Some(sheet.to_owned()),
             cell: None,
             message: format!("Trang \"{sheet}\": {}", message.as_ref()),

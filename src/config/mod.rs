@@ -59,6 +59,37 @@ struct MainFile {
     schedule: ScheduleFile,
     #[serde(default)]
     daemon: DaemonFile,
+    #[serde(default)]
+    read: ReadFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ReadFile {
+    isolate: bool,
+    worker_memory_mb: u64,
+    timeout_seconds: u64,
+    max_file_mb: u64,
+    max_unzipped_mb: u64,
+    max_rows: u32,
+    max_columns: u32,
+    max_text_chars: usize,
+}
+
+impl Default for ReadFile {
+    fn default() -> Self {
+        let d = crate::pipeline::isolate::ReadSettings::default();
+        ReadFile {
+            isolate: d.isolate,
+            worker_memory_mb: d.worker_memory >> 20,
+            timeout_seconds: d.timeout.as_secs(),
+            max_file_mb: d.limits.max_file_bytes >> 20,
+            max_unzipped_mb: d.limits.max_unzipped_bytes >> 20,
+            max_rows: d.limits.max_rows,
+            max_columns: d.limits.max_cols,
+            max_text_chars: d.limits.max_text_chars,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -254,6 +285,7 @@ pub struct Settings {
     pub form: Form,
     pub schedule: ScheduleSettings,
     pub daemon: DaemonSettings,
+    pub read: crate::pipeline::isolate::ReadSettings,
 }
 
 /// A cron expression, parsed as the scheduler parses it (six fields, seconds first;
@@ -563,6 +595,21 @@ impl Settings {
             shutdown_grace: Duration::from_secs(d.shutdown_grace_seconds),
         };
 
+        let r = main.read;
+        let read = crate::pipeline::isolate::ReadSettings {
+            limits: crate::pipeline::read::ReadLimits {
+                max_file_bytes: r.max_file_mb.max(1) << 20,
+                max_unzipped_bytes: r.max_unzipped_mb.max(1) << 20,
+                max_zip_entries: 10_000,
+                max_rows: r.max_rows.max(10),
+                max_cols: r.max_columns.max(8),
+                max_text_chars: r.max_text_chars.max(100),
+            },
+            isolate: r.isolate,
+            worker_memory: r.worker_memory_mb << 20,
+            timeout: Duration::from_secs(r.timeout_seconds.max(1)),
+        };
+
         Ok(Settings {
             source: name.to_owned(),
             inbox: resolve(base, &main.paths.inbox),
@@ -594,6 +641,7 @@ impl Settings {
             form,
             schedule,
             daemon,
+            read,
         })
     }
 }

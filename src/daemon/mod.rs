@@ -179,10 +179,16 @@ pub async fn run(
         .await
         .map_err(|e| DaemonError::Listen { port, source: e })?;
     // The address actually bound (port 0 = any free port), for `tonghop trigger`.
-    let addr = listener.local_addr().map_err(|e| DaemonError::Listen { port, source: e })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| DaemonError::Listen { port, source: e })?;
     let addr_path = data.join(CONTROL_ADDR_FILE);
-    crate::pipeline::write_atomic(&addr_path, addr.to_string().as_bytes())
-        .map_err(|e| DaemonError::Io { path: addr_path.clone(), source: e })?;
+    crate::pipeline::write_atomic(&addr_path, addr.to_string().as_bytes()).map_err(|e| {
+        DaemonError::Io {
+            path: addr_path.clone(),
+            source: e,
+        }
+    })?;
     {
         let tx = tx.clone();
         let mut stop = stop_rx.clone();

@@ -5,6 +5,7 @@ pub mod consolidate;
 pub mod deliver;
 pub mod identify;
 pub mod intake;
+pub mod isolate;
 pub mod read;
 pub mod remind;
 pub mod render;
@@ -25,7 +26,6 @@ use crate::period::Period;
 use crate::store::Store;
 use consolidate::{Consolidation, Content, Frame, Ignored, Inspected};
 use intake::Submission;
-use read::ReadLimits;
 use summary::MailRecord;
 
 /// Where "now" comes from, passed in so that tests control time.
@@ -576,7 +576,6 @@ fn inspect_all(
     archive: Option<&Path>,
 ) -> (Vec<Inspected>, std::collections::HashMap<String, PathBuf>) {
     let matcher = UnitMatcher::new(&settings.roster);
-    let limits = ReadLimits::default();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -588,13 +587,14 @@ fn inspect_all(
             .map(|_| {
                 s.spawn(|| {
                     let mut mine = Vec::new();
+                    let mut reader = isolate::Reader::new(&settings.read);
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= subs.len() {
                             break;
                         }
                         let (ins, archived) =
-                            inspect_and_archive(settings, &matcher, &limits, &subs[i], archive);
+                            inspect_and_archive(settings, &matcher, &mut reader, &subs[i], archive);
                         mine.push((i, ins, archived));
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, subs.len());
                     }
@@ -625,11 +625,11 @@ fn inspect_all(
 fn inspect_and_archive(
     settings: &Settings,
     matcher: &UnitMatcher,
-    limits: &ReadLimits,
+    reader: &mut isolate::Reader,
     sub: &Submission,
     archive: Option<&Path>,
 ) -> (Inspected, Option<PathBuf>) {
-    let (ins, bytes) = inspect_bytes(settings, matcher, limits, sub);
+    let (ins, bytes) = inspect_bytes(settings, matcher, reader, sub);
     let (Some(data), Some(bytes), Some(sha)) = (archive, bytes, ins.sha256.as_deref()) else {
         return (ins, None);
     };
@@ -653,17 +653,17 @@ fn inspect_and_archive(
 pub fn inspect(
     settings: &Settings,
     matcher: &UnitMatcher,
-    limits: &ReadLimits,
+    reader: &mut isolate::Reader,
     sub: &Submission,
 ) -> Inspected {
-    inspect_bytes(settings, matcher, limits, sub).0
+    inspect_bytes(settings, matcher, reader, sub).0
 }
 
 /// [`inspect`], also returning the bytes that were read (to archive exactly those).
 fn inspect_bytes(
     settings: &Settings,
     matcher: &UnitMatcher,
-    limits: &ReadLimits,
+    reader: &mut isolate::Reader,
     sub: &Submission,
 ) -> (Inspected, Option<Vec<u8>>) {
     let received = local(settings, sub.modified);
@@ -699,7 +699,7 @@ fn inspect_bytes(
     };
     out.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
     out.size = bytes.len() as u64;
-    let wb = match read::read_workbook(&bytes, &sub.extension, limits) {
+    let wb = match reader.read(&bytes, &sub.extension) {
         Ok(wb) => wb,
         Err(f) => {
             out.findings.push(f);

@@ -142,7 +142,7 @@ impl Sheet {
 }
 
 /// A workbook as read from a unit's file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubmittedWorkbook {
     pub format: Format,
     pub sheets: Vec<Sheet>,
@@ -155,6 +155,11 @@ pub struct SubmittedWorkbook {
 pub struct ReadLimits {
     /// Bytes of the file itself.
     pub max_file_bytes: u64,
+    /// Bytes of all parts of a zip-based file once decompressed (counted while decompressing:
+    /// the sizes a zip declares are not trusted).
+    pub max_unzipped_bytes: u64,
+    /// Parts in a zip-based file.
+    pub max_zip_entries: usize,
     /// Rows read per sheet.
     pub max_rows: u32,
     /// Columns read per sheet (cells further right are ignored with a warning).
@@ -167,7 +172,9 @@ impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
             max_file_bytes: 64 << 20,
-            max_rows: 1_048_576,
+            max_unzipped_bytes: 512 << 20,
+            max_zip_entries: 10_000,
+            max_rows: 100_000,
             max_cols: 64,
             max_text_chars: 32_767,
         }
@@ -247,6 +254,72 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Finding> {
     ))
 }
 
+fn bomb_finding(detail: &str) -> Finding {
+    Finding::new(
+        Severity::Error,
+        "zip_bomb",
+        format!(
+            "Tệp nén có nội dung bất thường ({detail}); đây không phải là một mẫu báo cáo bình thường nên không được đọc. Đề nghị đơn vị lưu lại mẫu bằng Excel rồi gửi lại."
+        ),
+    )
+}
+
+/// Check a zip-based workbook before a reader sees it: the number of parts, and the bytes each
+/// part really decompresses to (counted, not taken from the headers, which can lie), and no
+/// XML part declaring a DOCTYPE (entity expansion: "billion laughs").
+pub fn check_zip(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| corrupt_finding())?;
+    if zip.len() > limits.max_zip_entries {
+        return Err(bomb_finding(&format!(
+            "{} phần, giới hạn {}",
+            zip.len(),
+            limits.max_zip_entries
+        )));
+    }
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let mut entry = match zip.by_index(i) {
+            Ok(e) => e,
+            Err(zip::result::ZipError::UnsupportedArchive(m)) if m.contains("assword") => {
+                return Err(password_finding());
+            }
+            Err(_) => return Err(corrupt_finding()),
+        };
+        let is_xml = entry.name().ends_with(".xml") || entry.name().ends_with(".rels");
+        let mut head: Vec<u8> = Vec::new();
+        loop {
+            let n = match entry.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(_) => return Err(corrupt_finding()),
+            };
+            if is_xml && head.len() < 4096 {
+                head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
+            }
+            total += n as u64;
+            if total > limits.max_unzipped_bytes {
+                return Err(bomb_finding(&format!(
+                    "giải nén ra hơn {} MB từ tệp {} KB",
+                    limits.max_unzipped_bytes >> 20,
+                    bytes.len() >> 10
+                )));
+            }
+        }
+        if is_xml {
+            let text = String::from_utf8_lossy(&head);
+            if text.contains("<!DOCTYPE") || text.contains("<!ENTITY") {
+                return Err(Finding::new(
+                    Severity::Error,
+                    "xml_entities",
+                    "Tệp chứa khai báo XML bất thường (DOCTYPE/ENTITY), có thể là tệp độc hại; tệp không được đọc. Đề nghị đơn vị lưu lại mẫu bằng Excel rồi gửi lại.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn corrupt_finding() -> Finding {
     Finding::new(
         Severity::Error,
@@ -282,6 +355,9 @@ pub fn read_workbook(
         ));
     }
     let format = sniff(bytes)?;
+    if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
+        check_zip(bytes, limits)?;
+    }
     let result = std::panic::catch_unwind(|| read_format(bytes, format, limits));
     let mut wb = match result {
         Ok(Ok(wb)) => wb,
@@ -436,13 +512,14 @@ struct Cut {
 impl Cut {
     fn report(&self, sheet: &str, limits: &ReadLimits, findings: &mut Vec<Finding>) {
         if self.rows {
+            // Reading only the first rows would drop activities silently: the file is refused.
             findings.push(Finding::at_sheet(
-                Severity::Warning,
+                Severity::Error,
                 "too_many_rows",
                 sheet,
                 format!(
-                    "có hơn {} dòng; chỉ đọc {} dòng đầu.",
-                    limits.max_rows, limits.max_rows
+                    "có dữ liệu vượt quá {} dòng, nhiều hơn mức một báo cáo cần; tệp không được tổng hợp. Đề nghị đơn vị xóa các dòng thừa (hoặc chia báo cáo) rồi gửi lại.",
+                    crate::numbers::vi(limits.max_rows as u64)
                 ),
             ));
         }
