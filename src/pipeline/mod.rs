@@ -132,6 +132,10 @@ pub enum RunError {
     )]
     NotSentYet { period: Period },
     #[error(
+        "the read workers failed on all {files} files: check that the program can start `tonghop __read-worker` and the [read] limits; no report was made"
+    )]
+    ReadersFailing { files: usize },
+    #[error(
         "nothing changed for {period} since its report was sent: no supplementary report needed"
     )]
     NothingToSupplement { period: Period },
@@ -515,6 +519,18 @@ pub fn consolidate_period(
     let t = Instant::now();
     let (inspected, archived) = inspect_all(settings, &scan.submissions, progress, archive);
     timings.push(("read+validate", t.elapsed()));
+    // Every file failing in the reader is the program's problem, not the units': no report
+    // that shows every unit as rejected is made from that.
+    let reader_failed = |i: &Inspected| {
+        i.findings
+            .iter()
+            .any(|f| matches!(f.kind.as_ref(), "reader_crash" | "reader_unavailable"))
+    };
+    if inspected.len() >= 2 && inspected.iter().all(reader_failed) {
+        return Err(RunError::ReadersFailing {
+            files: inspected.len(),
+        });
+    }
 
     let t = Instant::now();
     let ignored = scan
