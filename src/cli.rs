@@ -164,10 +164,14 @@ fn init_logging(filter: &str, json: bool) {
 }
 
 fn load(config: Option<&Path>) -> Result<Settings, u8> {
-    Settings::discover(config).map_err(|e| {
+    let settings = Settings::discover(config).map_err(|e| {
         eprintln!("tonghop: configuration error: {e}");
         exit::BAD_CONFIG
-    })
+    })?;
+    for w in settings.permission_warnings() {
+        tracing::warn!(warning = %w, "permissions");
+    }
+    Ok(settings)
 }
 
 /// The settings and the `--period` of a command, or the exit code of what is wrong with them.

@@ -205,6 +205,22 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Create the data folder readable by its owner only (it holds the archive and the control
+/// token); an existing folder is left as it is.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if path.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
+}
+
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -212,7 +228,7 @@ fn ts(t: DateTime<Utc>) -> String {
 impl Store {
     /// Open (creating and migrating) the store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Folder {
+        create_private_dir(data_dir).map_err(|e| StoreError::Folder {
             path: data_dir.to_path_buf(),
             source: e,
         })?;

@@ -272,6 +272,10 @@ impl std::fmt::Debug for Secret {
 pub struct Settings {
     /// Where the configuration came from (a path, or "embedded defaults").
     pub source: String,
+    /// The main file, when the configuration came from disk.
+    pub config_file: Option<PathBuf>,
+    /// The SMTP password file, if the password is read from one (its permissions are checked).
+    pub password_file: Option<PathBuf>,
     pub inbox: PathBuf,
     pub out: PathBuf,
     pub data: PathBuf,
@@ -409,10 +413,41 @@ impl Settings {
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let text = read(path)?;
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        Settings::from_main(&text, &path.display().to_string(), &base, &|rel: &str| {
-            let p = base.join(rel);
-            read(&p).map(|t| (t, p.display().to_string()))
-        })
+        let mut s =
+            Settings::from_main(&text, &path.display().to_string(), &base, &|rel: &str| {
+                let p = base.join(rel);
+                read(&p).map(|t| (t, p.display().to_string()))
+            })?;
+        s.config_file = Some(path.to_path_buf());
+        Ok(s)
+    }
+
+    /// Files and folders that other users of the machine can read or write but should not:
+    /// the configuration, the password file and the data folder (state, archive, token).
+    /// One English sentence each, for the operator log.
+    pub fn permission_warnings(&self) -> Vec<String> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut out = Vec::new();
+        let mut check = |what: &str, path: &Path, mask: u32| {
+            if let Ok(m) = std::fs::metadata(path) {
+                let mode = m.permissions().mode() & 0o777;
+                if mode & mask != 0 {
+                    out.push(format!(
+                        "{what} {} is accessible to other users (mode {mode:o}); restrict it (chmod {})",
+                        path.display(),
+                        if m.is_dir() { "700" } else { "600" }
+                    ));
+                }
+            }
+        };
+        if let Some(c) = &self.config_file {
+            check("the configuration file", c, 0o002);
+        }
+        if let Some(p) = &self.password_file {
+            check("the SMTP password file", p, 0o077);
+        }
+        check("the data folder", &self.data, 0o007);
+        out
     }
 
     /// The configuration compiled into the program, as if it were `./config/tonghop.toml`.
@@ -512,6 +547,12 @@ impl Settings {
         if mail.to.is_empty() {
             return Err(invalid(name, "mail.to: at least one recipient is needed"));
         }
+        let password_file = match (&mail.transport, &mail.smtp) {
+            (TransportKind::Smtp, Some(smtp)) => {
+                smtp.password_file.as_ref().map(|p| resolve(base, p))
+            }
+            _ => None,
+        };
         let transport = match mail.transport {
             TransportKind::File => {
                 let f = mail.file.ok_or_else(|| {
@@ -612,6 +653,8 @@ impl Settings {
 
         Ok(Settings {
             source: name.to_owned(),
+            config_file: None,
+            password_file,
             inbox: resolve(base, &main.paths.inbox),
             out: resolve(base, &main.paths.out),
             data: resolve(base, &main.paths.data),
@@ -726,6 +769,24 @@ mod tests {
             c.next_after(&t).unwrap().to_rfc3339(),
             "2026-12-04T08:00:00+07:00"
         );
+    }
+
+    #[test]
+    fn world_readable_data_folder_and_password_file_are_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::embedded().unwrap();
+        s.data = dir.path().join("data");
+        std::fs::create_dir_all(&s.data).unwrap();
+        std::fs::set_permissions(&s.data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let w = s.permission_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("data folder") && w[0].contains("755"),
+            "{w:?}"
+        );
+        std::fs::set_permissions(&s.data, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(s.permission_warnings().is_empty());
     }
 
     #[test]
