@@ -638,3 +638,60 @@ fn iso_datetime(s: &str) -> CellValue {
     }
     CellValue::Text(s.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    /// Found by the fuzzer: an OLE file on which calamine's compound-file reader panics
+    /// (slice index out of range in cfb.rs). The panic must become a finding.
+    #[test]
+    fn fuzz_calamine_cfb_slice_panic_is_a_finding() {
+        let bytes = fixture("fuzz/calamine_cfb_slice_panic.bin");
+        let result = read_workbook(&bytes, "xls", &ReadLimits::default());
+        let f = result.err().expect("refused");
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            matches!(f.kind.as_ref(), "reader_panic" | "unreadable"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn sniffing_tells_what_a_file_really_is() {
+        assert_eq!(sniff(b"").unwrap_err().kind, "unreadable");
+        assert!(sniff(b"").unwrap_err().message.contains("0 byte"));
+        assert!(
+            sniff(b"hello, world\n")
+                .unwrap_err()
+                .message
+                .contains("văn bản")
+        );
+        assert!(
+            sniff(b"<html><table>")
+                .unwrap_err()
+                .message
+                .contains("HTML")
+        );
+        assert_eq!(
+            sniff(&fixture("layouts/libreoffice.xls")).unwrap(),
+            Format::Xls
+        );
+        assert_eq!(
+            sniff(&fixture("layouts/libreoffice.ods")).unwrap(),
+            Format::Ods
+        );
+        assert_eq!(
+            sniff(&fixture("layouts/standard.xlsx")).unwrap(),
+            Format::Xlsx
+        );
+    }
+}
