@@ -10,5 +10,7 @@ pub const BAD_CONFIG: u8 = 2;
 pub const DELIVERY_FAILED: u8 = 3;
 /// Nothing was done: the period's report was already sent (use `--resend`).
 pub const ALREADY_SENT: u8 = 4;
+/// `tonghop trigger` found no daemon on the control port; nothing was done (sysexits EX_UNAVAILABLE).
+pub const NO_DAEMON: u8 = 69;
 /// Something failed that is not the input's fault (output folder not writable, a bug).
 pub const INTERNAL_ERROR: u8 = 70;
