@@ -1,4 +1,5 @@
-//! The command line: `run`, `check`, `form`. Each command is a function returning an exit code.
+//! The command line: `run`, `check`, `form`, and the operator's `status`, `history`, `resend`,
+//! `trigger`. Each command is a function returning an exit code.
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -9,6 +10,7 @@ use crate::exit;
 use crate::finding::Severity;
 use crate::matching::UnitMatcher;
 use crate::numbers::vi;
+use crate::operator;
 use crate::period::Period;
 use crate::pipeline::{self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake};
 
@@ -88,6 +90,61 @@ enum Command {
         #[arg(long)]
         period: Option<String>,
     },
+    /// Show a period as it stands now: units, the report's mail, the next scheduled jobs.
+    ///
+    /// Reads the inbox and the state store; changes nothing, and works beside a running daemon.
+    Status {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// The period, e.g. 2026-10 (default: the one whose deadline passed most recently).
+        #[arg(long)]
+        period: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the recent runs and their mails, newest first.
+    History {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a run's report again.
+    ///
+    /// A mail that failed (or still waits) is retried now; a mail that was sent is sent again,
+    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered, 2 no such run or mail.
+    Resend {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// The run whose report to send (see `tonghop history`).
+        #[arg(required_unless_present = "delivery", conflicts_with = "delivery")]
+        run: Option<i64>,
+        /// Send this one mail instead (its id in `tonghop history --json`).
+        #[arg(long)]
+        delivery: Option<i64>,
+    },
+    /// Ask the running daemon to consolidate and send now, and wait for the outcome.
+    ///
+    /// Exit codes as `run`; 69 when no daemon is running.
+    Trigger {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+        #[arg(long, env = "TONGHOP_CONFIG")]
+        config: Option<PathBuf>,
+        /// Period to consolidate (default: the one whose deadline passed most recently).
+        #[arg(long)]
+        period: Option<String>,
+        /// Send the period's report again although it was already sent.
+        #[arg(long, alias = "force")]
+        resend: bool,
+    },
 }
 
 /// Parse the arguments, run the command, return the exit code.
@@ -143,6 +200,26 @@ pub fn main() -> u8 {
             out,
             period,
         } => cmd_form(config.as_deref(), &out, period.as_deref()),
+        Command::Status {
+            config,
+            period,
+            json,
+        } => cmd_status(config.as_deref(), period.as_deref(), json),
+        Command::History {
+            config,
+            limit,
+            json,
+        } => cmd_history(config.as_deref(), limit, json),
+        Command::Resend {
+            config,
+            run,
+            delivery,
+        } => cmd_resend(config.as_deref(), run, delivery),
+        Command::Trigger {
+            config,
+            period,
+            resend,
+        } => cmd_trigger(config.as_deref(), period.as_deref(), resend),
     }
 }
 
@@ -469,6 +546,174 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
         }
         Err(e) => {
             eprintln!("tonghop: cannot write {}: {e}", out.display());
+            exit::INTERNAL_ERROR
+        }
+    }
+}
+
+/// Write to stdout; a closed pipe (`tonghop history | head`) is not an error worth a panic.
+fn out(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).expect("values serialise")
+    ));
+}
+
+fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
+    let (settings, period) = match setup(config, period) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let now = chrono::Utc::now();
+    let period = period.unwrap_or_else(|| pipeline::default_period(&settings, now));
+    let bar = progress_bar();
+    let on_progress = |done: usize, total: usize| {
+        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let result = operator::status(&settings, period, now, &on_progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(s) => {
+            if json {
+                print_json(&s);
+            } else {
+                out(&operator::status_text(&settings, &s));
+            }
+            if let operator::StoreState::Error { error, .. } = &s.store {
+                eprintln!("tonghop: state store: {error}");
+                return exit::INTERNAL_ERROR;
+            }
+            exit::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
+            match e {
+                pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
+                _ => exit::INTERNAL_ERROR,
+            }
+        }
+    }
+}
+
+fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
+    let settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match operator::history(&settings, limit) {
+        Ok(h) => {
+            if json {
+                print_json(&h);
+            } else {
+                out(&operator::history_text(&settings, &h));
+            }
+            match h.store {
+                operator::StoreState::Error { .. } => exit::INTERNAL_ERROR,
+                _ => exit::SUCCESS,
+            }
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
+            exit::INTERNAL_ERROR
+        }
+    }
+}
+
+fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) -> u8 {
+    let settings = match load(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let target = match (run, delivery) {
+        (_, Some(d)) => operator::ResendTarget::Delivery(d),
+        (Some(r), None) => operator::ResendTarget::Run(r),
+        (None, None) => unreachable!("clap requires a run or --delivery"),
+    };
+    let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
+    match operator::resend(&settings, target, &SystemClock, &waiting) {
+        Ok(r) => {
+            out(&operator::resend_text(&settings, &r));
+            r.exit_code()
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// How long `tonghop trigger` waits for the daemon's run: it may first wait up to 15 minutes
+/// for a run in progress, then read, render and send.
+const TRIGGER_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 {
+    use crate::daemon::control::{self, ControlError};
+    let (settings, period) = match setup(config, period) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let port = crate::daemon::control_port(&settings);
+    let no_daemon = || {
+        eprintln!(
+            "Không có tonghop daemon nào đang chạy trên 127.0.0.1:{port}. Khởi động daemon \
+             (tonghop daemon), hoặc tổng hợp ngay không cần daemon: tonghop run"
+        );
+        exit::NO_DAEMON
+    };
+    let token_file = operator::token_file(&settings);
+    let token = match control::read_token(&settings.data) {
+        Ok(t) => t,
+        Err(e) => {
+            // No token: either no daemon ever ran with this data folder, or it runs with another.
+            return match control::health(port, std::time::Duration::from_secs(3)) {
+                Err(ControlError::NoDaemon { .. }) => no_daemon(),
+                _ => {
+                    eprintln!(
+                        "tonghop: a daemon answers on 127.0.0.1:{port}, but the control token {} \
+                         cannot be read ({e}): is it running with this configuration's data folder?",
+                        token_file.display()
+                    );
+                    exit::BAD_CONFIG
+                }
+            };
+        }
+    };
+    eprintln!("Đang chờ tonghop daemon tổng hợp và gửi...");
+    match control::trigger(port, &token, period, resend, TRIGGER_WAIT) {
+        Ok(answer) => {
+            out(&operator::trigger_text(&answer));
+            operator::trigger_exit_code(&answer)
+        }
+        Err(ControlError::NoDaemon { .. }) => no_daemon(),
+        Err(ControlError::Run {
+            error,
+            already_sent: true,
+            ..
+        }) => {
+            eprintln!("Báo cáo kỳ này đã được gửi; dùng --resend để gửi lại.");
+            eprintln!("tonghop: {error}");
+            exit::ALREADY_SENT
+        }
+        Err(ControlError::Unauthorized { .. }) => {
+            eprintln!(
+                "tonghop: the daemon on 127.0.0.1:{port} refused the token in {}: is it running \
+                 with this configuration's data folder?",
+                token_file.display()
+            );
+            exit::BAD_CONFIG
+        }
+        Err(e) => {
+            eprintln!("tonghop: {e}");
             exit::INTERNAL_ERROR
         }
     }

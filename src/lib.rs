@@ -11,6 +11,7 @@ pub mod finding;
 pub mod lock;
 pub mod matching;
 pub mod numbers;
+pub mod operator;
 pub mod outbox;
 pub mod period;
 pub mod pipeline;

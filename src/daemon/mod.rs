@@ -68,6 +68,16 @@ use crate::store::Store;
 /// The file in the data folder that holds the control endpoint's address while the daemon runs.
 pub const CONTROL_ADDR_FILE: &str = "control.addr";
 
+/// The port of the running daemon's control endpoint: the one it wrote to the data folder when
+/// it bound (which may differ from the config with `control_port = 0`), else the configured one.
+pub fn control_port(settings: &Settings) -> u16 {
+    std::fs::read_to_string(settings.data.join(CONTROL_ADDR_FILE))
+        .ok()
+        .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok())
+        .map(|a| a.port())
+        .unwrap_or(settings.daemon.control_port)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(

@@ -657,7 +657,7 @@ mod tests {
     fn fuzz_calamine_cfb_slice_panic_is_a_finding() {
         let bytes = fixture("fuzz/calamine_cfb_slice_panic.bin");
         let result = read_workbook(&bytes, "xls", &ReadLimits::default());
-        let f = result.err().expect("refused");
+        let f = result.expect_err("refused");
         assert_eq!(f.severity, Severity::Error);
         assert!(
             matches!(f.kind.as_ref(), "reader_panic" | "unreadable"),

@@ -3,5 +3,6 @@
 mod support;
 
 mod blank_form;
+mod operator;
 mod run;
 mod smtp;
