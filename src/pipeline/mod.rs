@@ -6,6 +6,7 @@ pub mod deliver;
 pub mod identify;
 pub mod intake;
 pub mod read;
+pub mod remind;
 pub mod render;
 pub mod summary;
 pub mod validate;
