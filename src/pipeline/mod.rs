@@ -9,6 +9,7 @@ pub mod read;
 pub mod remind;
 pub mod render;
 pub mod summary;
+pub mod supplement;
 pub mod validate;
 
 use chrono::{DateTime, FixedOffset, Utc};
