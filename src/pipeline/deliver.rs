@@ -42,6 +42,7 @@ pub struct Outgoing {
     pub from: String,
     /// Envelope recipients: the addresses of To, then Cc.
     pub recipients: Vec<String>,
+    /// The attached workbook's file name; empty when the mail has none (reminders).
     pub attachment_name: String,
     pub period: Period,
     /// The plain-text body, as sent (the HTML part has the same content).
@@ -164,6 +165,33 @@ pub fn compose_at(
     now: DateTime<FixedOffset>,
     nonce: u128,
 ) -> Result<Outgoing, DeliveryError> {
+    let Addresses { from, to, cc } = report_addresses(mail)?;
+    let subject = subject(c, form, &mail.subject);
+    let attachment_name = attachment_name(c, form, &mail.attachment);
+    let message_id = message_id(&[&form.id, &c.period.key()], now, Some(nonce), &from);
+    let body = body(c, form, &from, &to, &attachment_name);
+    assemble(Draft {
+        from,
+        to,
+        cc,
+        subject,
+        body,
+        attachment: Some((attachment_name, attachment)),
+        message_id,
+        date: now,
+        period: c.period,
+    })
+}
+
+/// The sender and the recipients of the consolidated report (and of its supplements).
+pub(crate) struct Addresses {
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+}
+
+/// `mail.from`, `mail.to` and `mail.cc`, parsed; an error names the setting. To must not be empty.
+pub(crate) fn report_addresses(mail: &MailSettings) -> Result<Addresses, DeliveryError> {
     let from = parse_mailbox("from", &mail.from)?;
     let to = mail
         .to
@@ -178,59 +206,91 @@ pub fn compose_at(
     if to.is_empty() {
         return Err(DeliveryError::Build("mail.to is empty".into()));
     }
+    Ok(Addresses { from, to, cc })
+}
 
-    let subject = subject(c, form, &mail.subject);
-    let attachment_name = attachment_name(c, form, &mail.attachment);
-    let message_id = format!(
-        "<tonghop.{}.{}.{}.{:016x}@{}>",
-        form.id,
-        c.period.key(),
+/// `<tonghop.PART.PART.TIME[.NONCE]@domain of From>`. Parts are ASCII without spaces (form id,
+/// period key, unit id, a tag); without a nonce the ID is the same for the same parts and second.
+pub(crate) fn message_id(
+    parts: &[&str],
+    now: DateTime<FixedOffset>,
+    nonce: Option<u128>,
+    from: &Mailbox,
+) -> String {
+    let nonce = nonce
+        .map(|n| format!(".{:016x}", n as u64))
+        .unwrap_or_default();
+    format!(
+        "<tonghop.{}.{}{nonce}@{}>",
+        parts.join("."),
         now.format("%Y%m%dT%H%M%S"),
-        nonce as u64,
         from.email.domain()
-    );
+    )
+}
 
-    let body = body(c, form, &from, &to, &attachment_name);
-    let text = body.to_text();
-    let html = body.to_html(&subject);
+/// Everything a mail is made of, before it becomes a MIME message.
+pub(crate) struct Draft {
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: String,
+    pub body: MailBody,
+    /// The workbook's file name and bytes, if the mail carries one.
+    pub attachment: Option<(String, Vec<u8>)>,
+    pub message_id: String,
+    pub date: DateTime<FixedOffset>,
+    pub period: Period,
+}
 
+/// Render the body as text and HTML and build the message: `multipart/alternative` (text, HTML),
+/// inside `multipart/mixed` with the workbook when there is one.
+pub(crate) fn assemble(d: Draft) -> Result<Outgoing, DeliveryError> {
+    let text = d.body.to_text();
+    let html = d.body.to_html(&d.subject);
     let mut builder = Message::builder()
-        .from(from.clone())
-        .subject(subject.clone())
-        .date(SystemTime::from(now))
-        .message_id(Some(message_id.clone()));
-    for m in &to {
+        .from(d.from.clone())
+        .subject(d.subject.clone())
+        .date(SystemTime::from(d.date))
+        .message_id(Some(d.message_id.clone()));
+    for m in &d.to {
         builder = builder.to(m.clone());
     }
-    for m in &cc {
+    for m in &d.cc {
         builder = builder.cc(m.clone());
     }
-    let message = builder
-        .multipart(
-            MultiPart::mixed()
-                .multipart(MultiPart::alternative_plain_html(
-                    text.clone(),
-                    html.clone(),
-                ))
-                .singlepart(attachment_part(&attachment_name, attachment)?),
-        )
-        .map_err(|e| DeliveryError::Build(e.to_string()))?;
+    let alternative = MultiPart::alternative_plain_html(text.clone(), html.clone());
+    let (message, attachment_name) = match d.attachment {
+        Some((name, bytes)) => (
+            builder.multipart(
+                MultiPart::mixed()
+                    .multipart(alternative)
+                    .singlepart(attachment_part(&name, bytes)?),
+            ),
+            name,
+        ),
+        None => (builder.multipart(alternative), String::new()),
+    };
+    let message = message.map_err(|e| DeliveryError::Build(e.to_string()))?;
 
-    let recipients = to.iter().chain(&cc).map(|m| m.email.to_string()).collect();
+    let recipients =
+        d.to.iter()
+            .chain(&d.cc)
+            .map(|m| m.email.to_string())
+            .collect();
     Ok(Outgoing {
         message,
-        message_id,
-        subject,
-        from: from.email.to_string(),
+        message_id: d.message_id,
+        subject: d.subject,
+        from: d.from.email.to_string(),
         recipients,
         attachment_name,
-        period: c.period,
+        period: d.period,
         text,
         html,
     })
 }
 
-fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, DeliveryError> {
+pub(crate) fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, DeliveryError> {
     value
         .parse()
         .map_err(|e: lettre::address::AddressError| DeliveryError::Address {
@@ -302,7 +362,7 @@ fn rfc2047(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The body: built once as blocks, rendered to text and to HTML so both carry the same content.
 
-enum Block {
+pub(crate) enum Block {
     Para(String),
     /// Label and value pairs, the value in bold in HTML.
     Facts(Vec<(String, String)>),
@@ -317,7 +377,7 @@ enum Block {
     List(Vec<String>),
 }
 
-struct MailBody(Vec<Block>);
+pub(crate) struct MailBody(pub(crate) Vec<Block>);
 
 fn body(
     c: &Consolidation,
@@ -326,13 +386,7 @@ fn body(
     to: &[Mailbox],
     attachment_name: &str,
 ) -> MailBody {
-    let mut b = Vec::new();
-    let names: Vec<&str> = to.iter().filter_map(|m| m.name.as_deref()).collect();
-    b.push(Block::Para(if names.is_empty() {
-        "Kính gửi các đồng chí,".to_owned()
-    } else {
-        format!("Kính gửi: {}", names.join(", "))
-    }));
+    let mut b = vec![greeting(to)];
     let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
     b.push(Block::Para(format!(
         "{} bản tổng hợp {} - {}.",
@@ -450,6 +504,16 @@ fn body(
         b.push(Block::Para(name.clone()));
     }
     MailBody(b)
+}
+
+/// "Kính gửi: NAME, NAME" from the recipients' display names, or a plain salutation.
+pub(crate) fn greeting(to: &[Mailbox]) -> Block {
+    let names: Vec<&str> = to.iter().filter_map(|m| m.name.as_deref()).collect();
+    Block::Para(if names.is_empty() {
+        "Kính gửi các đồng chí,".to_owned()
+    } else {
+        format!("Kính gửi: {}", names.join(", "))
+    })
 }
 
 impl MailBody {
@@ -602,7 +666,7 @@ fn escape(s: &str) -> String {
 }
 
 /// "17:00 ngày 03/11/2026".
-fn datetime_vn(t: &DateTime<FixedOffset>) -> String {
+pub(crate) fn datetime_vn(t: &DateTime<FixedOffset>) -> String {
     t.format("%H:%M ngày %d/%m/%Y").to_string()
 }
 
