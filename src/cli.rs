@@ -317,11 +317,20 @@ fn cmd_run(
                 exit::SUCCESS
             }
         }
+        Err(pipeline::RunError::NothingToSupplement { period }) => {
+            println!(
+                "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
+                period.label()
+            );
+            exit::SUCCESS
+        }
         Err(e) => {
             eprintln!("tonghop: {e}");
             match e {
                 pipeline::RunError::AlreadySent { .. } => exit::ALREADY_SENT,
-                pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
+                pipeline::RunError::Intake(_) | pipeline::RunError::NotSentYet { .. } => {
+                    exit::BAD_CONFIG
+                }
                 _ => exit::INTERNAL_ERROR,
             }
         }

@@ -472,3 +472,61 @@ fn run_sends_through_a_real_smtp_server_with_starttls_and_login() {
         "Cc is delivered too: {env_rcpt:?}"
     );
 }
+
+#[test]
+fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
+    let env = TestEnv::samples();
+    env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+    // The same period again: refused, nothing sent.
+    let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
+    assert!(out.stderr.contains("already sent"), "{}", out.stderr);
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+    // Nothing new yet: no supplement.
+    let out = env
+        .cmd(&["run", "--period", "2026-10", "--supplement"])
+        .expect_code(0);
+    assert!(
+        out.stdout.contains("Không có gì thay đổi"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+
+    // Đam Rông reports late; the supplementary report says so and moves the totals.
+    let dir = env.dir.path().join("new");
+    fs::create_dir_all(&dir).unwrap();
+    let f = crate::support::env::filled_report(
+        &dir,
+        "HU Dam Rong T10.xlsx",
+        "Huyện ủy Đam Rông",
+        "Tháng 10/2026",
+        "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
+    );
+    fs::copy(&f, env.inbox.join("HU Dam Rong T10.xlsx")).unwrap();
+    env.cmd(&["run", "--period", "2026-10", "--supplement"])
+        .expect_code(1);
+    let emls = TestEnv::emls(&env.outbox);
+    assert_eq!(emls.len(), 2);
+    let parsed: Vec<_> = emls.iter().map(|p| fs::read(p).unwrap()).collect();
+    let supplement = parsed
+        .iter()
+        .map(|raw| mail_parser::MessageParser::default().parse(raw).unwrap())
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.starts_with("Báo cáo bổ sung"))
+        })
+        .expect("a supplementary report");
+    assert_eq!(
+        supplement.subject(),
+        Some("Báo cáo bổ sung KL14 - Tháng 10/2026 (14/18 đơn vị)")
+    );
+    let body = supplement.body_text(0).unwrap();
+    assert!(body.contains("Huyện ủy Đam Rông"), "{body}");
+    // NG Kỳ này: 2.901 before, 3.001 with Đam Rông's 100.
+    assert!(body.contains("2.901") && body.contains("3.001"), "{body}");
+    // And it is sent once: asking again changes nothing.
+    env.cmd(&["run", "--period", "2026-10", "--supplement"])
+        .expect_code(0);
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 2);
+}

@@ -145,3 +145,42 @@ pub fn apply_received_times(inbox: &Path, tsv: &Path) {
         filetime::set_file_mtime(inbox.join(rel), ft).unwrap();
     }
 }
+
+/// A report for `unit` written the way a unit would: the blank form from `tonghop form`, filled
+/// by openpyxl (tests/support/fill_form.py). `values` is "HN=2/10,NG=150/900,...".
+pub fn filled_report(
+    dir: &Path,
+    file_name: &str,
+    unit: &str,
+    period_label: &str,
+    values: &str,
+) -> PathBuf {
+    let blank = dir.join(format!(".blank-{file_name}"));
+    let out = Command::new(bin())
+        .arg("form")
+        .arg("--out")
+        .arg(&blank)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tonghop form: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = dir.join(file_name);
+    let out = Command::new(super::python())
+        .arg(repo().join("tests/support/fill_form.py"))
+        .arg(&blank)
+        .arg(&target)
+        .args(["--unit", unit, "--period", period_label, "--values", values])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fill_form.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::remove_file(&blank).unwrap();
+    target
+}
