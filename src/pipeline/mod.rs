@@ -431,11 +431,18 @@ fn run_body(
     timings.push(("deliver", t.elapsed()));
 
     let summary_path = dir.join("summary.json");
-    let doc = summary::summary(
+    let mut doc = summary::summary(
         &consolidation,
         &settings.form,
         &workbook_path.display().to_string(),
         Some(&mail),
+    );
+    // How long each stage took, for monitoring and the benchmark.
+    doc["timings"] = serde_json::Value::Object(
+        timings
+            .iter()
+            .map(|(stage, d)| (stage.to_string(), serde_json::json!(d.as_secs_f64())))
+            .collect(),
     );
     let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
     write_atomic(&summary_path, text.as_bytes()).map_err(|e| RunError::Output {
