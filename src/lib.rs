@@ -8,6 +8,7 @@ pub mod config;
 pub mod daemon;
 pub mod exit;
 pub mod finding;
+pub mod legacy;
 pub mod lock;
 pub mod matching;
 pub mod numbers;

@@ -722,7 +722,23 @@ fn inspect_bytes(
     };
     out.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
     out.size = bytes.len() as u64;
-    let wb = match reader.read(&bytes, &sub.extension) {
+    // A file that changed between the scan and the read is still being written: what was read
+    // may be half of it.
+    let now_meta = std::fs::metadata(&sub.path).ok();
+    let changed = bytes.len() as u64 != sub.size
+        || now_meta
+            .as_ref()
+            .is_some_and(|m| m.len() != sub.size || m.modified().ok() != Some(sub.modified));
+    if changed {
+        out.findings.push(Finding::new(
+            Severity::Error,
+            "file_changing",
+            "Tệp đang thay đổi trong lúc đọc (có thể đang được chép vào hoặc đang được lưu); chưa dùng ở lần này, sẽ đọc lại ở lần chạy sau.",
+        ));
+        out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
+        return (out, Some(bytes));
+    }
+    let mut wb = match reader.read(&bytes, &sub.extension) {
         Ok(wb) => wb,
         Err(f) => {
             out.findings.push(f);
@@ -731,6 +747,9 @@ fn inspect_bytes(
             return (out, Some(bytes));
         }
     };
+    if let Some(f) = crate::legacy::convert_workbook(&mut wb) {
+        wb.findings.push(f);
+    }
     let form = &settings.form;
     let mut ex = validate::examine(form, &wb, settings.period_kind);
     if let Some(p) = ex.period {

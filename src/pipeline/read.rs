@@ -239,12 +239,24 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Finding> {
     }
     let head = &bytes[..bytes.len().min(512)];
     let lower = String::from_utf8_lossy(head).to_lowercase();
+    if lower.contains("urn:schemas-microsoft-com:office:spreadsheet")
+        || (lower.contains("<?xml") && lower.contains("<workbook"))
+    {
+        return Err(unreadable(
+            "Tệp là bảng tính dạng \"XML 2003\" (SpreadsheetML), một định dạng cũ chương trình không đọc được. Đề nghị đơn vị mở bằng Excel rồi lưu lại dạng .xlsx.",
+        ));
+    }
     if lower.contains("<html") || lower.contains("<table") {
         return Err(unreadable(
             "Tệp là trang HTML được đặt đuôi bảng tính (một số phần mềm xuất \"Excel\" theo cách này). Đề nghị đơn vị mở bằng Excel rồi lưu lại dạng .xlsx.",
         ));
     }
-    if std::str::from_utf8(head).is_ok() || head.iter().all(|b| b.is_ascii()) {
+    // Text: no NUL byte and valid UTF-8 (a character may be cut at the end of the sample).
+    let utf8_ok = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() || e.valid_up_to() + 4 >= head.len(),
+    };
+    if !head.contains(&0) && utf8_ok {
         return Err(unreadable(
             "Tệp không phải là bảng tính Excel hay LibreOffice mà là tệp văn bản bị đổi đuôi. Đề nghị đơn vị lưu lại đúng định dạng .xlsx bằng Excel.",
         ));
@@ -263,6 +275,10 @@ fn bomb_finding(detail: &str) -> Finding {
         ),
     )
 }
+
+/// How much of each XML part is searched for a DOCTYPE (comments can push it down; past this,
+/// calamine refuses unknown entities anyway and nothing is expanded).
+const PROLOG_SCAN: usize = 64 * 1024;
 
 /// Check a zip-based workbook before a reader sees it: the number of parts, and the bytes each
 /// part really decompresses to (counted, not taken from the headers, which can lie), and no
@@ -294,8 +310,8 @@ pub fn check_zip(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
                 Ok(n) => n,
                 Err(_) => return Err(corrupt_finding()),
             };
-            if is_xml && head.len() < 4096 {
-                head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
+            if is_xml && head.len() < PROLOG_SCAN {
+                head.extend_from_slice(&buf[..n.min(PROLOG_SCAN - head.len())]);
             }
             total += n as u64;
             if total > limits.max_unzipped_bytes {
@@ -504,10 +520,16 @@ where
 
 #[derive(Default)]
 struct Cut {
+    /// Too many cells below the row limit: the sheet is refused.
     rows: bool,
+    /// Cells below the row limit (ignored while few).
+    far_rows: usize,
     cols: usize,
     texts: usize,
 }
+
+/// How many cells beyond the row limit are taken for strays rather than data.
+const STRAY_CELLS: usize = 100;
 
 impl Cut {
     fn report(&self, sheet: &str, limits: &ReadLimits, findings: &mut Vec<Finding>) {
@@ -523,15 +545,20 @@ impl Cut {
                 ),
             ));
         }
-        if self.cols > 0 {
+        let stray = if self.rows {
+            self.cols
+        } else {
+            self.cols + self.far_rows
+        };
+        if stray > 0 {
             findings.push(Finding::at_sheet(
                 Severity::Warning,
                 "cells_outside_form",
                 sheet,
                 format!(
-                    "có {} ô có dữ liệu ở ngoài vùng của mẫu (từ cột {} trở đi); các ô này không được đọc.",
-                    self.cols,
-                    crate::finding::column_name(limits.max_cols)
+                    "có {stray} ô có dữ liệu ở ngoài vùng của mẫu (từ cột {} hoặc từ dòng {} trở đi); các ô này không được đọc.",
+                    crate::finding::column_name(limits.max_cols),
+                    crate::numbers::vi(u64::from(limits.max_rows) + 1)
                 ),
             ));
         }
@@ -558,7 +585,12 @@ fn keep(
 ) -> Option<CellValue> {
     let mut v = v?;
     if r >= limits.max_rows {
-        cut.rows = true;
+        // A few stray cells far down (a cell typed at XFD1048576) are ignored like cells far
+        // right; many are a sheet longer than any report: the reading stops.
+        cut.far_rows += 1;
+        if cut.far_rows > STRAY_CELLS {
+            cut.rows = true;
+        }
         return None;
     }
     if c >= limits.max_cols {
