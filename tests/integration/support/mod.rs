@@ -66,3 +66,4 @@ pub fn bin() -> &'static Path {
 }
 
 pub mod env;
+pub mod tree;
