@@ -3,5 +3,6 @@
 mod support;
 
 mod blank_form;
+mod daemon;
 mod run;
 mod smtp;
