@@ -101,7 +101,10 @@ pub fn deliver_due(
     now: DateTime<Utc>,
 ) -> Result<Vec<Attempt>, OutboxError> {
     let mut done = Vec::new();
+    let start = std::time::Instant::now();
     for row in store.due_deliveries(now)? {
+        // Each attempt may take up to the SMTP timeout: keep `now` current for the next one.
+        let now = now + chrono::Duration::from_std(start.elapsed()).unwrap_or_default();
         done.push(attempt(settings, store, &row, now)?);
     }
     Ok(done)
@@ -143,6 +146,7 @@ fn attempt(
         recipients: row.recipients.clone(),
         bytes,
     };
+    let started = std::time::Instant::now();
     match deliver::send_spooled_blocking(&spooled, &settings.mail.transport) {
         Ok(d) => {
             let detail = d
@@ -154,7 +158,10 @@ fn attempt(
             Ok(result(DeliveryStatus::Sent, detail))
         }
         Err(e) if e.is_transient() => {
-            let retry_at = now + backoff(settings, row.attempts + 1);
+            // Counted from the end of this attempt, which may have waited for a timeout longer
+            // than the delay: otherwise the retry would be due before it is even recorded.
+            let ended = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+            let retry_at = ended + backoff(settings, row.attempts + 1);
             store.mark_attempt_failed(row.id, &e.to_string(), Some(retry_at))?;
             tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %retry_at, "delivery failed; will retry");
             Ok(result(DeliveryStatus::Pending, e.to_string()))

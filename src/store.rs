@@ -281,7 +281,18 @@ impl Store {
             });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(err)?;
+            // Another process (the daemon and a `tonghop run` started together) may be migrating
+            // the same new store: take the write lock first, then see what is left to do.
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(err)?;
+            let done: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(err)?;
+            if done > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(err)?;
@@ -692,6 +703,26 @@ mod tests {
         assert_eq!(s.runs(10).unwrap()[0].outcome, "running");
         assert_eq!(s.abandon_stale_runs(now()).unwrap(), 1);
         assert_eq!(s.runs(10).unwrap()[0].outcome, "abandoned");
+    }
+
+    #[test]
+    fn processes_opening_a_new_store_together_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let opened: Vec<Result<i64, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        Store::open(dir.path())
+                            .and_then(|s| s.schema_version())
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in opened {
+            assert_eq!(r, Ok(MIGRATIONS.len() as i64));
+        }
     }
 
     #[test]

@@ -228,12 +228,14 @@ pub async fn run(
         .await
         .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
 
-    // Queued mails: at start (a restart resumes them), then every 30 seconds.
+    // Queued mails: at start (a restart resumes them), then every 30 seconds, or more often if
+    // the first retry delay is shorter (a retry is attempted when it is due, not up to 30 s late).
     {
         let tx = tx.clone();
         let clock = clock.clone();
+        let period = Duration::from_secs(30).min(settings.daemon.retry_first);
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(30));
+            let mut every = tokio::time::interval(period);
             loop {
                 every.tick().await;
                 let ev = Event::Tick {

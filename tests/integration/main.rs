@@ -3,6 +3,7 @@
 mod support;
 
 mod blank_form;
+mod daemon;
 mod hostile;
 mod operator;
 mod run;

@@ -1,0 +1,891 @@
+//! `tonghop daemon` as a real child process: the schedule, catch-up, SIGTERM and SIGKILL,
+//! a second daemon, a manual run beside it, and mail retries against a real SMTP server.
+//! Each test reads what a person would check: the .eml files in the outbox, the rows of the
+//! state store, Message-IDs and exit codes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::support::daemon::{
+    Daemon, State, cron_at, daemon_config, data_dir, message_id_of, period_before, sent_reports,
+    use_smtp, wait_until,
+};
+use crate::support::env::{Run, TestEnv};
+use crate::support::repo;
+use crate::support::smtp::{SmtpOptions, SmtpServer};
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// Exit codes of src/exit.rs.
+const SUCCESS: i32 = tonghop::exit::SUCCESS as i32;
+const REJECTED_FILES: i32 = tonghop::exit::REJECTED_FILES as i32;
+const DELIVERY_FAILED: i32 = tonghop::exit::DELIVERY_FAILED as i32;
+const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
+const ALREADY_RUNNING: i32 = tonghop::exit::ALREADY_RUNNING as i32;
+
+/// The period the daemon sends now, computed here and checked against `daemon::period_for`.
+fn current_period(env: &TestEnv) -> String {
+    let now = Utc::now();
+    let key = period_before(now);
+    let settings = tonghop::config::Settings::discover(Some(&env.config)).unwrap();
+    assert_eq!(tonghop::daemon::period_for(&settings, now).key(), key);
+    key
+}
+
+/// samples/expected.json: what the generator of the samples says each file is.
+fn expected() -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(repo().join("samples/expected.json")).unwrap())
+        .unwrap()
+}
+
+fn sha256(path: &Path) -> String {
+    hex::encode(Sha256::digest(fs::read(path).unwrap()))
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect()
+}
+
+fn output(run: Run) -> (i32, String, String) {
+    let mut cmd = run.cmd;
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The one sent report of `period`: its row, and the one .eml in the outbox, which carries its
+/// Message-ID and the very bytes spooled for it.
+fn assert_one_report_in_the_outbox(
+    env: &TestEnv,
+    period: &str,
+) -> crate::support::daemon::Delivery {
+    let state = State::open(&data_dir(env));
+    let reports = state.deliveries_of("report");
+    assert_eq!(reports.len(), 1, "one report delivery: {reports:#?}");
+    let report = reports.into_iter().next().unwrap();
+    assert_eq!(report.period, period);
+    assert_eq!(report.status, "sent", "{report:#?}");
+    let emls = TestEnv::emls(&env.outbox);
+    assert_eq!(emls.len(), 1, "one mail in the outbox: {emls:?}");
+    assert_eq!(message_id_of(&emls[0]), report.message_id);
+    assert!(
+        fs::read(&emls[0]).unwrap() == fs::read(&report.eml_path).unwrap(),
+        "the outbox holds the spooled bytes"
+    );
+    report
+}
+
+#[test]
+fn schedule_sends_exactly_one_mail_for_the_period() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "*/2 * * * * *");
+    let period = current_period(&env);
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    // Three more ticks after the first send: each one finds the period done.
+    let start = Instant::now();
+    wait_until(
+        secs(30),
+        || format!("ticks after the send\n--- log\n{}", d.log()),
+        || (d.count("already sent by the schedule; nothing to do") >= 3).then_some(()),
+    );
+    if let Some(rest) = secs(7).checked_sub(start.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let log = d.log();
+    assert!(log.contains("daemon stopped"), "{log}");
+
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    assert_eq!(report.attempts, 1);
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "one run for the whole time: {runs:#?}");
+    assert_eq!(runs[0].period, period);
+    assert_eq!(
+        runs[0].outcome, "rejected_files",
+        "the samples hold rejected files"
+    );
+    assert_eq!(report.run_id, Some(runs[0].id));
+    // The */2 schedule's last tick is always within the catch-up window at start, so the first
+    // send is the catch-up or the first tick, whichever comes first.
+    assert!(
+        ["catch_up", "schedule"].contains(&runs[0].trigger.as_str()),
+        "{runs:#?}"
+    );
+    let jobs = state.jobs_done();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(
+        (jobs[0].0.as_str(), jobs[0].1.as_str()),
+        ("send", period.as_str())
+    );
+}
+
+#[test]
+fn a_send_due_in_a_few_seconds_is_made_by_the_schedule_in_local_time() {
+    // A fixed local time (Asia/Ho_Chi_Minh) 5 s from now: nothing to catch up at start, and a
+    // scheduler that read the cron in UTC would fire 7 hours off.
+    let env = TestEnv::samples();
+    let due = Utc::now() + chrono::Duration::seconds(5);
+    daemon_config(&env, &cron_at(due));
+    let period = period_before(due);
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert!(!log.contains("catching up"), "{log}");
+    wait_until(
+        secs(30),
+        || format!("the scheduled send\n--- log\n{}", d.log()),
+        || (!State::try_open(&data_dir(&env))?.jobs_done().is_empty()).then_some(()),
+    );
+    let fired = Utc::now();
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(fired >= due, "not before its time: {fired} < {due}");
+
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].trigger, "schedule");
+    assert_eq!(report.run_id, Some(runs[0].id));
+    assert_eq!(
+        state.jobs_done(),
+        [("send".into(), period.clone(), "schedule".into())]
+    );
+}
+
+#[test]
+fn sigterm_lets_the_run_finish() {
+    let env = TestEnv::samples();
+    // Many copies of the samples under folder names that name no unit: a run of a few seconds.
+    for i in 0..4 {
+        crate::support::env::copy_dir(
+            &repo().join("samples/inbox"),
+            &env.inbox.join(format!("ban sao {i:02}")),
+        );
+    }
+    daemon_config(&env, "*/2 * * * * *");
+    let period = current_period(&env);
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("run started", secs(20));
+    assert_eq!(d.terminate(secs(60)), SUCCESS, "{}", d.log());
+    let log = d.log();
+    // The signal came during the run, and the run went on to the end before the daemon stopped.
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in the log\n{log}"))
+    };
+    assert!(at("run started") < at("signal=\"SIGTERM\""), "{log}");
+    assert!(
+        at("signal=\"SIGTERM\"") < at("letting the work in progress finish"),
+        "{log}"
+    );
+    assert!(
+        at("letting the work in progress finish") < at("run finished"),
+        "{log}"
+    );
+    assert!(at("run finished") < at("daemon stopped"), "{log}");
+
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].outcome, "rejected_files", "{runs:#?}");
+    assert!(runs[0].ended_at.is_some());
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    assert_eq!(report.run_id, Some(runs[0].id));
+    let per_copy = expected()["files"].as_object().unwrap().len();
+    assert_eq!(
+        state.files().len(),
+        5 * per_copy,
+        "every file of every copy was read"
+    );
+}
+
+/// xorshift64*: a fixed sequence of pseudo-random numbers, the same at every run of the test.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[test]
+fn kill_minus_9_at_random_moments_never_loses_a_file_nor_sends_twice() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "* * * * * *");
+    let period = current_period(&env);
+    let data = data_dir(&env);
+    let mut rng = Rng(0x7467_6f6e_6870_6f70);
+    // Ascending, so the kills sweep through a run: before it, while it reads, around the
+    // delivery, then after the send.
+    let mut delays: Vec<u64> = (0..24).map(|_| rng.next() % 1500).collect();
+    delays.sort();
+    let mut phases = Vec::new();
+    let mut mails_written = 0;
+    for (i, &ms) in delays.iter().enumerate() {
+        let delay = Duration::from_millis(ms);
+        let already_sent = !sent_reports(&data, &period).is_empty();
+        let mut d = Daemon::start(&env);
+        std::thread::sleep(delay);
+        d.kill();
+        let log = d.log();
+        mails_written += d.count("mail written");
+        // Where the kill landed, from what the daemon logged.
+        let phase = if already_sent {
+            "after the send"
+        } else if log.contains("run finished") {
+            "after the run"
+        } else if log.contains("mail written") || log.contains("mail found in the outbox") {
+            "mail written, run not finished"
+        } else if log.contains("mail queued") {
+            "mail queued, not written"
+        } else if log.contains("run started") {
+            "during the run"
+        } else if log.contains("daemon started") {
+            "before the run"
+        } else {
+            "during start-up"
+        };
+        phases.push(format!("{}ms: {phase}", delay.as_millis()));
+        // Never more than one mail, at any moment.
+        assert!(
+            TestEnv::emls(&env.outbox).len() <= 1,
+            "iteration {i} (killed after {delay:?}): {:?}\n--- log\n{}",
+            TestEnv::emls(&env.outbox),
+            d.log()
+        );
+    }
+    eprintln!("kill -9 test: where the kills landed: {phases:#?}");
+
+    // At last, let it run until the period is done and a later tick finds nothing to do.
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    wait_until(
+        secs(30),
+        || format!("the period to be sent\n--- log\n{}", d.log()),
+        || (d.count("nothing to do") + d.count("not sending it again") >= 1).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    mails_written += d.count("mail written");
+
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    // The file transport writes under the Message-ID, so writing the one mail twice would not
+    // add a file: the logs tell instead.
+    assert!(
+        mails_written <= 1,
+        "the mail was written {mails_written} times"
+    );
+    let state = State::open(&data);
+    let pending: Vec<_> = state
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.status != "sent")
+        .collect();
+    assert!(
+        pending.is_empty(),
+        "nothing pending or failed: {pending:#?}"
+    );
+    assert_eq!(
+        state.deliveries().len(),
+        1,
+        "only the report was ever queued"
+    );
+    let runs = state.runs();
+    let running: Vec<_> = runs.iter().filter(|r| r.outcome == "running").collect();
+    assert!(running.is_empty(), "no run left marked running: {runs:#?}");
+    let report_run = runs
+        .iter()
+        .find(|r| Some(r.id) == report.run_id)
+        .expect("the report's run");
+    // "abandoned" when the process that queued the mail died before it finished the run: the
+    // mail still went out once (see the ignored test below for what that run loses).
+    assert!(
+        ["rejected_files", "abandoned"].contains(&report_run.outcome.as_str()),
+        "{runs:#?}"
+    );
+    eprintln!(
+        "kill -9 test: runs by outcome: {:?}; the report's run: {}",
+        runs.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(),
+        report_run.outcome
+    );
+
+    // Every file a unit sent (all but the ignored ones) is archived, byte for byte.
+    let expected: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(repo().join("samples/expected.json")).unwrap())
+            .unwrap();
+    let archive = walk(&data.join("archive"));
+    let rows = state.files();
+    let mut checked = 0;
+    for (rel, e) in expected["files"].as_object().unwrap() {
+        if e["outcome"] == "ignored" {
+            continue;
+        }
+        let inbox_file = walk(&env.inbox)
+            .into_iter()
+            .find(|p| {
+                let r = p.strip_prefix(&env.inbox).unwrap().to_string_lossy();
+                tonghop::text::nfc(&r) == *rel
+            })
+            .unwrap_or_else(|| panic!("{rel} in the inbox"));
+        let sha = sha256(&inbox_file);
+        let copies: Vec<&PathBuf> = archive
+            .iter()
+            .filter(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == sha))
+            .collect();
+        assert_eq!(copies.len(), 1, "{rel}: one archive copy: {copies:?}");
+        assert_eq!(
+            sha256(copies[0]),
+            sha,
+            "{rel}: the archive copy is the file"
+        );
+        let row = rows
+            .iter()
+            .find(|r| r.path == *rel && r.sha256 == sha)
+            .unwrap_or_else(|| panic!("{rel} recorded in the store"));
+        assert_eq!(
+            row.archive_path.as_deref().map(|a| data.join(a)),
+            Some(copies[0].clone()),
+            "{rel}: the store names the archive copy"
+        );
+        assert_eq!(row.unit.as_deref(), e["unit"].as_str(), "{rel}");
+        checked += 1;
+    }
+    assert_eq!(checked, 19, "every file a unit sent was checked");
+
+    // No half-written file under its final name. Temporary files are dot-named by design; list
+    // what the kills left of them.
+    let mut leftovers = Vec::new();
+    for dir in [&env.out, &data] {
+        for p in walk(dir) {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".tmp") || name.starts_with(".tmp") {
+                assert!(
+                    name.starts_with('.'),
+                    "a temporary file not dot-named: {p:?}"
+                );
+                leftovers.push(p.strip_prefix(env.dir.path()).unwrap().to_path_buf());
+            }
+        }
+    }
+    for eml in TestEnv::emls(&env.outbox) {
+        let raw = fs::read(&eml).unwrap();
+        let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        use mail_parser::MimeHeaders;
+        let att = msg.attachments().next().expect("the workbook is attached");
+        assert!(att.attachment_name().unwrap().ends_with(".xlsx"));
+        assert_eq!(&att.contents()[..4], b"PK\x03\x04");
+    }
+    let spooled = walk(&data.join("spool")).len();
+    eprintln!(
+        "kill -9 test: temporary files left by the kills: {leftovers:?}; spooled messages: {spooled} (1 sent)"
+    );
+}
+
+#[test]
+fn catch_up_runs_a_missed_send_once() {
+    let env = TestEnv::samples();
+    let due = Utc::now() - chrono::Duration::seconds(30);
+    daemon_config(&env, &cron_at(due));
+    let period = period_before(due);
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert!(
+        log.contains("catching up a job missed while the daemon was down"),
+        "{log}"
+    );
+    wait_until(
+        secs(30),
+        || format!("the catch-up send\n--- log\n{}", d.log()),
+        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
+    );
+    wait_until(
+        secs(10),
+        || format!("the send marked done\n--- log\n{}", d.log()),
+        || (!State::open(&data_dir(&env)).jobs_done().is_empty()).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].trigger, "catch_up");
+    assert_eq!(report.run_id, Some(runs[0].id));
+    assert_eq!(
+        state.jobs_done(),
+        [("send".into(), period.clone(), "catch_up".into())]
+    );
+
+    // Started again: nothing left to catch up (a catch-up is decided before "daemon started").
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(!log.contains("catching up"), "{log}");
+    assert_one_report_in_the_outbox(&env, &period);
+    assert_eq!(State::open(&data_dir(&env)).runs().len(), 1);
+}
+
+#[test]
+fn a_second_daemon_refuses_to_start() {
+    let env = TestEnv::new();
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut first = Daemon::start(&env);
+    first.wait_for_log("daemon started", secs(20));
+    let mut second = Daemon::start(&env);
+    let status = second.wait_exit(secs(20));
+    assert_eq!(status.code(), Some(ALREADY_RUNNING), "{}", second.log());
+    let log = second.log();
+    let data = data_dir(&env);
+    assert!(log.contains("already running"), "{log}");
+    assert!(
+        log.contains(&format!("the data folder {} ", data.display())),
+        "names the data folder {}: {log}",
+        data.display()
+    );
+    // The first one is unharmed and still answers SIGTERM.
+    assert_eq!(first.terminate(secs(30)), SUCCESS, "{}", first.log());
+    assert!(!first.log().contains("ERROR"), "{}", first.log());
+}
+
+#[test]
+fn manual_run_and_schedule_at_the_same_moment_make_one_report() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "*/2 * * * * *");
+    let period = current_period(&env);
+    let mut d = Daemon::start(&env);
+    // Two operators, each running the period three times, while the daemon starts and sends.
+    let results: Vec<(i32, String, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..3)
+                        .map(|_| output(env.cmd(&["run", "--period", period.as_str()])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    wait_until(
+        secs(30),
+        || format!("the period done by the daemon\n--- log\n{}", d.log()),
+        || (!State::open(&data_dir(&env)).jobs_done().is_empty()).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    let report_run = runs.iter().find(|r| Some(r.id) == report.run_id).unwrap();
+    let cli_sent = results.iter().filter(|r| r.0 == REJECTED_FILES).count();
+    for (code, stdout, stderr) in &results {
+        match *code {
+            // The one that sent (the samples hold rejected files).
+            REJECTED_FILES => assert!(stdout.contains("Thư đã ghi ra tệp"), "{stdout}"),
+            ALREADY_SENT => assert!(stderr.contains("already sent"), "{stderr}"),
+            other => panic!("exit code {other}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
+        }
+    }
+    if report_run.trigger == "manual" {
+        assert_eq!(cli_sent, 1, "the CLI sent it: {results:#?}");
+        assert!(d.log().contains("not sending it again"), "{}", d.log());
+    } else {
+        assert_eq!(cli_sent, 0, "the daemon sent it: {results:#?}");
+    }
+    eprintln!(
+        "race: the report was sent by a {} run; {} CLI runs found it already sent",
+        report_run.trigger,
+        results.len() - cli_sent
+    );
+    assert_eq!(
+        runs.len(),
+        1,
+        "a run that finds the period sent records nothing: {runs:#?}"
+    );
+}
+
+/// The bytes a server stored are the spooled ones. lettre ends DATA with CRLF "." CRLF after a
+/// message that already ends in CRLF, so the server keeps one empty line more at the end.
+fn same_message(received: &[u8], spooled: &[u8]) -> bool {
+    let trim = |mut b: &[u8]| {
+        while let Some(rest) = b.strip_suffix(b"\r\n") {
+            b = rest;
+        }
+        b.to_vec()
+    };
+    trim(received) == trim(spooled)
+}
+
+/// The daemon's config for a real SMTP server (the password read from TONGHOP_TEST_SMTP_PW),
+/// and the period it sends.
+fn smtp_env(server: &SmtpServer, send: &str) -> (TestEnv, String) {
+    let env = TestEnv::samples();
+    daemon_config(&env, send);
+    let period = current_period(&env);
+    use_smtp(&env, &server.config_toml("TONGHOP_TEST_SMTP_PW"));
+    (env, period)
+}
+
+#[test]
+fn smtp_451_on_data_is_retried_by_the_daemon_and_sent_once() {
+    let server = SmtpServer::start(
+        SmtpOptions::starttls()
+            .auth("bantuyengiao", "pw-451")
+            .reply_data(&[451, 250]),
+    );
+    let (env, period) = smtp_env(&server, "*/2 * * * * *");
+    let mut d = Daemon::start_with_env(&env, &[("TONGHOP_TEST_SMTP_PW", "pw-451")]);
+    d.wait_for_log("delivery failed; will retry", secs(30));
+    wait_until(
+        secs(20),
+        || {
+            format!(
+                "the retry\n--- log\n{}\n--- server\n{}",
+                d.log(),
+                server.transcript()
+            )
+        },
+        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+
+    let state = State::open(&data_dir(&env));
+    let reports = state.deliveries_of("report");
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].status, "sent");
+    assert_eq!(reports[0].attempts, 2, "{reports:#?}");
+    assert_eq!(reports[0].last_error, None, "cleared once sent");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "{}", server.transcript());
+    assert!(
+        same_message(&messages[0], &fs::read(&reports[0].eml_path).unwrap()),
+        "the server got the spooled bytes"
+    );
+    let msg = mail_parser::MessageParser::default()
+        .parse(&messages[0])
+        .unwrap();
+    assert_eq!(
+        format!("<{}>", msg.message_id().unwrap()),
+        reports[0].message_id
+    );
+    assert!(
+        server.transcript().contains("DATA -> 451"),
+        "{}",
+        server.transcript()
+    );
+}
+
+#[test]
+fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
+    // The report's first recipient is refused; the alert, sent later, is accepted.
+    let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[550, 250]));
+    let (env, period) = smtp_env(&server, &crate::support::daemon::never());
+    env.edit_config(|t| {
+        crate::support::daemon::set_key(
+            &t,
+            "daemon",
+            "operator_email",
+            "\"Văn thư <vanthu@lamdong.dcs.vn>\"",
+        )
+    });
+    // `tonghop run` makes one attempt: refused for good, no retry.
+    let (code, stdout, stderr) = output(env.cmd(&["run", "--period", period.as_str()]));
+    assert_eq!(code, DELIVERY_FAILED, "{stdout}\n{stderr}");
+    assert!(stdout.contains("Thư KHÔNG gửi được"), "{stdout}");
+    assert!(stdout.contains("550"), "{stdout}");
+    let state = State::open(&data_dir(&env));
+    let report = state.deliveries_of("report").remove(0);
+    assert_eq!((report.status.as_str(), report.attempts), ("failed", 1));
+    assert!(
+        report.last_error.as_deref().unwrap().contains("550"),
+        "{report:#?}"
+    );
+    let alerts = state.deliveries_of("alert");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0].status, "pending",
+        "queued for the next delivery pass"
+    );
+    assert_eq!(alerts[0].recipients, "[\"vanthu@lamdong.dcs.vn\"]");
+    assert!(server.messages().is_empty());
+
+    // The daemon delivers the alert; the report is not tried again.
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    wait_until(
+        secs(20),
+        || {
+            format!(
+                "the alert\n--- log\n{}\n--- server\n{}",
+                d.log(),
+                server.transcript()
+            )
+        },
+        || (State::open(&data_dir(&env)).deliveries_of("alert")[0].status == "sent").then_some(()),
+    );
+    std::thread::sleep(secs(2));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let state = State::open(&data_dir(&env));
+    let report_after = state.deliveries_of("report");
+    assert_eq!(report_after.len(), 1);
+    assert_eq!(
+        (report_after[0].status.as_str(), report_after[0].attempts),
+        ("failed", 1),
+        "no retry of a permanent failure"
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "only the alert: {}", server.transcript());
+    assert_eq!(server.envelopes()[0].rcpt_tos, ["vanthu@lamdong.dcs.vn"]);
+    let msg = mail_parser::MessageParser::default()
+        .parse(&messages[0])
+        .unwrap();
+    assert!(
+        msg.subject()
+            .unwrap()
+            .starts_with("[tonghop] Không gửi được thư: "),
+        "{:?}",
+        msg.subject()
+    );
+    let body = msg.body_text(0).unwrap();
+    assert!(body.contains(&report.message_id), "{body}");
+    assert!(body.contains("550"), "{body}");
+    assert!(stderr.contains("alerting the operator"), "{stderr}");
+}
+
+/// A server that accepts connections and never says a word.
+fn silent_server() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            match s {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+    });
+    (port, h)
+}
+
+#[test]
+fn smtp_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
+    let (port, _silent) = silent_server();
+    let env = TestEnv::samples();
+    daemon_config(&env, "*/2 * * * * *");
+    let period = current_period(&env);
+    use_smtp(
+        &env,
+        &format!(
+            "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 2\n"
+        ),
+    );
+    let mut d = Daemon::start(&env);
+    // The first attempt and at least one retry time out.
+    let started = Utc::now();
+    let pending = wait_until(
+        secs(40),
+        || format!("two timed-out attempts\n--- log\n{}", d.log()),
+        || {
+            let s = State::try_open(&data_dir(&env))?;
+            s.deliveries_of("report")
+                .into_iter()
+                .find(|r| r.attempts >= 2)
+        },
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let state = State::open(&data_dir(&env));
+    let report = state.deliveries_of("report").remove(0);
+    assert_eq!(report.status, "pending", "{report:#?}");
+    assert!(report.attempts >= pending.attempts);
+    let error = report.last_error.clone().unwrap();
+    assert!(
+        error.contains("no complete answer within 2 s"),
+        "the error names the timeout: {error}"
+    );
+    // The next attempt is the one the last failed attempt announced, later than that attempt.
+    let next = DateTime::parse_from_rfc3339(&report.next_attempt_at)
+        .unwrap()
+        .to_utc();
+    let log = d.log();
+    let last_retry = log
+        .lines()
+        .rfind(|l| l.contains("delivery failed; will retry"))
+        .unwrap();
+    let logged_at = DateTime::parse_from_rfc3339(last_retry.split(' ').next().unwrap())
+        .unwrap()
+        .to_utc();
+    let retry_at = last_retry.split("retry_at=").nth(1).unwrap();
+    let retry_at = chrono::NaiveDateTime::parse_from_str(
+        &retry_at.split(' ').take(2).collect::<Vec<_>>().join(" "),
+        "%Y-%m-%d %H:%M:%S%.f",
+    )
+    .unwrap()
+    .and_utc();
+    assert!(
+        (next - retry_at).num_milliseconds().abs() <= 1,
+        "{next} vs {last_retry}"
+    );
+    assert!(next > logged_at, "in the future when decided: {last_retry}");
+    assert!(
+        next > started + chrono::Duration::seconds(2),
+        "after a timed-out attempt: {report:#?}"
+    );
+    assert!(TestEnv::emls(&env.outbox).is_empty());
+
+    // The operator fixes the config and restarts: the same mail goes out, once.
+    let server = SmtpServer::start(SmtpOptions::plain());
+    use_smtp(&env, &server.config_toml("UNUSED"));
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    wait_until(
+        secs(20),
+        || {
+            format!(
+                "the mail sent\n--- log\n{}\n--- server\n{}",
+                d.log(),
+                server.transcript()
+            )
+        },
+        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
+    );
+    std::thread::sleep(secs(2));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let state = State::open(&data_dir(&env));
+    let reports = state.deliveries_of("report");
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].message_id, report.message_id, "the same mail");
+    assert_eq!(reports[0].attempts, report.attempts + 1);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "{}", server.transcript());
+    assert!(
+        same_message(&messages[0], &fs::read(&report.eml_path).unwrap()),
+        "the server got the spooled bytes"
+    );
+}
+
+#[test]
+fn kill_minus_9_right_after_the_mail_is_queued_then_written_sends_it_once() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "* * * * * *");
+    let period = current_period(&env);
+    let data = data_dir(&env);
+    let report_rows = || {
+        State::try_open(&data)
+            .map(|s| s.deliveries_of("report"))
+            .unwrap_or_default()
+    };
+    let mut logs = String::new();
+
+    // 1. Killed the moment the mail is queued (logged inside the transaction that records it).
+    let mut d = Daemon::start(&env);
+    d.kill_when_logged("mail queued", secs(30));
+    logs += &d.log();
+    let after_queued = report_rows();
+    assert!(after_queued.len() <= 1, "{after_queued:#?}");
+    assert!(
+        after_queued.iter().all(|r| r.status == "pending"),
+        "{after_queued:#?}"
+    );
+    assert!(TestEnv::emls(&env.outbox).is_empty(), "not delivered yet");
+
+    // 2. Killed the moment the mail is in the outbox, before it is recorded as sent (or a new
+    //    run queued a new one, if the first was not recorded).
+    let mut d = Daemon::start(&env);
+    d.kill_when_logged("mail written", secs(30));
+    logs += &d.log();
+    let after_written = report_rows();
+    assert_eq!(after_written.len(), 1, "{after_written:#?}");
+    if let Some(first) = after_queued.first() {
+        assert_eq!(
+            after_written[0].message_id, first.message_id,
+            "the queued mail is the one delivered: no second run"
+        );
+    }
+    let emls = TestEnv::emls(&env.outbox);
+    assert_eq!(emls.len(), 1);
+    assert_eq!(message_id_of(&emls[0]), after_written[0].message_id);
+
+    // 3. Left to finish: the mail in the outbox is recognised, not written again.
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    wait_until(
+        secs(30),
+        || format!("the period done\n--- log\n{}", d.log()),
+        || (d.count("nothing to do") + d.count("not sending it again") >= 1).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    logs += &d.log();
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    assert_eq!(report.message_id, after_written[0].message_id);
+    let written = logs.lines().filter(|l| l.contains("mail written")).count();
+    assert_eq!(written, 1, "the mail was written once\n{logs}");
+    if after_written[0].status == "pending" {
+        assert!(
+            d.log()
+                .contains("mail found in the outbox; recorded as sent"),
+            "{}",
+            d.log()
+        );
+    }
+    eprintln!(
+        "targeted kills: after \"mail queued\": {:?}; after \"mail written\": {:?}",
+        after_queued
+            .iter()
+            .map(|r| r.status.as_str())
+            .collect::<Vec<_>>(),
+        after_written
+            .iter()
+            .map(|r| r.status.as_str())
+            .collect::<Vec<_>>(),
+    );
+}
+
+#[test]
+#[ignore = "bug: a run killed after queueing its report never stores its summary (runs.summary \
+            stays NULL), so scans cannot tell what changed since the report was sent"]
+fn a_report_queued_by_a_run_killed_before_it_finished_keeps_the_summary_it_sent() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "* * * * * *");
+    let period = current_period(&env);
+    let data = data_dir(&env);
+    let mut d = Daemon::start(&env);
+    d.kill_when_logged("mail queued", secs(30));
+    let mut d = Daemon::start(&env);
+    wait_until(
+        secs(30),
+        || format!("the period done\n--- log\n{}", d.log()),
+        || (d.count("nothing to do") + d.count("not sending it again") >= 1).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let report = assert_one_report_in_the_outbox(&env, &period);
+    let state = State::open(&data);
+    let run = report.run_id.expect("a report has its run");
+    assert!(
+        state.run_summary(run).is_some(),
+        "the summary of what was sent is kept with the run: {:#?}",
+        state.runs()
+    );
+}
