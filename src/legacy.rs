@@ -104,10 +104,15 @@ pub fn convert_workbook(wb: &mut SubmittedWorkbook) -> Option<Finding> {
         }
     }
     // A stray "©" is not an encoding: ask for a few signs.
-    if t.max(v) < 3 {
+    if t < 3 {
         return None;
     }
-    let enc = if t >= v { Legacy::Tcvn3 } else { Legacy::Vni };
+    // Measured on real text: VNI about 70 % of signs after a vowel, TCVN3 about 20 %.
+    let enc = if v * 2 > t {
+        Legacy::Vni
+    } else {
+        Legacy::Tcvn3
+    };
     let sign_set = signs(if enc == Legacy::Tcvn3 { "tcvn3" } else { "vni" });
     let mut converted = 0usize;
     let mut example: Option<(String, String, String)> = None;
@@ -197,6 +202,24 @@ mod tests {
         assert_eq!(
             w.sheets[0].get(0, 0),
             Some(&CellValue::Text("Đơn vị báo cáo:".into()))
+        );
+    }
+
+    #[test]
+    fn vni_is_told_from_tcvn3_by_where_the_marks_sit() {
+        let mut w = wb(vec![
+            (0, 3, "Huyeän uûy Laâm Haø"),
+            (1, 3, "Keát quaû noåi baät"),
+        ]);
+        let f = convert_workbook(&mut w).expect("detected");
+        assert!(f.message.contains("VNI"), "{}", f.message);
+        assert_eq!(
+            w.sheets[0].get(0, 3),
+            Some(&CellValue::Text("Huyện ủy Lâm Hà".into()))
+        );
+        assert_eq!(
+            w.sheets[0].get(1, 3),
+            Some(&CellValue::Text("Kết quả nổi bật".into()))
         );
     }
 

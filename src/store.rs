@@ -356,8 +356,24 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE runs SET ended_at = ?2, outcome = ?3, error = ?4, workbook = ?5, summary = ?6 WHERE id = ?1",
+                "UPDATE runs SET ended_at = ?2, outcome = ?3, error = ?4, workbook = COALESCE(?5, workbook), summary = COALESCE(?6, summary) WHERE id = ?1",
                 params![id, ts(now), outcome, error, workbook, summary],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Record what a run's report holds before its mail is queued (see `run_once`).
+    pub fn set_run_summary(
+        &self,
+        id: i64,
+        workbook: &str,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET workbook = ?2, summary = ?3 WHERE id = ?1",
+                params![id, workbook, summary],
             )
             .map_err(self.err())?;
         Ok(())

@@ -386,6 +386,19 @@ fn run_body(
                         now,
                     )?;
                 }
+                // What this mail reports, recorded with it: a crash before the run is finished
+                // must not leave a sent report without the summary later supplements compare to.
+                let provisional = summary::summary(
+                    &consolidation,
+                    &settings.form,
+                    &workbook_path.display().to_string(),
+                    None,
+                );
+                s.set_run_summary(
+                    run_id,
+                    &workbook_path.display().to_string(),
+                    &serde_json::to_string(&provisional).expect("JSON values serialise"),
+                )?;
                 crate::outbox::enqueue(
                     settings,
                     s,

@@ -276,6 +276,57 @@ fn bomb_finding(detail: &str) -> Finding {
     )
 }
 
+/// Check an Excel 97-2003 file before calamine sees it: the compound file must parse, and no
+/// sheet may declare (in its DIMENSIONS record) more rows or cells than the limits allow;
+/// calamine reserves memory for the declared rectangle and aborts the process on a crafted one
+/// (found by the fuzzer).
+pub fn check_xls(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
+    let mut cf = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|_| corrupt_finding())?;
+    let name = ["/Workbook", "/Book", "/WORKBOOK", "/BOOK"]
+        .into_iter()
+        .find(|n| cf.is_stream(n));
+    let Some(name) = name else {
+        return Err(corrupt_finding());
+    };
+    let mut stream = Vec::new();
+    cf.open_stream(name)
+        .and_then(|mut s| {
+            s.by_ref()
+                .take(limits.max_file_bytes)
+                .read_to_end(&mut stream)
+        })
+        .map_err(|_| corrupt_finding())?;
+    let max_cells = u64::from(limits.max_rows) * u64::from(limits.max_cols.max(256));
+    let mut pos = 0usize;
+    while pos + 4 <= stream.len() {
+        let kind = u16::from_le_bytes([stream[pos], stream[pos + 1]]);
+        let len = u16::from_le_bytes([stream[pos + 2], stream[pos + 3]]) as usize;
+        let data = &stream[pos + 4..(pos + 4 + len).min(stream.len())];
+        // DIMENSIONS (BIFF8): first row u32, last row + 1 u32, first col u16, last col + 1 u16.
+        if kind == 0x0200 && data.len() >= 12 {
+            let r0 = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+            let r1 = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
+            let c0 = u16::from_le_bytes([data[8], data[9]]);
+            let c1 = u16::from_le_bytes([data[10], data[11]]);
+            let rows = u64::from(r1.saturating_sub(r0)) + 1;
+            let cols = u64::from(c1.saturating_sub(c0)) + 1;
+            if rows > u64::from(limits.max_rows) + 1 || rows.saturating_mul(cols) > max_cells {
+                return Err(Finding::new(
+                    Severity::Error,
+                    "xls_dimensions",
+                    format!(
+                        "Tệp .xls khai báo một trang rộng {} dòng × {} cột, vượt xa mức một báo cáo cần (có thể tệp bị hỏng hoặc bị sửa); tệp không được đọc. Đề nghị đơn vị mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+                        crate::numbers::vi(rows),
+                        crate::numbers::vi(cols)
+                    ),
+                ));
+            }
+        }
+        pos += 4 + len;
+    }
+    Ok(())
+}
+
 /// How much of each XML part is searched for a DOCTYPE (comments can push it down; past this,
 /// calamine refuses unknown entities anyway and nothing is expanded).
 const PROLOG_SCAN: usize = 64 * 1024;
@@ -374,6 +425,9 @@ pub fn read_workbook(
     if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
         check_zip(bytes, limits)?;
     }
+    if format == Format::Xls {
+        check_xls(bytes, limits)?;
+    }
     let result = std::panic::catch_unwind(|| read_format(bytes, format, limits));
     let mut wb = match result {
         Ok(Ok(wb)) => wb,
@@ -447,6 +501,10 @@ fn read_format(
             read_ranges(wb, limits, &mut findings)
         }
     };
+    // A sheet longer than any report refuses the whole file: no point validating its rows.
+    if let Some(f) = findings.iter().find(|f| f.kind == "too_many_rows") {
+        return Err(f.clone());
+    }
     Ok(SubmittedWorkbook {
         format,
         sheets,
@@ -694,6 +752,31 @@ mod tests {
         assert!(
             matches!(f.kind.as_ref(), "reader_panic" | "unreadable"),
             "{f:?}"
+        );
+    }
+
+    /// Found by the fuzzer: an .xls whose DIMENSIONS record declares a rectangle so large that
+    /// calamine's reservation for it aborts the process (870 GB). Refused before calamine.
+    #[test]
+    fn fuzz_xls_with_a_huge_declared_dimension_is_refused_before_calamine() {
+        let bytes = fixture("fuzz/calamine_xls_huge_reserve.bin");
+        let f = read_workbook(&bytes, "xls", &ReadLimits::default()).expect_err("refused");
+        assert!(
+            matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_real_xls_passes_the_dimension_check() {
+        assert!(check_xls(&fixture("layouts/libreoffice.xls"), &ReadLimits::default()).is_ok());
+        assert!(
+            read_workbook(
+                &fixture("layouts/libreoffice.xls"),
+                "xls",
+                &ReadLimits::default()
+            )
+            .is_ok()
         );
     }
 

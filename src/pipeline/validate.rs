@@ -598,19 +598,40 @@ fn column_labels(c: &ActivityColumn) -> Vec<&str> {
 
 fn find_activity_header(form: &Form, sheet: &Sheet) -> Option<ActivityHeader> {
     let decl = &form.activities.columns;
+    // Folded once: this runs over every row of sheets with thousands of activities.
+    let wanted: Vec<Vec<String>> = decl
+        .iter()
+        .map(|c| column_labels(c).iter().map(|l| fold(l)).collect())
+        .collect();
+    let longest = wanted
+        .iter()
+        .flatten()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut best: Option<(usize, ActivityHeader)> = None;
     for row in &sheet.rows {
-        let cols: Vec<Option<u32>> = decl
+        // Header cells are short texts; fold each candidate once.
+        let folded: Vec<(u32, String)> = row
+            .cells
             .iter()
-            .map(|c| {
-                let labels = column_labels(c);
-                row.cells
+            .filter_map(|(c, v)| {
+                v.as_text()
+                    .filter(|t| t.chars().count() <= longest * 2 + 8)
+                    .map(|t| (*c, fold(t)))
+            })
+            .filter(|(_, f)| !f.is_empty())
+            .collect();
+        if folded.len() * 2 <= decl.len() {
+            continue;
+        }
+        let cols: Vec<Option<u32>> = wanted
+            .iter()
+            .map(|labels| {
+                folded
                     .iter()
-                    .find(|(_, v)| {
-                        v.as_text()
-                            .is_some_and(|s| labels.iter().any(|l| label_matches(s, l)))
-                    })
-                    .map(|(col, _)| *col)
+                    .find(|(_, f)| labels.contains(f))
+                    .map(|(c, _)| *c)
             })
             .collect();
         let found = cols.iter().filter(|c| c.is_some()).count();
@@ -620,6 +641,7 @@ fn find_activity_header(form: &Form, sheet: &Sheet) -> Option<ActivityHeader> {
             .all(|(d, c)| !d.required || c.is_some());
         // A header row has every required column and most of the others.
         if required_ok && found * 2 > decl.len() && best.as_ref().is_none_or(|(n, _)| found > *n) {
+            let complete = found == decl.len();
             best = Some((
                 found,
                 ActivityHeader {
@@ -627,6 +649,9 @@ fn find_activity_header(form: &Form, sheet: &Sheet) -> Option<ActivityHeader> {
                     cols,
                 },
             ));
+            if complete {
+                break;
+            }
         }
     }
     best.map(|(_, h)| h)

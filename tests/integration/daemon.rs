@@ -316,7 +316,7 @@ fn kill_minus_9_at_random_moments_never_loses_a_file_nor_sends_twice() {
         .find(|r| Some(r.id) == report.run_id)
         .expect("the report's run");
     // "abandoned" when the process that queued the mail died before it finished the run: the
-    // mail still went out once (see the ignored test below for what that run loses).
+    // mail still went out once, and the run keeps the summary it recorded with the mail.
     assert!(
         ["rejected_files", "abandoned"].contains(&report_run.outcome.as_str()),
         "{runs:#?}"
@@ -864,8 +864,6 @@ fn kill_minus_9_right_after_the_mail_is_queued_then_written_sends_it_once() {
 }
 
 #[test]
-#[ignore = "bug: a run killed after queueing its report never stores its summary (runs.summary \
-            stays NULL), so scans cannot tell what changed since the report was sent"]
 fn a_report_queued_by_a_run_killed_before_it_finished_keeps_the_summary_it_sent() {
     let env = TestEnv::samples();
     daemon_config(&env, "* * * * * *");

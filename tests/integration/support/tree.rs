@@ -7,16 +7,28 @@ use std::time::{Duration, Instant};
 /// (pid -> (parent pid, resident bytes)) for every process.
 fn processes() -> HashMap<u32, (u32, u64)> {
     let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else { return out };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
     for e in dir.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // The command name is in parentheses and may hold spaces: split after the last ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
         let fields: Vec<&str> = rest.split_whitespace().collect();
         // state ppid ... rss is field 24 of the whole line, 22 after the name.
-        let (Some(ppid), Some(rss)) = (fields.get(1), fields.get(21)) else { continue };
-        let (Ok(ppid), Ok(rss)) = (ppid.parse::<u32>(), rss.parse::<u64>()) else { continue };
+        let (Some(ppid), Some(rss)) = (fields.get(1), fields.get(21)) else {
+            continue;
+        };
+        let (Ok(ppid), Ok(rss)) = (ppid.parse::<u32>(), rss.parse::<u64>()) else {
+            continue;
+        };
         out.insert(pid, (ppid, rss * 4096));
     }
     out
