@@ -514,3 +514,55 @@ fn deliver(settings: &Settings, clock: &dyn Clock) -> ManualResult {
     let attempts = crate::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
     Ok(serde_json::json!({ "attempts": attempts.len() }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    /// The clock jumps forward over the send time, back before it, and forward a month: each
+    /// scheduled send is caught up once, never twice, and nothing is sent for the future.
+    #[test]
+    fn clock_jumps_catch_up_each_send_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::embedded().unwrap();
+        settings.data = dir.path().to_path_buf();
+        let store = Store::open(dir.path()).unwrap();
+        let sends = |now: &str| -> Vec<(Job, DateTime<Utc>)> {
+            missed_jobs(&settings, &store, at(now))
+                .unwrap()
+                .into_iter()
+                .filter(|(j, _)| *j == Job::Send)
+                .collect()
+        };
+        // 08:00 on 4 November (+07:00) is 01:00 UTC.
+        assert!(
+            sends("2026-11-04T00:59:00Z").is_empty(),
+            "before the send time: nothing"
+        );
+        let due = sends("2026-11-04T03:00:00Z");
+        assert_eq!(due, vec![(Job::Send, at("2026-11-04T01:00:00Z"))]);
+        assert_eq!(period_for(&settings, due[0].1), Period::month(2026, 10));
+        store
+            .mark_job_done(
+                "send",
+                "2026-10",
+                due[0].1,
+                "catch_up",
+                at("2026-11-04T03:00:00Z"),
+            )
+            .unwrap();
+        assert!(sends("2026-11-04T03:00:01Z").is_empty(), "done: not again");
+        // The clock goes back an hour (NTP correction): still nothing twice.
+        assert!(sends("2026-11-04T02:00:00Z").is_empty());
+        // A jump of a month: November's send is due once; October's is not repeated.
+        let due = sends("2026-12-04T02:00:00Z");
+        assert_eq!(due, vec![(Job::Send, at("2026-12-04T01:00:00Z"))]);
+        assert_eq!(period_for(&settings, due[0].1), Period::month(2026, 11));
+        // Past the catch-up window (7 days): logged, not run.
+        assert!(sends("2026-12-20T02:00:00Z").is_empty());
+    }
+}

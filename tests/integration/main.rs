@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bad_days;
 mod blank_form;
 mod daemon;
 mod hostile;
