@@ -887,3 +887,138 @@ fn a_report_queued_by_a_run_killed_before_it_finished_keeps_the_summary_it_sent(
         state.runs()
     );
 }
+
+/// The operator's commands beside a running daemon: `trigger` runs through it, `status` sees it
+/// and the sent report, `history` lists the run, `resend` sends the report again once.
+#[test]
+fn status_history_resend_and_trigger_against_a_running_daemon() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let config = env.config.to_str().unwrap().to_owned();
+    let with_config = |args: &[&str]| {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--config".to_string(), config.clone()]);
+        v
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        output(env.cmd(&refs))
+    };
+
+    let (code, out, err) = run(with_config(&["trigger", "--period", "2026-10"]));
+    assert_eq!(code, REJECTED_FILES, "{out}{err}");
+    assert!(d.log().contains("run recorded"), "the daemon made the run");
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+
+    let (code, out, err) = run(with_config(&["status", "--period", "2026-10"]));
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(out.contains("tonghop daemon đang chạy"), "{out}");
+    assert!(out.contains("Đã gửi lúc"), "{out}");
+    assert!(
+        out.contains("Huyện ủy Đam Rông") && out.contains("Chưa nộp"),
+        "{out}"
+    );
+
+    let (code, out, err) = run(with_config(&["history"]));
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains("thủ công") && out.contains("2026-10") && out.contains("đã gửi"),
+        "{out}"
+    );
+    let state = State::open(&data_dir(&env));
+    let run_id = state
+        .runs()
+        .iter()
+        .find(|r| r.trigger == "manual")
+        .expect("the triggered run")
+        .id;
+
+    // A second trigger is refused: already sent.
+    let (code, _, err) = run(with_config(&["trigger", "--period", "2026-10"]));
+    assert_eq!(code, ALREADY_SENT, "{err}");
+
+    let mut resend = with_config(&["resend"]);
+    resend.insert(1, run_id.to_string());
+    let (code, out, err) = run(resend);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    let emls = TestEnv::emls(&env.outbox);
+    assert_eq!(emls.len(), 2, "the report went out a second time");
+    assert_ne!(message_id_of(&emls[0]), message_id_of(&emls[1]));
+    assert_eq!(d.terminate(secs(60)), 0);
+}
+
+/// At the reminder time, each unit with an address and no accepted report gets one reminder,
+/// once, with the errors of its rejected file; units that reported or have no address get none.
+#[test]
+fn reminders_go_once_to_units_without_an_accepted_report() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    env.edit_config(|t| {
+        crate::support::daemon::set_key(&t, "schedule", "remind", "\"*/2 * * * * *\"")
+    });
+    // Addresses for a missing unit, a rejected one and one that reported.
+    let roster_path = env.config.parent().unwrap().join("roster.toml");
+    let roster = fs::read_to_string(&roster_path).unwrap();
+    let with_email = |text: String, id: &str, email: &str| {
+        text.replace(
+            &format!("id = \"{id}\"\n"),
+            &format!("id = \"{id}\"\nemail = \"{email}\"\n"),
+        )
+    };
+    let roster = with_email(roster, "dam-rong", "damrong@lamdong.dcs.vn");
+    let roster = with_email(roster, "di-linh", "dilinh@lamdong.dcs.vn");
+    let roster = with_email(roster, "da-lat", "dalat@lamdong.dcs.vn");
+    fs::write(&roster_path, roster).unwrap();
+
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("reminders queued", secs(30));
+    std::thread::sleep(secs(5));
+    assert_eq!(d.terminate(secs(60)), 0);
+    let emls = TestEnv::emls(&env.outbox);
+    assert_eq!(
+        emls.len(),
+        2,
+        "one reminder each for Đam Rông and Di Linh, once"
+    );
+    let parsed: Vec<(String, String, String)> = emls
+        .iter()
+        .map(|p| {
+            let raw = fs::read(p).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let to = m
+                .to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_string();
+            (
+                to,
+                m.subject().unwrap().to_string(),
+                m.body_text(0).unwrap().to_string(),
+            )
+        })
+        .collect();
+    let to: Vec<&str> = parsed.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert!(
+        to.contains(&"damrong@lamdong.dcs.vn") && to.contains(&"dilinh@lamdong.dcs.vn"),
+        "{to:?}"
+    );
+    for (_, subject, _) in &parsed {
+        assert!(subject.starts_with("Nhắc nộp báo cáo KL14"), "{subject}");
+    }
+    let di_linh = &parsed
+        .iter()
+        .find(|(t, _, _)| t == "dilinh@lamdong.dcs.vn")
+        .unwrap()
+        .2;
+    assert!(
+        di_linh.contains("khoảng 20") && di_linh.contains("Chỉ tiêu!E14"),
+        "{di_linh}"
+    );
+    let state = State::open(&data_dir(&env));
+    assert_eq!(state.deliveries_of("reminder").len(), 2);
+}
