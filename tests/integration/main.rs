@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bench_smoke;
 mod blank_form;
 mod operator;
 mod run;
