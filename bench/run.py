@@ -22,7 +22,7 @@ What it does, from a clean clone with network access to crates.io and PyPI only:
      tonghop's stage times come from the summary.json it wrote, and its totals are checked
      against what the generator wrote.
   5. prints a table; writes target/bench/results.json and target/bench/results.md (the tables
-     BENCHMARKS.md quotes).
+     BENCHMARKS.md quotes; --smoke writes results-smoke.* instead).
 
 The median of the repeats is reported. A tool that runs longer than --timeout is stopped and
 reported as such; a pandas run over 60 s is not repeated.
@@ -384,12 +384,13 @@ def main() -> int:
     for size in [s for s in args.sizes.split(",") if s]:
         results.append(run_size(size, tools, args.repeat, args.timeout))
     meta["load_at_end"] = os.getloadavg()
-    (WORK / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1,
+    name = "results-smoke" if args.smoke else "results"  # a smoke run keeps the full results
+    (WORK / f"{name}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1,
                                                   ensure_ascii=False) + "\n", encoding="utf-8")
     md = markdown(results, meta, args.timeout)
-    (WORK / "results.md").write_text(md, encoding="utf-8")
+    (WORK / f"{name}.md").write_text(md, encoding="utf-8")
     print(md)
-    log(f"bench: wrote {WORK / 'results.json'} and {WORK / 'results.md'}")
+    log(f"bench: wrote {WORK / name}.json and {WORK / name}.md")
     return 0
 
 
