@@ -445,7 +445,6 @@ def generate(size: str, out: Path) -> dict:
         "size": size,
         "units": len(units),
         "activity_rows": total_rows,
-        # Cells with a value: 7 per activity row (some blank: reach, note) plus the fixed parts.
         "input_bytes": sum(f["bytes"] for f in files),
         "period": f"{YEAR}-{MONTH:02d}",
         "config": str(config),
