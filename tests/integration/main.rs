@@ -3,6 +3,7 @@
 mod support;
 
 mod bad_days;
+mod bench_smoke;
 mod blank_form;
 mod daemon;
 mod hostile;
