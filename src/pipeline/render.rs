@@ -763,7 +763,9 @@ impl Cx<'_> {
         while remaining > 0 {
             sheet += 1;
             let n = remaining.min(cap);
-            let ws = wb.add_worksheet();
+            // Rows are written in order: constant-memory mode streams them to a temporary file
+            // instead of holding every cell (a million activities would take gigabytes).
+            let ws = wb.add_worksheet_with_constant_memory()?;
             if sheet == 1 {
                 ws.set_name(SHEET_ACTIVITIES)?;
             } else {

@@ -773,7 +773,13 @@ fn activity_value(
         },
         ColumnType::Choice => {
             let t = text_of(cell);
-            match decl.choices.iter().find(|c| fold(c) == fold(&t)) {
+            // Exact first (the drop-down writes the choice as declared), then folded.
+            let folded = || fold(&t);
+            let found = decl.choices.iter().find(|c| **c == t).or_else(|| {
+                let f = folded();
+                decl.choices.iter().find(|c| fold(c) == f)
+            });
+            match found {
                 Some(c) => ActivityValue::Text(c.clone()),
                 None => {
                     ctx.cell(
