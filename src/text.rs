@@ -13,8 +13,11 @@ pub fn nfc(s: &str) -> String {
 /// `fold("  Chỉ tiêu: ")` is `"chi tieu"`; `fold("ĐUK-CCQ")` is `"duk ccq"`.
 pub fn fold(s: &str) -> String {
     // Fast path: ASCII needs neither normalisation nor transliteration.
-    let ascii: std::borrow::Cow<'_, str> =
-        if s.is_ascii() { std::borrow::Cow::Borrowed(s) } else { deunicode::deunicode(&nfc(s)).into() };
+    let ascii: std::borrow::Cow<'_, str> = if s.is_ascii() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        deunicode::deunicode(&nfc(s)).into()
+    };
     let mut out = String::with_capacity(ascii.len());
     let mut pending_space = false;
     for ch in ascii.chars() {

@@ -297,32 +297,64 @@ pub fn check_xls(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
         })
         .map_err(|_| corrupt_finding())?;
     let max_cells = u64::from(limits.max_rows) * u64::from(limits.max_cols.max(256));
+    let u16_at = |b: &[u8], k: usize| u32::from(u16::from_le_bytes([b[k], b[k + 1]]));
+    let u32_at = |b: &[u8], k: usize| u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]);
     let mut pos = 0usize;
     while pos + 4 <= stream.len() {
-        let kind = u16::from_le_bytes([stream[pos], stream[pos + 1]]);
-        let len = u16::from_le_bytes([stream[pos + 2], stream[pos + 3]]) as usize;
-        let data = &stream[pos + 4..(pos + 4 + len).min(stream.len())];
-        // DIMENSIONS (BIFF8): first row u32, last row + 1 u32, first col u16, last col + 1 u16.
-        if kind == 0x0200 && data.len() >= 12 {
-            let r0 = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-            let r1 = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
-            let c0 = u16::from_le_bytes([data[8], data[9]]);
-            let c1 = u16::from_le_bytes([data[10], data[11]]);
-            let rows = u64::from(r1.saturating_sub(r0)) + 1;
-            let cols = u64::from(c1.saturating_sub(c0)) + 1;
-            if rows > u64::from(limits.max_rows) + 1 || rows.saturating_mul(cols) > max_cells {
-                return Err(Finding::new(
-                    Severity::Error,
-                    "xls_dimensions",
-                    format!(
-                        "Tệp .xls khai báo một trang rộng {} dòng × {} cột, vượt xa mức một báo cáo cần (có thể tệp bị hỏng hoặc bị sửa); tệp không được đọc. Đề nghị đơn vị mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
-                        crate::numbers::vi(rows),
-                        crate::numbers::vi(cols)
-                    ),
-                ));
-            }
+        let kind = u16_at(&stream, pos);
+        let len = u16_at(&stream, pos + 2) as usize;
+        let end = (pos + 4 + len).min(stream.len());
+        let mut data = stream[pos + 4..end].to_vec();
+        pos = end;
+        // CONTINUE records extend the one before them, as calamine reads them.
+        while pos + 4 <= stream.len() && u16_at(&stream, pos) == 0x003C {
+            let l = u16_at(&stream, pos + 2) as usize;
+            let e = (pos + 4 + l).min(stream.len());
+            data.extend_from_slice(&stream[pos + 4..e]);
+            pos = e;
         }
-        pos += 4 + len;
+        if kind != 0x0200 {
+            continue;
+        }
+        // DIMENSIONS, decoded and sized exactly as calamine does before it reserves memory for
+        // the rectangle (including its wrapping arithmetic on reversed bounds).
+        let (rf, rl, mut cf, cl) = match data.len() {
+            10 => (
+                u16_at(&data, 0),
+                u16_at(&data, 2),
+                u16_at(&data, 4),
+                u16_at(&data, 6),
+            ),
+            14 | 16 => (
+                u32_at(&data, 0),
+                u32_at(&data, 4),
+                u16_at(&data, 8),
+                u16_at(&data, 10),
+            ),
+            _ => continue,
+        };
+        if 0xFF < cf || cl < cf {
+            cf = 0;
+        }
+        let (rows, cols) = if rl >= 1 && cl >= 1 {
+            (
+                u64::from((rl - 1).wrapping_sub(rf).wrapping_add(1)),
+                u64::from((cl - 1).wrapping_sub(cf).wrapping_add(1)),
+            )
+        } else {
+            (1, 1)
+        };
+        if rows > u64::from(limits.max_rows) + 1 || rows.saturating_mul(cols) > max_cells {
+            return Err(Finding::new(
+                Severity::Error,
+                "xls_dimensions",
+                format!(
+                    "Tệp .xls khai báo một trang rộng {} dòng × {} cột, vượt xa mức một báo cáo cần (có thể tệp bị hỏng hoặc bị sửa); tệp không được đọc. Đề nghị đơn vị mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+                    crate::numbers::vi(rows),
+                    crate::numbers::vi(cols)
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -760,6 +792,18 @@ mod tests {
     #[test]
     fn fuzz_xls_with_a_huge_declared_dimension_is_refused_before_calamine() {
         let bytes = fixture("fuzz/calamine_xls_huge_reserve.bin");
+        let f = read_workbook(&bytes, "xls", &ReadLimits::default()).expect_err("refused");
+        assert!(
+            matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
+            "{f:?}"
+        );
+    }
+
+    /// Found by the fuzzer on the next run: reversed bounds in a DIMENSIONS record, which
+    /// calamine's arithmetic wraps into billions of rows.
+    #[test]
+    fn fuzz_xls_with_reversed_dimension_bounds_is_refused_before_calamine() {
+        let bytes = fixture("fuzz/calamine_xls_huge_reserve_2.bin");
         let f = read_workbook(&bytes, "xls", &ReadLimits::default()).expect_err("refused");
         assert!(
             matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
