@@ -1022,3 +1022,67 @@ fn reminders_go_once_to_units_without_an_accepted_report() {
     let state = State::open(&data_dir(&env));
     assert_eq!(state.deliveries_of("reminder").len(), 2);
 }
+
+/// `supplement = "auto"`: a report that arrives after the period's report was sent goes out as
+/// a supplementary report at the next inbox scan, once.
+#[test]
+fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
+    use crate::support::daemon::set_key;
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    env.edit_config(|t| {
+        let t = set_key(&t, "schedule", "scan", "\"*/2 * * * * *\"");
+        set_key(&t, "daemon", "supplement", "\"auto\"")
+    });
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    // The period the scan looks at is the one that ended last; send it by hand first.
+    let period = current_period(&env);
+    let (code, out, err) = output(env.cmd(&["run", "--period", &period]));
+    assert!(matches!(code, SUCCESS | REJECTED_FILES), "{out}{err}");
+    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+    // A unit reports late (a real form, filled by openpyxl).
+    let label = {
+        let (y, m) = period.split_once('-').unwrap();
+        format!("Tháng {}/{y}", m.trim_start_matches('0'))
+    };
+    let dir = env.dir.path().join("late");
+    fs::create_dir_all(&dir).unwrap();
+    let f = crate::support::env::filled_report(
+        &dir,
+        "HU Dam Rong.xlsx",
+        "Huyện ủy Đam Rông",
+        &label,
+        "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
+    );
+    fs::copy(&f, env.inbox.join("HU Dam Rong.xlsx")).unwrap();
+    wait_until(
+        secs(60),
+        || d.log(),
+        || (TestEnv::emls(&env.outbox).len() == 2).then_some(()),
+    );
+    std::thread::sleep(secs(5));
+    assert_eq!(
+        TestEnv::emls(&env.outbox).len(),
+        2,
+        "the supplement goes once"
+    );
+    assert_eq!(d.terminate(secs(60)), 0);
+    let state = State::open(&data_dir(&env));
+    let supplements = state.deliveries_of("supplement");
+    assert_eq!(supplements.len(), 1);
+    let raw = fs::read(
+        &TestEnv::emls(&env.outbox)
+            .into_iter()
+            .find(|p| message_id_of(p) == supplements[0].message_id)
+            .unwrap(),
+    )
+    .unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert!(
+        m.subject().unwrap().starts_with("Báo cáo bổ sung KL14"),
+        "{:?}",
+        m.subject()
+    );
+    assert!(m.body_text(0).unwrap().contains("Huyện ủy Đam Rông"));
+}
