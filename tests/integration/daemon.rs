@@ -1071,13 +1071,11 @@ fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
     let state = State::open(&data_dir(&env));
     let supplements = state.deliveries_of("supplement");
     assert_eq!(supplements.len(), 1);
-    let raw = fs::read(
-        &TestEnv::emls(&env.outbox)
-            .into_iter()
-            .find(|p| message_id_of(p) == supplements[0].message_id)
-            .unwrap(),
-    )
-    .unwrap();
+    let eml = TestEnv::emls(&env.outbox)
+        .into_iter()
+        .find(|p| message_id_of(p) == supplements[0].message_id)
+        .unwrap();
+    let raw = fs::read(eml).unwrap();
     let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
     assert!(
         m.subject().unwrap().starts_with("Báo cáo bổ sung KL14"),
