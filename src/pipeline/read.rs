@@ -313,6 +313,32 @@ pub fn check_xls(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
             data.extend_from_slice(&stream[pos + 4..e]);
             pos = e;
         }
+        // Cell records (BLANK, NUMBER, LABEL, BOOLERR, RK, FORMULA, LABELSST, RSTRING, MULRK,
+        // MULBLANK) start with row u16, column u16. calamine sizes each sheet's range from the
+        // cells it finds, and an .xls has at most 256 columns: a column beyond is a crafted file
+        // (a cell at column 65,535 made calamine allocate 135 GB).
+        if matches!(
+            kind,
+            0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x0006 | 0x00FD | 0x00D6 | 0x00BD | 0x00BE
+        ) && data.len() >= 4
+        {
+            let last_col = if matches!(kind, 0x00BD | 0x00BE) && data.len() >= 6 {
+                u16_at(&data, data.len() - 2).max(u16_at(&data, 2))
+            } else {
+                u16_at(&data, 2)
+            };
+            if last_col > 255 {
+                return Err(Finding::new(
+                    Severity::Error,
+                    "xls_dimensions",
+                    format!(
+                        "Tệp .xls có ô ở cột thứ {}, ngoài giới hạn 256 cột của định dạng này (tệp bị hỏng hoặc bị sửa); tệp không được đọc. Đề nghị đơn vị mở bằng Excel, lưu lại dạng .xlsx rồi gửi lại.",
+                        crate::numbers::vi(u64::from(last_col) + 1)
+                    ),
+                ));
+            }
+            continue;
+        }
         if kind != 0x0200 {
             continue;
         }
@@ -804,6 +830,18 @@ mod tests {
     #[test]
     fn fuzz_xls_with_reversed_dimension_bounds_is_refused_before_calamine() {
         let bytes = fixture("fuzz/calamine_xls_huge_reserve_2.bin");
+        let f = read_workbook(&bytes, "xls", &ReadLimits::default()).expect_err("refused");
+        assert!(
+            matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
+            "{f:?}"
+        );
+    }
+
+    /// Found by the fuzzer on the third run: a cell record at column 65,535, from which
+    /// calamine sized a 135 GB range.
+    #[test]
+    fn fuzz_xls_with_a_cell_beyond_column_256_is_refused_before_calamine() {
+        let bytes = fixture("fuzz/calamine_xls_cell_far_right.bin");
         let f = read_workbook(&bytes, "xls", &ReadLimits::default()).expect_err("refused");
         assert!(
             matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
