@@ -385,6 +385,20 @@ pub fn check_xls(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
     Ok(())
 }
 
+/// Shared strings a report can need (a million activity rows with a few texts each).
+const MAX_SHARED_STRINGS: u64 = 10_000_000;
+
+/// The `uniqueCount` attribute of an `<sst>` element, as calamine reads it.
+fn declared_unique_count(xml: &str) -> Option<u64> {
+    let sst = xml.find("<sst")?;
+    let tag = &xml[sst..xml[sst..].find('>').map(|e| sst + e).unwrap_or(xml.len())];
+    let at = tag.find("uniqueCount=")? + "uniqueCount=".len();
+    let rest = tag[at..].trim_start_matches(['"', '\'']);
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    // More digits than a u64 holds is a lie as well.
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// How much of each XML part is searched for a DOCTYPE (comments can push it down; past this,
 /// calamine refuses unknown entities anyway and nothing is expanded).
 const PROLOG_SCAN: usize = 64 * 1024;
@@ -433,6 +447,16 @@ pub fn check_zip(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
         }
         if is_xml {
             let text = String::from_utf8_lossy(&head);
+            // calamine reserves room for the declared number of shared strings up front (a
+            // declared 10^15 aborted the process, found by the fuzzer).
+            if let Some(n) = declared_unique_count(&text)
+                && n > MAX_SHARED_STRINGS
+            {
+                return Err(bomb_finding(&format!(
+                    "bảng chuỗi khai báo {} chuỗi",
+                    crate::numbers::vi(n)
+                )));
+            }
             if text.contains("<!DOCTYPE") || text.contains("<!ENTITY") {
                 return Err(Finding::new(
                     Severity::Error,
@@ -847,6 +871,22 @@ mod tests {
             matches!(f.kind.as_ref(), "xls_dimensions" | "unreadable"),
             "{f:?}"
         );
+    }
+
+    /// Found by the fuzzer (xlsx_sheet_xml): a shared-string table declaring an absurd
+    /// `uniqueCount`, for which calamine reserves memory up front and aborts.
+    #[test]
+    fn fuzz_shared_strings_declaring_an_absurd_count_are_refused_before_calamine() {
+        let data = fixture("fuzz/calamine_sst_unique_count.bin");
+        assert!(
+            declared_unique_count(&String::from_utf8_lossy(&data))
+                .is_some_and(|n| n > MAX_SHARED_STRINGS)
+        );
+        assert_eq!(
+            declared_unique_count(r#"<sst xmlns="x" count="3" uniqueCount="2">"#),
+            Some(2)
+        );
+        assert_eq!(declared_unique_count("<sst>"), None);
     }
 
     #[test]
