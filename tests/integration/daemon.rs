@@ -141,7 +141,8 @@ fn a_send_due_in_a_few_seconds_is_made_by_the_schedule_in_local_time() {
     // A fixed local time (Asia/Ho_Chi_Minh) 5 s from now: nothing to catch up at start, and a
     // scheduler that read the cron in UTC would fire 7 hours off.
     let env = TestEnv::samples();
-    let due = Utc::now() + chrono::Duration::seconds(5);
+    // Cron has whole seconds: compare against the second the job is due, not a fraction of it.
+    let due = chrono::SubsecRound::trunc_subsecs(Utc::now() + chrono::Duration::seconds(5), 0);
     daemon_config(&env, &cron_at(due));
     let period = period_before(due);
     let mut d = Daemon::start(&env);
