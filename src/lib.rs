@@ -5,6 +5,7 @@ pub mod archive;
 pub mod blank_form;
 pub mod cli;
 pub mod config;
+pub mod crashpoint;
 pub mod daemon;
 pub mod exit;
 pub mod finding;

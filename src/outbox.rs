@@ -57,6 +57,7 @@ pub fn enqueue(
         now,
     )?;
     tracing::info!(delivery = id, kind = purpose.kind, period = purpose.period, message_id = %out.message_id, "mail queued");
+    crate::crashpoint::here("mail-queued");
     Ok(id)
 }
 

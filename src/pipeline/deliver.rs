@@ -959,6 +959,7 @@ pub async fn send_spooled(s: &Spooled, transport: &Transport) -> Result<Delivery
         Transport::File { dir } => {
             let path = write_file_atomic(dir, &eml_name(&s.message_id), &s.bytes)?;
             tracing::info!(transport = "file", message_id = %s.message_id, path = %path.display(), "mail written");
+            crate::crashpoint::here("mail-written");
             Ok(Delivery {
                 transport: "file",
                 message_id: s.message_id.clone(),

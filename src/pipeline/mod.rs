@@ -416,6 +416,7 @@ fn run_body(
                     other => crate::store::StoreError::Spool(other.to_string()),
                 })
             })?;
+            crate::crashpoint::here("mail-committed");
             crate::outbox::deliver_due(settings, store, clock.now())?;
             let row = store.delivery(delivery)?.expect("just recorded");
             let eml = match &settings.mail.transport {

@@ -787,8 +787,11 @@ fn smtp_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
     );
 }
 
+/// The daemon dies (SIGKILL, sent by itself at a named point: `TONGHOP_CRASH_AT`) at the three
+/// moments around a delivery that matter, one after the other; the period still ends with one
+/// mail, written once. (The random-moment kills from outside are the test above.)
 #[test]
-fn kill_minus_9_right_after_the_mail_is_queued_then_written_sends_it_once() {
+fn kill_minus_9_while_the_mail_is_queued_then_after_then_once_written_sends_it_once() {
     let env = TestEnv::samples();
     daemon_config(&env, "* * * * * *");
     let period = current_period(&env);
@@ -800,36 +803,35 @@ fn kill_minus_9_right_after_the_mail_is_queued_then_written_sends_it_once() {
     };
     let mut logs = String::new();
 
-    // 1. Killed the moment the mail is queued (logged inside the transaction that records it).
-    let mut d = Daemon::start(&env);
-    d.kill_when_logged("mail queued", secs(30));
-    logs += &d.log();
-    let after_queued = report_rows();
-    assert!(after_queued.len() <= 1, "{after_queued:#?}");
-    assert!(
-        after_queued.iter().all(|r| r.status == "pending"),
-        "{after_queued:#?}"
-    );
+    // 1. Killed inside the transaction that records the run and queues its mail: nothing of
+    //    it is recorded, nothing delivered.
+    logs += &Daemon::crash_at(&env, "mail-queued", secs(60));
+    assert!(logs.contains("mail queued"), "{logs}");
+    assert_eq!(report_rows(), vec![], "the transaction was rolled back");
+    assert!(TestEnv::emls(&env.outbox).is_empty(), "not delivered");
+
+    // 2. Killed once the transaction is committed, before the delivery: the mail is pending.
+    logs += &Daemon::crash_at(&env, "mail-committed", secs(60));
+    let queued = report_rows();
+    assert_eq!(queued.len(), 1, "{queued:#?}");
+    assert_eq!(queued[0].status, "pending");
     assert!(TestEnv::emls(&env.outbox).is_empty(), "not delivered yet");
 
-    // 2. Killed the moment the mail is in the outbox, before it is recorded as sent (or a new
-    //    run queued a new one, if the first was not recorded).
-    let mut d = Daemon::start(&env);
-    d.kill_when_logged("mail written", secs(30));
-    logs += &d.log();
-    let after_written = report_rows();
-    assert_eq!(after_written.len(), 1, "{after_written:#?}");
-    if let Some(first) = after_queued.first() {
-        assert_eq!(
-            after_written[0].message_id, first.message_id,
-            "the queued mail is the one delivered: no second run"
-        );
-    }
+    // 3. Killed once the mail is in the outbox, before it is recorded as sent: the next start
+    //    delivers the pending mail (no second run), and dies right after writing it.
+    logs += &Daemon::crash_at(&env, "mail-written", secs(60));
+    let written = report_rows();
+    assert_eq!(written.len(), 1, "{written:#?}");
+    assert_eq!(
+        written[0].message_id, queued[0].message_id,
+        "the queued mail"
+    );
+    assert_eq!(written[0].status, "pending", "not yet recorded as sent");
     let emls = TestEnv::emls(&env.outbox);
     assert_eq!(emls.len(), 1);
-    assert_eq!(message_id_of(&emls[0]), after_written[0].message_id);
+    assert_eq!(message_id_of(&emls[0]), queued[0].message_id);
 
-    // 3. Left to finish: the mail in the outbox is recognised, not written again.
+    // 4. Left to finish: the mail in the outbox is recognised, not written again.
     let mut d = Daemon::start(&env);
     d.wait_for_log("daemon started", secs(20));
     wait_until(
@@ -838,48 +840,17 @@ fn kill_minus_9_right_after_the_mail_is_queued_then_written_sends_it_once() {
         || (d.count("nothing to do") + d.count("not sending it again") >= 1).then_some(()),
     );
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(
+        d.log()
+            .contains("mail found in the outbox; recorded as sent"),
+        "{}",
+        d.log()
+    );
     logs += &d.log();
     let report = assert_one_report_in_the_outbox(&env, &period);
-    assert_eq!(report.message_id, after_written[0].message_id);
+    assert_eq!(report.message_id, queued[0].message_id);
     let written = logs.lines().filter(|l| l.contains("mail written")).count();
     assert_eq!(written, 1, "the mail was written once\n{logs}");
-    if after_written[0].status == "pending" {
-        assert!(
-            d.log()
-                .contains("mail found in the outbox; recorded as sent"),
-            "{}",
-            d.log()
-        );
-    }
-    eprintln!(
-        "targeted kills: after \"mail queued\": {:?}; after \"mail written\": {:?}",
-        after_queued
-            .iter()
-            .map(|r| r.status.as_str())
-            .collect::<Vec<_>>(),
-        after_written
-            .iter()
-            .map(|r| r.status.as_str())
-            .collect::<Vec<_>>(),
-    );
-}
-
-#[test]
-fn a_report_queued_by_a_run_killed_before_it_finished_keeps_the_summary_it_sent() {
-    let env = TestEnv::samples();
-    daemon_config(&env, "* * * * * *");
-    let period = current_period(&env);
-    let data = data_dir(&env);
-    let mut d = Daemon::start(&env);
-    d.kill_when_logged("mail queued", secs(30));
-    let mut d = Daemon::start(&env);
-    wait_until(
-        secs(30),
-        || format!("the period done\n--- log\n{}", d.log()),
-        || (d.count("nothing to do") + d.count("not sending it again") >= 1).then_some(()),
-    );
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    let report = assert_one_report_in_the_outbox(&env, &period);
     let state = State::open(&data);
     let run = report.run_id.expect("a report has its run");
     assert!(

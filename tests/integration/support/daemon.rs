@@ -146,6 +146,23 @@ impl Daemon {
         }
     }
 
+    /// Start with `TONGHOP_CRASH_AT=<point>` and wait until the daemon kills itself there
+    /// (SIGKILL at that exact moment: no race between a log line and an outside `kill -9`).
+    pub fn crash_at(env: &TestEnv, point: &str, timeout: Duration) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        let mut d = Daemon::start_with_env(env, &[("TONGHOP_CRASH_AT", point)]);
+        let status = d.wait_exit(timeout);
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "the daemon should die by SIGKILL at {point:?}, got {status}\n--- log\n{}",
+            d.log()
+        );
+        let log = d.log();
+        assert!(log.contains("crash point reached"), "{log}");
+        log
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -176,33 +193,6 @@ impl Daemon {
                 "no {needle:?} in the daemon's log after {timeout:?}\n--- log\n{log}"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGKILL as soon as a log line contains `needle` (the log is polled every millisecond).
-    pub fn kill_when_logged(&mut self, needle: &str, timeout: Duration) {
-        let start = Instant::now();
-        loop {
-            if fs::read(&self.log_path)
-                .unwrap_or_default()
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                self.kill();
-                return;
-            }
-            if let Some(status) = self.try_wait() {
-                panic!(
-                    "the daemon exited ({status}) before logging {needle:?}\n--- log\n{}",
-                    self.log()
-                );
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "no {needle:?} in the daemon's log after {timeout:?}\n--- log\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
