@@ -40,15 +40,51 @@ impl Legacy {
     }
 }
 
-fn signs(enc: &str) -> &'static str {
-    tables().signs.get(enc).map(String::as_str).unwrap_or("")
+const TCVN3_SIGN: u8 = 1;
+const VNI_SIGN: u8 = 2;
+
+/// For each character below U+0100, which encodings it is a sign of (every sign is a Latin-1
+/// look-alike; anything above U+00FF is a sign of neither). Every text cell of every file is
+/// looked at, so this is a table, not a search.
+fn sign_table() -> &'static [u8; 256] {
+    static T: OnceLock<[u8; 256]> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut table = [0u8; 256];
+        for (enc, bit) in [("tcvn3", TCVN3_SIGN), ("vni", VNI_SIGN)] {
+            for c in tables()
+                .signs
+                .get(enc)
+                .map(String::as_str)
+                .unwrap_or("")
+                .chars()
+            {
+                assert!((c as u32) < 256, "legacy signs are Latin-1 look-alikes");
+                table[c as usize] |= bit;
+            }
+        }
+        table
+    })
+}
+
+fn sign_bits(c: char) -> u8 {
+    if (c as u32) < 256 {
+        sign_table()[c as usize]
+    } else {
+        0
+    }
 }
 
 /// How many characters of `text` betray each encoding.
 fn score(text: &str) -> (usize, usize) {
-    let (t, v) = (signs("tcvn3"), signs("vni"));
+    if text.is_ascii() {
+        return (0, 0);
+    }
     text.chars().fold((0, 0), |(a, b), c| {
-        (a + t.contains(c) as usize, b + v.contains(c) as usize)
+        let bits = sign_bits(c);
+        (
+            a + (bits & TCVN3_SIGN != 0) as usize,
+            b + (bits & VNI_SIGN != 0) as usize,
+        )
     })
 }
 
@@ -113,14 +149,18 @@ pub fn convert_workbook(wb: &mut SubmittedWorkbook) -> Option<Finding> {
     } else {
         Legacy::Tcvn3
     };
-    let sign_set = signs(if enc == Legacy::Tcvn3 { "tcvn3" } else { "vni" });
+    let bit = if enc == Legacy::Tcvn3 {
+        TCVN3_SIGN
+    } else {
+        VNI_SIGN
+    };
     let mut converted = 0usize;
     let mut example: Option<(String, String, String)> = None;
     for sheet in &mut wb.sheets {
         for row in &mut sheet.rows {
             for (col, c) in &mut row.cells {
                 if let CellValue::Text(s) = c
-                    && s.chars().any(|ch| sign_set.contains(ch))
+                    && s.chars().any(|ch| sign_bits(ch) & bit != 0)
                 {
                     let new = convert(s, enc);
                     if example.is_none() {

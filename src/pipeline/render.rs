@@ -772,6 +772,14 @@ impl Cx<'_> {
                 ws.set_name(format!("{SHEET_ACTIVITIES} ({sheet})"))?;
             }
             widths.apply(ws)?;
+            // Each column carries its format; cells are written without one and take it
+            // (rust_xlsxwriter hashes a cell's `Format` on every write: most of the time of a
+            // big sheet went there).
+            ws.set_column_format(0, &st.text)?;
+            for (k, format) in formats.iter().enumerate() {
+                ws.set_column_format((k + 1) as ColNum, format)?;
+            }
+            ws.set_column_format(source_col, &st.serial)?;
             let table = Table::new()
                 .set_name(format!("HoatDong{sheet}"))
                 .set_columns(&table_columns(&headers));
@@ -790,27 +798,25 @@ impl Cx<'_> {
                     .max()
                     .unwrap_or(1);
                 set_lines(ws, r, lines)?;
-                ws.write_string_with_format(r, 0, &u.name, &st.text)?;
-                for (k, format) in formats.iter().enumerate() {
+                ws.write_string(r, 0, &u.name)?;
+                for (k, v) in a.values.iter().take(formats.len()).enumerate() {
                     let col = (k + 1) as ColNum;
-                    match a.values.get(k).unwrap_or(&ActivityValue::Empty) {
-                        ActivityValue::Empty => ws.write_blank(r, col, format)?,
+                    match v {
+                        // An empty cell shows its column's format.
+                        ActivityValue::Empty => {}
+                        // Always a string: a unit's "=HYPERLINK(...)" stays text.
                         ActivityValue::Text(t) => {
-                            // Always a string: a unit's "=HYPERLINK(...)" stays text.
-                            ws.write_string_with_format(r, col, cell_text(t).as_ref(), format)?
+                            ws.write_string(r, col, cell_text(t).as_ref())?;
                         }
-                        ActivityValue::Date(d) => ws.write_date_with_format(r, col, d, &st.date)?,
+                        ActivityValue::Date(d) => {
+                            ws.write_datetime(r, col, d)?;
+                        }
                         ActivityValue::Count(n) => {
-                            let f = if columns[k].kind == ColumnType::Serial {
-                                &st.serial
-                            } else {
-                                &st.int
-                            };
-                            ws.write_number_with_format(r, col, *n as f64, f)?
+                            ws.write_number(r, col, *n as f64)?;
                         }
-                    };
+                    }
                 }
-                ws.write_number_with_format(r, source_col, a.source_row, &st.serial)?;
+                ws.write_number(r, source_col, a.source_row)?;
             }
             remaining -= n;
             ws.set_freeze_panes(1, 1)?;
