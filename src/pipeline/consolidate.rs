@@ -1,7 +1,7 @@
 //! Consolidate: the chosen report of each unit, merged in roster order with group and grand totals.
 //! Pure: no IO.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use crate::finding::Finding;
@@ -52,6 +52,191 @@ pub struct Activity {
     pub values: Vec<ActivityValue>,
 }
 
+/// A borrowed cell of a packed activity row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Empty,
+    Text(&'a str),
+    Date(NaiveDate),
+    Count(u64),
+}
+
+impl Value<'_> {
+    pub fn to_owned(self) -> ActivityValue {
+        match self {
+            Value::Empty => ActivityValue::Empty,
+            Value::Text(t) => ActivityValue::Text(t.to_owned()),
+            Value::Date(d) => ActivityValue::Date(d),
+            Value::Count(n) => ActivityValue::Count(n),
+        }
+    }
+}
+
+const TAG_EMPTY: u8 = 0;
+const TAG_TEXT: u8 = 1;
+const TAG_DATE: u8 = 2;
+const TAG_COUNT: u8 = 3;
+
+/// The activity rows of one report, packed into one buffer: per row the source row (u32), then
+/// per value a tag byte and its payload (text: u32 length + UTF-8; date: i32 days; count: u64),
+/// little-endian. A million rows as `Vec<Activity>` of `String`s took about 0.7 KB each; packed
+/// they take their text plus a few bytes, and moving a unit's rows is moving two vectors.
+#[derive(Clone, Default, PartialEq)]
+pub struct Activities {
+    data: Vec<u8>,
+    /// Where each row starts in `data`.
+    starts: Vec<usize>,
+}
+
+impl Activities {
+    pub fn new() -> Activities {
+        Activities::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.starts.clear();
+    }
+
+    pub fn push(&mut self, source_row: u32, values: &[ActivityValue]) {
+        self.starts.push(self.data.len());
+        self.data.extend_from_slice(&source_row.to_le_bytes());
+        for v in values {
+            match v {
+                ActivityValue::Empty => self.data.push(TAG_EMPTY),
+                ActivityValue::Text(t) => {
+                    self.data.push(TAG_TEXT);
+                    self.data.extend_from_slice(&(t.len() as u32).to_le_bytes());
+                    self.data.extend_from_slice(t.as_bytes());
+                }
+                ActivityValue::Date(d) => {
+                    self.data.push(TAG_DATE);
+                    self.data
+                        .extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+                }
+                ActivityValue::Count(n) => {
+                    self.data.push(TAG_COUNT);
+                    self.data.extend_from_slice(&n.to_le_bytes());
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Option<ActivityRef<'_>> {
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).copied().unwrap_or(self.data.len());
+        let row = &self.data[start..end];
+        Some(ActivityRef {
+            source_row: u32::from_le_bytes(row[..4].try_into().expect("4 bytes")),
+            packed: &row[4..],
+        })
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ActivityRef<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i).expect("in range"))
+    }
+
+    /// The rows as owned values (tests, small reports).
+    pub fn to_vec(&self) -> Vec<Activity> {
+        self.iter().map(|a| a.to_owned()).collect()
+    }
+}
+
+impl From<Vec<Activity>> for Activities {
+    fn from(rows: Vec<Activity>) -> Activities {
+        rows.into_iter().collect()
+    }
+}
+
+impl FromIterator<Activity> for Activities {
+    fn from_iter<I: IntoIterator<Item = Activity>>(rows: I) -> Activities {
+        let mut out = Activities::new();
+        for a in rows {
+            out.push(a.source_row, &a.values);
+        }
+        out.data.shrink_to_fit();
+        out.starts.shrink_to_fit();
+        out
+    }
+}
+
+impl std::fmt::Debug for Activities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|a| a.to_owned()))
+            .finish()
+    }
+}
+
+impl Serialize for Activities {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|a| a.to_owned()))
+    }
+}
+
+/// One packed activity row.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityRef<'a> {
+    /// Row number (1-based) in the unit's sheet.
+    pub source_row: u32,
+    packed: &'a [u8],
+}
+
+impl<'a> ActivityRef<'a> {
+    /// The values, one per `Form::activities.columns`, in declaration order.
+    pub fn values(&self) -> Values<'a> {
+        Values { rest: self.packed }
+    }
+
+    pub fn to_owned(&self) -> Activity {
+        Activity {
+            source_row: self.source_row,
+            values: self.values().map(Value::to_owned).collect(),
+        }
+    }
+}
+
+/// The values of a packed row.
+#[derive(Debug, Clone)]
+pub struct Values<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        let (&tag, rest) = self.rest.split_first()?;
+        let (value, rest) = match tag {
+            TAG_TEXT => {
+                let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+                let text = std::str::from_utf8(&rest[4..4 + len]).expect("packed from a str");
+                (Value::Text(text), &rest[4 + len..])
+            }
+            TAG_DATE => {
+                let days = i32::from_le_bytes(rest[..4].try_into().expect("4 bytes"));
+                let date = NaiveDate::from_num_days_from_ce_opt(days).expect("packed from a date");
+                (Value::Date(date), &rest[4..])
+            }
+            TAG_COUNT => {
+                let n = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+                (Value::Count(n), &rest[8..])
+            }
+            _ => (Value::Empty, rest),
+        };
+        self.rest = rest;
+        Some(value)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
@@ -99,7 +284,7 @@ pub struct UnitRow {
     /// Present only for accepted reports.
     pub figures: Option<Figures>,
     /// Activities of the accepted report.
-    pub activities: Vec<Activity>,
+    pub activities: Activities,
     /// Narrative text per `Form::narrative` block (empty strings when absent).
     pub narrative: Vec<String>,
 }
@@ -225,7 +410,7 @@ pub struct Inspected {
 pub struct Content {
     /// Present when the indicator table was read without errors.
     pub figures: Option<Figures>,
-    pub activities: Vec<Activity>,
+    pub activities: Activities,
     pub narrative: Vec<String>,
     /// Header fields other than unit and period: (label, text).
     pub header: Vec<(String, String)>,
@@ -259,7 +444,7 @@ pub struct Frame<'a> {
 /// and merge everything in roster order with group and grand totals.
 pub fn consolidate(
     frame: &Frame<'_>,
-    files: Vec<Inspected>,
+    mut files: Vec<Inspected>,
     ignored: Vec<Ignored>,
 ) -> Consolidation {
     use crate::finding::Severity;
@@ -314,6 +499,12 @@ pub fn consolidate(
             }
         }
         let shown = winner.or_else(|| mine.first().copied());
+        // The chosen report's rows move into the unit's row (a million rows must not be held
+        // twice).
+        let taken = winner
+            .and_then(|w| files[w].content.as_mut())
+            .map(|c| std::mem::take(&mut c.activities))
+            .unwrap_or_default();
         let (status, file, figures, activities, narrative, header, late) = match shown {
             Some(i) => {
                 let f = &files[i];
@@ -332,7 +523,7 @@ pub fn consolidate(
                         UnitStatus::Accepted,
                         Some(fref),
                         c.figures.clone(),
-                        c.activities.clone(),
+                        taken,
                         c.narrative.clone(),
                         c.header.clone(),
                         late,
@@ -347,7 +538,7 @@ pub fn consolidate(
                         UnitStatus::Rejected,
                         Some(fref),
                         None,
-                        Vec::new(),
+                        Activities::new(),
                         vec![String::new(); form.narrative.len()],
                         header,
                         late,
@@ -358,7 +549,7 @@ pub fn consolidate(
                 UnitStatus::Missing,
                 None,
                 None,
-                Vec::new(),
+                Activities::new(),
                 vec![String::new(); form.narrative.len()],
                 Vec::new(),
                 false,
@@ -488,6 +679,51 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap()
     }
 
+    #[test]
+    fn packed_activities_give_back_every_value_as_it_was() {
+        let rows = vec![
+            Activity {
+                source_row: 6,
+                values: vec![
+                    ActivityValue::Count(1),
+                    ActivityValue::Date(NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()),
+                    ActivityValue::Text("Hội nghị".into()),
+                    ActivityValue::Text(String::new()),
+                    ActivityValue::Empty,
+                    ActivityValue::Count(u64::MAX),
+                ],
+            },
+            Activity {
+                source_row: 1_048_576,
+                values: vec![ActivityValue::Date(
+                    NaiveDate::from_ymd_opt(1899, 12, 30).unwrap(),
+                )],
+            },
+            Activity {
+                source_row: 7,
+                values: vec![],
+            },
+            Activity {
+                source_row: 8,
+                values: vec![ActivityValue::Text("Đạ Huoai\r\n=HYPERLINK(\"x\")".into())],
+            },
+        ];
+        let packed = Activities::from(rows.clone());
+        assert_eq!(packed.len(), 4);
+        assert_eq!(packed.to_vec(), rows);
+        assert_eq!(packed.get(1).unwrap().source_row, 1_048_576);
+        assert_eq!(
+            packed.get(0).unwrap().values().nth(2),
+            Some(Value::Text("Hội nghị"))
+        );
+        assert!(packed.get(4).is_none());
+        let json = serde_json::to_value(&packed).unwrap();
+        assert_eq!(json, serde_json::to_value(&rows).unwrap());
+        let mut cleared = packed.clone();
+        cleared.clear();
+        assert!(cleared.is_empty() && cleared.iter().next().is_none());
+    }
+
     fn report(rel: &str, unit: &str, received: &str, hn: u64, errors: bool) -> Inspected {
         let mut fig = Figures::zero(9, 2);
         fig.values[0] = vec![hn, hn * 10];
@@ -503,7 +739,8 @@ mod tests {
                 activities: vec![Activity {
                     source_row: 5,
                     values: vec![],
-                }],
+                }]
+                .into(),
                 narrative: vec!["a".into(), "b".into(), "c".into()],
                 header: vec![],
             }),

@@ -1066,7 +1066,7 @@ mod tests {
             file,
             header: vec![],
             figures: None,
-            activities: vec![],
+            activities: Default::default(),
             narrative: vec![],
         }
     }

@@ -322,15 +322,10 @@ fn run_body(
             &settings.mail,
             &changes,
             first_sent,
-            bytes.clone(),
+            bytes,
         )?
     } else {
-        deliver::compose(
-            &consolidation,
-            &settings.form,
-            &settings.mail,
-            bytes.clone(),
-        )?
+        deliver::compose(&consolidation, &settings.form, &settings.mail, bytes)?
     };
     let kind = if req.supplement {
         "supplement"
@@ -361,7 +356,7 @@ fn run_body(
                     .unwrap_or_default()
             ));
             std::fs::create_dir_all(kept.parent().expect("has a folder"))
-                .and_then(|()| write_atomic(&kept, &bytes))
+                .and_then(|()| copy_atomic(&workbook_path, &kept))
                 .map_err(|e| RunError::Output {
                     path: kept.clone(),
                     source: e,
@@ -604,6 +599,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Copy a file atomically (as [`write_atomic`] writes one), without holding it in memory.
+fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::copy(&mut std::fs::File::open(from)?, tmp.as_file_mut())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(to).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Read, validate and identify every submission, on all cores. With `archive` (the data
 /// folder), the bytes read of each file are archived; the map gives each file's archive copy.
 fn inspect_all(
@@ -796,7 +801,7 @@ fn inspect_bytes(
         .collect();
     out.content = Some(Content {
         figures: ex.figures.take(),
-        activities: std::mem::take(&mut ex.activities),
+        activities: std::mem::take(&mut ex.activities).into(),
         narrative: std::mem::take(&mut ex.narrative),
         header,
     });

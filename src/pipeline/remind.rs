@@ -273,7 +273,7 @@ mod tests {
             period: Some(Period::month(2026, 10)),
             content: Some(Content {
                 figures: (!errors).then(|| Figures::zero(9, 2)),
-                activities: vec![],
+                activities: Default::default(),
                 narrative: vec![String::new(); 3],
                 header: vec![],
             }),

@@ -29,7 +29,7 @@ use crate::config::ReportSettings;
 use crate::config::form::{ColumnType, Form};
 use crate::finding::{Severity, a1, counts};
 use crate::pipeline::consolidate::{
-    Activity, ActivityValue, Consolidation, Figures, FileOutcome, UnitRow, UnitStatus,
+    Consolidation, Figures, FileOutcome, UnitRow, UnitStatus, Value,
 };
 
 pub const SHEET_SUMMARY: &str = "Tổng hợp";
@@ -208,11 +208,14 @@ fn figure(f: &Figures, indicator: usize, value: usize) -> u64 {
 struct Limits {
     /// Data rows under the header row of an activity or message sheet.
     rows_per_sheet: u32,
+    /// Activity rows up to which wrapped rows get an explicit height.
+    rows_with_height: usize,
 }
 
 impl Limits {
     const EXCEL: Limits = Limits {
         rows_per_sheet: EXCEL_ROWS - 1,
+        rows_with_height: 100_000,
     };
 }
 
@@ -699,19 +702,20 @@ impl Cx<'_> {
         let last_col = (headers.len() - 1) as ColNum;
         let source_col = last_col;
 
-        let rows: Vec<(&UnitRow, &Activity)> = c
-            .units
-            .iter()
-            .filter(|u| u.status == UnitStatus::Accepted)
-            .flat_map(|u| u.activities.iter().map(move |a| (u, a)))
-            .collect();
+        let rows = || {
+            c.units
+                .iter()
+                .filter(|u| u.status == UnitStatus::Accepted)
+                .flat_map(|u| u.activities.iter().map(move |a| (u, a)))
+        };
+        let row_count: usize = rows().count();
 
         // Widths: the form's width if declared, else from the content; longer text wraps.
         let mut widths = Widths::new(&headers);
-        for (u, a) in &rows {
+        for (u, a) in rows() {
             widths.see(0, &u.name);
-            for (k, v) in a.values.iter().enumerate().take(columns.len()) {
-                if let ActivityValue::Text(t) = v {
+            for (k, v) in a.values().enumerate().take(columns.len()) {
+                if let Value::Text(t) = v {
                     widths.see(k + 1, t);
                 }
             }
@@ -738,7 +742,7 @@ impl Cx<'_> {
         widths.set(source_col.into(), 10.0);
         let title = format!("Danh sách hoạt động — {}", c.period.label());
 
-        if rows.is_empty() {
+        if row_count == 0 {
             let ws = wb.add_worksheet();
             ws.set_name(SHEET_ACTIVITIES)?;
             widths.apply(ws)?;
@@ -756,9 +760,14 @@ impl Cx<'_> {
             return Ok(());
         }
 
+        // Wrapped rows get their height (LibreOffice does not grow them on opening; Excel
+        // does) — up to a point: rust_xlsxwriter keeps every row's options until the workbook
+        // is saved, even in constant-memory mode (about 440 bytes a row: 440 MB for a million
+        // rows). Past the limit the viewer sizes the rows.
+        let heights = row_count <= self.limits.rows_with_height;
         let cap = self.limits.rows_per_sheet.max(1) as usize;
-        let mut rest = rows.iter();
-        let mut remaining = rows.len();
+        let mut rest = rows();
+        let mut remaining = row_count;
         let mut sheet = 0;
         while remaining > 0 {
             sheet += 1;
@@ -790,31 +799,32 @@ impl Cx<'_> {
             for (i, (u, a)) in rest.by_ref().take(n).enumerate() {
                 let r = 1 + i as RowNum;
                 let lines = a
-                    .values
-                    .iter()
+                    .values()
                     .zip(&wraps)
                     .filter_map(|(v, w)| match (v, w) {
-                        (ActivityValue::Text(t), Some(w)) => Some(lines_in(t, *w)),
+                        (Value::Text(t), Some(w)) => Some(lines_in(t, *w)),
                         _ => None,
                     })
                     .max()
                     .unwrap_or(1);
-                set_lines(ws, r, lines)?;
+                if heights {
+                    set_lines(ws, r, lines)?;
+                }
                 ws.write_string(r, 0, &u.name)?;
-                for (k, v) in a.values.iter().take(formats.len()).enumerate() {
+                for (k, v) in a.values().take(formats.len()).enumerate() {
                     let col = (k + 1) as ColNum;
                     match v {
                         // An empty cell shows its column's format.
-                        ActivityValue::Empty => {}
+                        Value::Empty => {}
                         // Always a string: a unit's "=HYPERLINK(...)" stays text.
-                        ActivityValue::Text(t) => {
+                        Value::Text(t) => {
                             ws.write_string(r, col, cell_text(t).as_ref())?;
                         }
-                        ActivityValue::Date(d) => {
+                        Value::Date(d) => {
                             ws.write_datetime(r, col, d)?;
                         }
-                        ActivityValue::Count(n) => {
-                            ws.write_number(r, col, *n as f64)?;
+                        Value::Count(n) => {
+                            ws.write_number(r, col, n as f64)?;
                         }
                     }
                 }
@@ -1574,7 +1584,9 @@ mod tests {
     use crate::config::EMBEDDED_FORM;
     use crate::finding::Finding;
     use crate::period::Period;
-    use crate::pipeline::consolidate::{FileRecord, FileRef, GroupTotal, Message};
+    use crate::pipeline::consolidate::{
+        Activity, ActivityValue, FileRecord, FileRef, GroupTotal, Message,
+    };
     use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook};
     use chrono::NaiveDate;
     use std::io::Read;
@@ -1616,7 +1628,7 @@ mod tests {
             file: None,
             header: vec![],
             figures: None,
-            activities: vec![],
+            activities: Default::default(),
             narrative: vec![],
         }
     }
@@ -1666,7 +1678,8 @@ mod tests {
         da_lat.activities = vec![
             activity(6, 5, "Hội nghị", "Hội nghị quán triệt Kết luận 14", 250),
             activity(7, 12, "Báo điện tử", HYPERLINK, 1200),
-        ];
+        ]
+        .into();
         da_lat.narrative = vec![
             "Tổ chức 2 hội nghị.\r\nNhân rộng 1 mô hình.".into(),
             String::new(),
@@ -1686,7 +1699,8 @@ mod tests {
             1,
         ));
         bao_loc.figures = Some(figures(1250, 2000));
-        bao_loc.activities = vec![activity(6, 20, "Mạng xã hội", "Đăng 5 bài _x0041_", 3400)];
+        bao_loc.activities =
+            vec![activity(6, 20, "Mạng xã hội", "Đăng 5 bài _x0041_", 3400)].into();
         bao_loc.narrative = vec!["Ổn định.".into(), "Thiếu kinh phí.".into(), String::new()];
         let mut khoi_cq = unit(
             "khoi-cq",
@@ -2172,8 +2186,36 @@ mod tests {
     }
 
     #[test]
+    fn wrapped_activity_rows_get_a_height_unless_the_sheet_is_huge() {
+        let mut c = sample();
+        let long = "Hội nghị quán triệt, triển khai Kết luận 14-KL/TW đến cán bộ chủ chốt, \
+                    đảng viên và nhân dân trên địa bàn các xã, phường, thị trấn"
+            .repeat(3);
+        c.units[0].activities = vec![activity(6, 5, "Hội nghị", &long, 250)].into();
+        let data_row_2 = |limits| {
+            let (_dir, path) = saved_with(&c, limits);
+            let xml = zip_entry(&path, "xl/worksheets/sheet3.xml");
+            let start = xml.find(r#"<row r="2""#).expect("row 2");
+            xml[start..start + xml[start..].find('>').unwrap()].to_owned()
+        };
+        let row = data_row_2(Limits::EXCEL);
+        assert!(row.contains(r#"customHeight="1""#), "{row}");
+        let row = data_row_2(Limits {
+            rows_with_height: 1,
+            ..Limits::EXCEL
+        });
+        assert!(!row.contains("customHeight"), "{row}");
+    }
+
+    #[test]
     fn activities_past_the_row_limit_continue_on_a_numbered_sheet() {
-        let (_dir, path) = saved_with(&sample(), Limits { rows_per_sheet: 2 });
+        let (_dir, path) = saved_with(
+            &sample(),
+            Limits {
+                rows_per_sheet: 2,
+                ..Limits::EXCEL
+            },
+        );
         let names = open(&path).sheet_names();
         assert_eq!(names[2..4], [SHEET_ACTIVITIES, "Hoạt động (2)"]);
         let first = grid(&path, SHEET_ACTIVITIES);
@@ -2264,7 +2306,13 @@ mod tests {
         let mut c = sample();
         let m = c.messages[0].clone();
         c.messages = vec![m; 5];
-        let (_dir, path) = saved_with(&c, Limits { rows_per_sheet: 3 });
+        let (_dir, path) = saved_with(
+            &c,
+            Limits {
+                rows_per_sheet: 3,
+                ..Limits::EXCEL
+            },
+        );
         let g = grid(&path, SHEET_MESSAGES);
         assert_eq!(column(&g, 0, 1..=3), ["1", "2", ""]);
         assert_eq!(

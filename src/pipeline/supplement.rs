@@ -489,7 +489,7 @@ mod tests {
             period: Some(Period::month(2026, 10)),
             content: Some(Content {
                 figures: Some(fig),
-                activities: vec![],
+                activities: Default::default(),
                 narrative: vec![String::new(); 3],
                 header: vec![],
             }),

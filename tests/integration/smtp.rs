@@ -59,7 +59,7 @@ fn consolidation(settings: &Settings) -> Consolidation {
                     f.values[0][1] = 100;
                     f
                 }),
-                activities: vec![],
+                activities: Default::default(),
                 narrative: vec![],
             }
         })
