@@ -210,12 +210,15 @@ struct Limits {
     rows_per_sheet: u32,
     /// Activity rows up to which wrapped rows get an explicit height.
     rows_with_height: usize,
+    /// Activity rows up to which their texts go to the shared-string table.
+    rows_with_shared_strings: usize,
 }
 
 impl Limits {
     const EXCEL: Limits = Limits {
         rows_per_sheet: EXCEL_ROWS - 1,
         rows_with_height: 100_000,
+        rows_with_shared_strings: 200_000,
     };
 }
 
@@ -772,9 +775,16 @@ impl Cx<'_> {
         while remaining > 0 {
             sheet += 1;
             let n = remaining.min(cap);
-            // Rows are written in order: constant-memory mode streams them to a temporary file
-            // instead of holding every cell (a million activities would take gigabytes).
-            let ws = wb.add_worksheet_with_constant_memory()?;
+            // Rows are written in order, streamed to a temporary file instead of holding every
+            // cell (a million activities would take gigabytes). Texts go to the shared-string
+            // table (a smaller file, saved faster: less XML to deflate) while its memory, which
+            // grows with the distinct texts, stays small; past that, inline strings keep a
+            // huge sheet in constant memory.
+            let ws = if row_count <= self.limits.rows_with_shared_strings {
+                wb.add_worksheet_with_low_memory()?
+            } else {
+                wb.add_worksheet_with_constant_memory()?
+            };
             if sheet == 1 {
                 ws.set_name(SHEET_ACTIVITIES)?;
             } else {
@@ -2205,6 +2215,28 @@ mod tests {
             ..Limits::EXCEL
         });
         assert!(!row.contains("customHeight"), "{row}");
+    }
+
+    #[test]
+    fn a_huge_activity_sheet_written_with_inline_strings_reads_back_the_same() {
+        let c = sample();
+        let (_d1, shared) = saved(&c);
+        let (_d2, inline) = saved_with(
+            &c,
+            Limits {
+                rows_with_shared_strings: 0,
+                rows_with_height: 0,
+                ..Limits::EXCEL
+            },
+        );
+        assert!(zip_entry(&inline, "xl/worksheets/sheet3.xml").contains(r#"t="inlineStr""#));
+        assert!(!zip_entry(&shared, "xl/worksheets/sheet3.xml").contains("inlineStr"));
+        let (a, b) = (
+            grid(&shared, SHEET_ACTIVITIES),
+            grid(&inline, SHEET_ACTIVITIES),
+        );
+        assert_eq!(a.height(), 4);
+        assert_eq!(a, b);
     }
 
     #[test]
