@@ -77,15 +77,17 @@ const TAG_TEXT: u8 = 1;
 const TAG_DATE: u8 = 2;
 const TAG_COUNT: u8 = 3;
 
-/// The activity rows of one report, packed into one buffer: per row the source row (u32), then
-/// per value a tag byte and its payload (text: u32 length + UTF-8; date: i32 days; count: u64),
-/// little-endian. A million rows as `Vec<Activity>` of `String`s took about 0.7 KB each; packed
-/// they take their text plus a few bytes, and moving a unit's rows is moving two vectors.
+/// The activity rows of one report, packed: all texts in one `String`, everything else in one
+/// byte buffer (per row the source row as u32, then per value a tag byte and its payload:
+/// text: u32 length in `text`; date: i32 days; count: u64; little-endian). A million rows as
+/// `Vec<Activity>` of `String`s took about 0.7 KB each; packed they take their text plus a few
+/// bytes, and moving a unit's rows is moving three vectors.
 #[derive(Clone, Default, PartialEq)]
 pub struct Activities {
+    text: String,
     data: Vec<u8>,
-    /// Where each row starts in `data`.
-    starts: Vec<usize>,
+    /// Where each row starts in `data` and in `text`.
+    starts: Vec<(usize, usize)>,
 }
 
 impl Activities {
@@ -102,12 +104,13 @@ impl Activities {
     }
 
     pub fn clear(&mut self) {
+        self.text.clear();
         self.data.clear();
         self.starts.clear();
     }
 
     pub fn push(&mut self, source_row: u32, values: &[ActivityValue]) {
-        self.starts.push(self.data.len());
+        self.starts.push((self.data.len(), self.text.len()));
         self.data.extend_from_slice(&source_row.to_le_bytes());
         for v in values {
             match v {
@@ -115,7 +118,7 @@ impl Activities {
                 ActivityValue::Text(t) => {
                     self.data.push(TAG_TEXT);
                     self.data.extend_from_slice(&(t.len() as u32).to_le_bytes());
-                    self.data.extend_from_slice(t.as_bytes());
+                    self.text.push_str(t);
                 }
                 ActivityValue::Date(d) => {
                     self.data.push(TAG_DATE);
@@ -131,12 +134,17 @@ impl Activities {
     }
 
     pub fn get(&self, i: usize) -> Option<ActivityRef<'_>> {
-        let start = *self.starts.get(i)?;
-        let end = self.starts.get(i + 1).copied().unwrap_or(self.data.len());
-        let row = &self.data[start..end];
+        let (data, text) = *self.starts.get(i)?;
+        let (data_end, text_end) = self
+            .starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or((self.data.len(), self.text.len()));
+        let row = &self.data[data..data_end];
         Some(ActivityRef {
             source_row: u32::from_le_bytes(row[..4].try_into().expect("4 bytes")),
             packed: &row[4..],
+            text: &self.text[text..text_end],
         })
     }
 
@@ -162,6 +170,7 @@ impl FromIterator<Activity> for Activities {
         for a in rows {
             out.push(a.source_row, &a.values);
         }
+        out.text.shrink_to_fit();
         out.data.shrink_to_fit();
         out.starts.shrink_to_fit();
         out
@@ -188,12 +197,16 @@ pub struct ActivityRef<'a> {
     /// Row number (1-based) in the unit's sheet.
     pub source_row: u32,
     packed: &'a [u8],
+    text: &'a str,
 }
 
 impl<'a> ActivityRef<'a> {
     /// The values, one per `Form::activities.columns`, in declaration order.
     pub fn values(&self) -> Values<'a> {
-        Values { rest: self.packed }
+        Values {
+            rest: self.packed,
+            text: self.text,
+        }
     }
 
     pub fn to_owned(&self) -> Activity {
@@ -208,6 +221,7 @@ impl<'a> ActivityRef<'a> {
 #[derive(Debug, Clone)]
 pub struct Values<'a> {
     rest: &'a [u8],
+    text: &'a str,
 }
 
 impl<'a> Iterator for Values<'a> {
@@ -218,8 +232,9 @@ impl<'a> Iterator for Values<'a> {
         let (value, rest) = match tag {
             TAG_TEXT => {
                 let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
-                let text = std::str::from_utf8(&rest[4..4 + len]).expect("packed from a str");
-                (Value::Text(text), &rest[4 + len..])
+                let (text, more) = self.text.split_at(len);
+                self.text = more;
+                (Value::Text(text), &rest[4..])
             }
             TAG_DATE => {
                 let days = i32::from_le_bytes(rest[..4].try_into().expect("4 bytes"));
