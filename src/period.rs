@@ -203,6 +203,14 @@ impl Serialize for Period {
     }
 }
 
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Period, D::Error> {
+        let key = String::deserialize(d)?;
+        Period::parse_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a period key: {key:?}")))
+    }
+}
+
 fn roman(n: u32) -> &'static str {
     ["I", "II", "III", "IV"][(n - 1) as usize]
 }

@@ -287,6 +287,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub roster: Roster,
     pub form: Form,
+    /// The form declaration's TOML text, as loaded (a read worker parses it itself).
+    pub form_source: String,
     pub schedule: ScheduleSettings,
     pub daemon: DaemonSettings,
     pub read: crate::pipeline::isolate::ReadSettings,
@@ -682,6 +684,7 @@ impl Settings {
             },
             roster,
             form,
+            form_source: form_text,
             schedule,
             daemon,
             read,

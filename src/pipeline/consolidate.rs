@@ -2,13 +2,13 @@
 //! Pure: no IO.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::period::Period;
 
 /// Figures of one report or one total: `values[indicator][value_column]`, in form order.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Figures {
     pub values: Vec<Vec<u64>>,
 }
@@ -150,6 +150,110 @@ impl Activities {
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = ActivityRef<'_>> + '_ {
         (0..self.len()).map(|i| self.get(i).expect("in range"))
+    }
+
+    /// Write the packed form (for the read workers' replies): lengths as u64, then the bytes.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(&(self.text.len() as u64).to_le_bytes())?;
+        w.write_all(self.text.as_bytes())?;
+        w.write_all(&(self.data.len() as u64).to_le_bytes())?;
+        w.write_all(&self.data)?;
+        w.write_all(&(self.starts.len() as u64).to_le_bytes())?;
+        for (d, t) in &self.starts {
+            w.write_all(&(*d as u64).to_le_bytes())?;
+            w.write_all(&(*t as u64).to_le_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Read what [`Activities::write_to`] wrote, checking that it is consistent (a reply from
+    /// a worker is trusted no further than that).
+    pub fn read_from(r: &mut impl std::io::Read) -> std::io::Result<Activities> {
+        fn invalid(what: &str) -> std::io::Error {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned())
+        }
+        fn u64_of(r: &mut impl std::io::Read) -> std::io::Result<u64> {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b)?;
+            Ok(u64::from_le_bytes(b))
+        }
+        fn bytes_of(r: &mut impl std::io::Read, len: u64) -> std::io::Result<Vec<u8>> {
+            use std::io::Read;
+            let mut v = Vec::new();
+            r.by_ref().take(len).read_to_end(&mut v)?;
+            if v.len() as u64 != len {
+                return Err(invalid("truncated activities"));
+            }
+            Ok(v)
+        }
+        let len = u64_of(r)?;
+        let text =
+            String::from_utf8(bytes_of(r, len)?).map_err(|_| invalid("activity text not UTF-8"))?;
+        let len = u64_of(r)?;
+        let data = bytes_of(r, len)?;
+        let n = u64_of(r)?;
+        let mut starts = Vec::with_capacity(n.min(1 << 20) as usize);
+        for _ in 0..n {
+            starts.push((u64_of(r)? as usize, u64_of(r)? as usize));
+        }
+        let out = Activities { text, data, starts };
+        out.check().map_err(|e| invalid(&e))?;
+        Ok(out)
+    }
+
+    /// Every row decodes within its bounds, its texts on character boundaries.
+    fn check(&self) -> Result<(), String> {
+        let mut prev = (0, 0);
+        for (i, &(d, t)) in self.starts.iter().enumerate() {
+            let (d_end, t_end) = self
+                .starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or((self.data.len(), self.text.len()));
+            if d < prev.0 || t < prev.1 || d_end < d || t_end < t || d + 4 > d_end {
+                return Err(format!("activity row {i} out of bounds"));
+            }
+            if d_end > self.data.len() || t_end > self.text.len() || !self.text.is_char_boundary(t)
+            {
+                return Err(format!("activity row {i} out of bounds"));
+            }
+            let (mut rest, mut text) = (&self.data[d + 4..d_end], t_end - t);
+            let mut at = t;
+            while let Some((&tag, more)) = rest.split_first() {
+                let need = match tag {
+                    TAG_EMPTY => 0,
+                    TAG_TEXT | TAG_DATE => 4,
+                    TAG_COUNT => 8,
+                    _ => return Err(format!("activity row {i}: unknown tag {tag}")),
+                };
+                if more.len() < need {
+                    return Err(format!("activity row {i} truncated"));
+                }
+                match tag {
+                    TAG_TEXT => {
+                        let len = u32::from_le_bytes(more[..4].try_into().expect("4")) as usize;
+                        if len > text || !self.text.is_char_boundary(at + len) {
+                            return Err(format!("activity row {i}: bad text length"));
+                        }
+                        text -= len;
+                        at += len;
+                    }
+                    TAG_DATE => {
+                        let days = i32::from_le_bytes(more[..4].try_into().expect("4"));
+                        if NaiveDate::from_num_days_from_ce_opt(days).is_none() {
+                            return Err(format!("activity row {i}: bad date"));
+                        }
+                    }
+                    _ => {}
+                }
+                rest = &more[need..];
+            }
+            if text != 0 {
+                return Err(format!("activity row {i}: text left over"));
+            }
+            prev = (d, t);
+        }
+        Ok(())
     }
 
     /// The rows as owned values (tests, small reports).
@@ -737,6 +841,46 @@ mod tests {
         let mut cleared = packed.clone();
         cleared.clear();
         assert!(cleared.is_empty() && cleared.iter().next().is_none());
+    }
+
+    #[test]
+    fn packed_activities_cross_a_pipe_and_a_damaged_reply_is_refused_not_trusted() {
+        let packed = Activities::from(vec![
+            Activity {
+                source_row: 6,
+                values: vec![
+                    ActivityValue::Text("Đà Lạt".into()),
+                    ActivityValue::Date(NaiveDate::from_ymd_opt(2026, 10, 5).unwrap()),
+                    ActivityValue::Count(250),
+                ],
+            },
+            Activity {
+                source_row: 7,
+                values: vec![ActivityValue::Empty, ActivityValue::Text("x".into())],
+            },
+        ]);
+        let mut wire = Vec::new();
+        packed.write_to(&mut wire).unwrap();
+        let back = Activities::read_from(&mut wire.as_slice()).unwrap();
+        assert_eq!(back, packed);
+
+        // Truncated anywhere: an error, never a panic.
+        for cut in 0..wire.len() {
+            assert!(
+                Activities::read_from(&mut &wire[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // The text length of "Đà Lạt" (8 bytes) claimed as 1: inside "Đ", not a boundary.
+        let text_len = "Đà Lạt".len() + "x".len();
+        let first_text_len_at = 8 + text_len + 8 + 4 + 1;
+        let mut bad = wire.clone();
+        bad[first_text_len_at] = 1;
+        assert!(Activities::read_from(&mut bad.as_slice()).is_err());
+        // An unknown tag.
+        let mut bad = wire.clone();
+        bad[first_text_len_at - 1] = 9;
+        assert!(Activities::read_from(&mut bad.as_slice()).is_err());
     }
 
     fn report(rel: &str, unit: &str, received: &str, hn: u64, errors: bool) -> Inspected {

@@ -4,8 +4,14 @@
 //! memory or hangs takes down only its worker; the file gets a finding and the run goes on with
 //! a fresh worker. Workers are long-lived: one per reading thread, not one per file.
 //!
-//! Protocol on the worker's stdin/stdout, little-endian length-prefixed frames:
-//! request = `u32 ext_len, ext, u64 len, bytes`; reply = `u64 len, JSON of Result<SubmittedWorkbook, Finding>`.
+//! A worker does the whole per-file work that needs no roster: read, legacy-font conversion,
+//! checks against the form. Only the result crosses the pipe: the `Examined` report as JSON and
+//! its activity rows packed (`Activities::write_to`), not every cell of the workbook.
+//!
+//! Protocol on the worker's stdin/stdout, little-endian length-prefixed frames. First, once:
+//! `u32 len, the form's TOML, u8 period kind (0 month, 1 quarter)`. Then per file: request =
+//! `u32 ext_len, ext, u64 len, bytes`; reply = `u8 (0 ok, 1 finding), u64 len, JSON of the
+//! Examined or the Finding`, and after an `Examined` its packed activities.
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -13,8 +19,51 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::config::Form;
 use crate::finding::{Finding, Severity};
-use crate::pipeline::read::{self, ReadLimits, SubmittedWorkbook};
+use crate::period::PeriodKind;
+use crate::pipeline::consolidate::Activities;
+use crate::pipeline::read::{self, ReadLimits};
+use crate::pipeline::validate::{self, Examined};
+
+/// What a file is examined against: the form (with its TOML text, which a worker parses
+/// itself) and the kind of period.
+#[derive(Clone, Copy)]
+pub struct FormSpec<'a> {
+    pub form: &'a Form,
+    pub source: &'a str,
+    pub period_kind: PeriodKind,
+}
+
+impl<'a> FormSpec<'a> {
+    pub fn of(settings: &'a crate::config::Settings) -> FormSpec<'a> {
+        FormSpec {
+            form: &settings.form,
+            source: &settings.form_source,
+            period_kind: settings.period_kind,
+        }
+    }
+}
+
+/// Read a file and examine it against the form, in this process: what a worker does per file.
+pub fn examine_bytes(
+    bytes: &[u8],
+    extension: &str,
+    limits: &ReadLimits,
+    form: &Form,
+    period_kind: PeriodKind,
+) -> Result<Examined, Finding> {
+    let mut wb = read::read_workbook(bytes, extension, limits)?;
+    if let Some(f) = crate::legacy::convert_workbook(&mut wb) {
+        wb.findings.push(f);
+    }
+    let mut ex = validate::examine(form, &wb, period_kind);
+    drop(wb);
+    if let Some(p) = ex.period {
+        validate::check_period(form, &mut ex, &p);
+    }
+    Ok(ex)
+}
 
 /// How files are read.
 #[derive(Debug, Clone)]
@@ -75,6 +124,10 @@ pub fn worker_main(limits: &ReadLimits, memory: u64) -> u8 {
     }
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
+    let Some((form, period_kind)) = read_form_frame(&mut input) else {
+        eprintln!("tonghop read worker: no valid form declaration on stdin");
+        return 70;
+    };
     loop {
         let mut len4 = [0u8; 4];
         match input.read_exact(&mut len4) {
@@ -92,17 +145,67 @@ pub fn worker_main(limits: &ReadLimits, memory: u64) -> u8 {
             return 70;
         }
         let ext = String::from_utf8_lossy(&ext).into_owned();
-        let reply = read::read_workbook(&bytes, &ext, limits);
+        let reply = examine_bytes(&bytes, &ext, limits, &form, period_kind);
         drop(bytes);
-        let json = serde_json::to_vec(&reply).expect("a workbook serialises");
-        if output
-            .write_all(&(json.len() as u64).to_le_bytes())
+        if write_reply(&mut output, &reply)
+            .and_then(|()| output.flush())
             .is_err()
-            || output.write_all(&json).is_err()
-            || output.flush().is_err()
         {
             return 70;
         }
+    }
+}
+
+fn read_form_frame(input: &mut impl Read) -> Option<(Form, PeriodKind)> {
+    let mut len4 = [0u8; 4];
+    input.read_exact(&mut len4).ok()?;
+    let mut text = vec![0u8; u32::from_le_bytes(len4) as usize];
+    input.read_exact(&mut text).ok()?;
+    let mut kind = [0u8; 1];
+    input.read_exact(&mut kind).ok()?;
+    let form = Form::from_toml(std::str::from_utf8(&text).ok()?).ok()?;
+    let kind = match kind[0] {
+        0 => PeriodKind::Month,
+        1 => PeriodKind::Quarter,
+        _ => return None,
+    };
+    Some((form, kind))
+}
+
+fn write_reply(out: &mut impl Write, reply: &Result<Examined, Finding>) -> std::io::Result<()> {
+    let (tag, json) = match reply {
+        Ok(ex) => (0u8, serde_json::to_vec(ex)),
+        Err(f) => (1u8, serde_json::to_vec(f)),
+    };
+    let json = json.map_err(std::io::Error::other)?;
+    out.write_all(&[tag])?;
+    out.write_all(&(json.len() as u64).to_le_bytes())?;
+    out.write_all(&json)?;
+    if let Ok(ex) = reply {
+        ex.activities.write_to(out)?;
+    }
+    Ok(())
+}
+
+fn read_reply(input: &mut impl Read) -> std::io::Result<Result<Examined, Finding>> {
+    let invalid = |e: serde_json::Error| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+    let mut tag = [0u8; 1];
+    input.read_exact(&mut tag)?;
+    let mut len8 = [0u8; 8];
+    input.read_exact(&mut len8)?;
+    let mut json = vec![0u8; u64::from_le_bytes(len8) as usize];
+    input.read_exact(&mut json)?;
+    match tag[0] {
+        0 => {
+            let mut ex: Examined = serde_json::from_slice(&json).map_err(invalid)?;
+            ex.activities = Activities::read_from(input)?;
+            Ok(Ok(ex))
+        }
+        1 => Ok(Err(serde_json::from_slice(&json).map_err(invalid)?)),
+        t => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("unknown reply tag {t}"),
+        )),
     }
 }
 
@@ -112,6 +215,8 @@ pub struct Reader {
     settings: ReadSettings,
     exe: Option<PathBuf>,
     worker: Option<Worker>,
+    /// The form the worker was started with (its TOML text and period kind).
+    worker_form: Option<(String, PeriodKind)>,
 }
 
 struct Worker {
@@ -144,21 +249,41 @@ impl Reader {
             settings: settings.clone(),
             exe,
             worker: None,
+            worker_form: None,
         }
     }
 
-    /// Read a file's bytes into a workbook, or the finding that says why not.
-    pub fn read(&mut self, bytes: &[u8], extension: &str) -> Result<SubmittedWorkbook, Finding> {
+    /// Read a file's bytes and examine them against the form, or the finding that says why
+    /// they could not be read.
+    pub fn examine(
+        &mut self,
+        bytes: &[u8],
+        extension: &str,
+        spec: FormSpec<'_>,
+    ) -> Result<Examined, Finding> {
+        let local = |limits: &ReadLimits| {
+            examine_bytes(bytes, extension, limits, spec.form, spec.period_kind)
+        };
         let Some(exe) = self.exe.clone() else {
-            return read::read_workbook(bytes, extension, &self.settings.limits);
+            return local(&self.settings.limits);
         };
         // Cheap refusals before a worker sees the file.
         if bytes.len() as u64 > self.settings.limits.max_file_bytes {
-            return read::read_workbook(bytes, extension, &self.settings.limits);
+            return local(&self.settings.limits);
+        }
+        let same_form = self
+            .worker_form
+            .as_ref()
+            .is_some_and(|(s, k)| s == spec.source && *k == spec.period_kind);
+        if !same_form {
+            self.worker = None;
         }
         if self.worker.is_none() {
-            match self.spawn(&exe) {
-                Ok(w) => self.worker = Some(w),
+            match self.spawn(&exe, spec) {
+                Ok(w) => {
+                    self.worker = Some(w);
+                    self.worker_form = Some((spec.source.to_owned(), spec.period_kind));
+                }
                 Err(e) => {
                     tracing::error!(exe = %exe.display(), error = %e, "cannot start a read worker");
                     return Err(Finding::new(
@@ -201,7 +326,7 @@ impl Reader {
         }
     }
 
-    fn spawn(&self, exe: &std::path::Path) -> std::io::Result<Worker> {
+    fn spawn(&self, exe: &std::path::Path, spec: FormSpec<'_>) -> std::io::Result<Worker> {
         let l = &self.settings.limits;
         let mut child = Command::new(exe)
             .arg(WORKER_ARG)
@@ -216,8 +341,14 @@ impl Reader {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
-        let stdin = BufWriter::new(child.stdin.take().expect("piped"));
+        let mut stdin = BufWriter::new(child.stdin.take().expect("piped"));
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        stdin.write_all(&(spec.source.len() as u32).to_le_bytes())?;
+        stdin.write_all(spec.source.as_bytes())?;
+        stdin.write_all(&[match spec.period_kind {
+            PeriodKind::Month => 0,
+            PeriodKind::Quarter => 1,
+        }])?;
         let child = Arc::new(Mutex::new(child));
         let deadline: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
         let timed_out = Arc::new(Mutex::new(false));
@@ -261,7 +392,7 @@ impl Worker {
         bytes: &[u8],
         ext: &str,
         timeout: Duration,
-    ) -> std::io::Result<Result<SubmittedWorkbook, Finding>> {
+    ) -> std::io::Result<Result<Examined, Finding>> {
         if let Ok(mut d) = self.deadline.lock() {
             *d = Some(Instant::now() + timeout);
         }
@@ -270,14 +401,10 @@ impl Worker {
         self.stdin.write_all(&(bytes.len() as u64).to_le_bytes())?;
         self.stdin.write_all(bytes)?;
         self.stdin.flush()?;
-        let mut len8 = [0u8; 8];
-        self.stdout.read_exact(&mut len8)?;
-        let mut json = vec![0u8; u64::from_le_bytes(len8) as usize];
-        self.stdout.read_exact(&mut json)?;
+        let reply = read_reply(&mut self.stdout)?;
         if let Ok(mut d) = self.deadline.lock() {
             *d = None;
         }
-        serde_json::from_slice(&json)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        Ok(reply)
     }
 }

@@ -757,8 +757,9 @@ fn inspect_bytes(
         out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
         return (out, Some(bytes));
     }
-    let mut wb = match reader.read(&bytes, &sub.extension) {
-        Ok(wb) => wb,
+    // Read, legacy-font conversion, the checks against the form: in a worker process.
+    let mut ex = match reader.examine(&bytes, &sub.extension, isolate::FormSpec::of(settings)) {
+        Ok(ex) => ex,
         Err(f) => {
             out.findings.push(f);
             out.unit =
@@ -766,14 +767,7 @@ fn inspect_bytes(
             return (out, Some(bytes));
         }
     };
-    if let Some(f) = crate::legacy::convert_workbook(&mut wb) {
-        wb.findings.push(f);
-    }
     let form = &settings.form;
-    let mut ex = validate::examine(form, &wb, settings.period_kind);
-    if let Some(p) = ex.period {
-        validate::check_period(form, &mut ex, &p);
-    }
     match identify::identify(
         matcher,
         &settings.roster,
@@ -801,7 +795,7 @@ fn inspect_bytes(
         .collect();
     out.content = Some(Content {
         figures: ex.figures.take(),
-        activities: std::mem::take(&mut ex.activities).into(),
+        activities: std::mem::take(&mut ex.activities),
         narrative: std::mem::take(&mut ex.narrative),
         header,
     });

@@ -8,12 +8,12 @@ use crate::config::form::{ActivityColumn, CheckLevel, ColumnType, Form, SheetRol
 use crate::finding::{Finding, Severity, a1};
 use crate::numbers::{self, Count};
 use crate::period::{Period, PeriodKind};
-use crate::pipeline::consolidate::{Activity, ActivityValue, Figures};
+use crate::pipeline::consolidate::{Activities, Activity, ActivityValue, Figures};
 use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook};
 use crate::text::fold;
 
 /// Where a value was found: sheet name and zero-based row/col.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CellRef {
     pub sheet: String,
     pub row: u32,
@@ -27,7 +27,7 @@ impl CellRef {
 }
 
 /// A header field as found: its key, its text, and where.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HeaderValue {
     pub key: String,
     pub text: String,
@@ -36,15 +36,18 @@ pub struct HeaderValue {
     pub raw: CellValue,
 }
 
-/// The content of a report as read against the form, with every finding.
-#[derive(Debug, Clone, PartialEq)]
+/// The content of a report as read against the form, with every finding. A read worker sends
+/// it back as JSON with the activities after it in their packed form (`isolate.rs`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Examined {
     pub header: Vec<HeaderValue>,
     /// The period the file declares, if the `period` header could be read.
     pub period: Option<Period>,
     pub figures: Option<Figures>,
-    pub activities: Vec<Activity>,
+    #[serde(skip)]
+    pub activities: Activities,
     /// Where each activity's date sits (for the period check), parallel to `activities`.
+    #[serde(skip)]
     activity_dates: Vec<Option<(NaiveDate, CellRef)>>,
     pub narrative: Vec<String>,
     pub findings: Vec<Finding>,
@@ -181,7 +184,7 @@ pub fn examine(form: &Form, wb: &SubmittedWorkbook, period_kind: PeriodKind) -> 
         header,
         period,
         figures,
-        activities,
+        activities: activities.into(),
         activity_dates,
         narrative,
         findings: ctx.findings,
