@@ -923,13 +923,46 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
 
 /// At the reminder time, each unit with an address and no accepted report gets one reminder,
 /// once, with the errors of its rejected file; units that reported or have no address get none.
+///
+/// The reminder concerns the period that closed last by the real clock (the daemon runs on it),
+/// so the inbox is made for that period: Đà Lạt reports, Di Linh's file types "khoảng 20" for a
+/// figure (rejected), Đam Rông sends nothing. (The samples are for October 2026 only.)
 #[test]
 fn reminders_go_once_to_units_without_an_accepted_report() {
-    let env = TestEnv::samples();
+    let env = TestEnv::new();
     daemon_config(&env, &crate::support::daemon::never());
     env.edit_config(|t| {
         crate::support::daemon::set_key(&t, "schedule", "remind", "\"*/2 * * * * *\"")
     });
+    let period = current_period(&env);
+    let label = {
+        let (y, m) = period.split_once('-').unwrap();
+        format!("Tháng {}/{y}", m.trim_start_matches('0'))
+    };
+    let made = env.dir.path().join("made");
+    fs::create_dir_all(&made).unwrap();
+    let good = "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3";
+    let da_lat = crate::support::env::filled_report(
+        &made,
+        "TU Da Lat.xlsx",
+        "Thành ủy Đà Lạt",
+        &label,
+        good,
+    );
+    let (di_linh, typed) = crate::support::env::fill_report(
+        &made,
+        "HU Di Linh.xlsx",
+        "Huyện ủy Di Linh",
+        &label,
+        &good.replace("TB=5/40", "TB=khoảng 20/40"),
+    );
+    let bad_cell = typed
+        .lines()
+        .find_map(|l| l.strip_suffix(" = 'khoảng 20'"))
+        .unwrap_or_else(|| panic!("fill_form typed the text somewhere: {typed}"))
+        .to_string();
+    fs::copy(&da_lat, env.inbox.join("TU Da Lat.xlsx")).unwrap();
+    fs::copy(&di_linh, env.inbox.join("HU Di Linh.xlsx")).unwrap();
     // Addresses for a missing unit, a rejected one and one that reported.
     let roster_path = env.config.parent().unwrap().join("roster.toml");
     let roster = fs::read_to_string(&roster_path).unwrap();
@@ -949,10 +982,21 @@ fn reminders_go_once_to_units_without_an_accepted_report() {
     std::thread::sleep(secs(5));
     assert_eq!(d.terminate(secs(60)), 0);
     let emls = TestEnv::emls(&env.outbox);
+    let heads: Vec<String> = emls
+        .iter()
+        .map(|p| {
+            let raw = String::from_utf8_lossy(&fs::read(p).unwrap()).into_owned();
+            raw.lines()
+                .filter(|l| l.starts_with("To:") || l.starts_with("Message-ID:"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
     assert_eq!(
         emls.len(),
         2,
-        "one reminder each for Đam Rông and Di Linh, once"
+        "one reminder each for Đam Rông and Di Linh, once: {heads:#?}\n--- log\n{}",
+        d.log()
     );
     let parsed: Vec<(String, String, String)> = emls
         .iter()
@@ -988,9 +1032,12 @@ fn reminders_go_once_to_units_without_an_accepted_report() {
         .unwrap()
         .2;
     assert!(
-        di_linh.contains("khoảng 20") && di_linh.contains("Chỉ tiêu!E14"),
-        "{di_linh}"
+        di_linh.contains("khoảng 20") && di_linh.contains(&bad_cell),
+        "{bad_cell}: {di_linh}"
     );
+    for (to, subject, _) in &parsed {
+        assert!(subject.contains(&label), "{to}: {subject} names {label}");
+    }
     let state = State::open(&data_dir(&env));
     assert_eq!(state.deliveries_of("reminder").len(), 2);
 }

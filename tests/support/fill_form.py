@@ -156,11 +156,16 @@ def list_choices(ws, cell) -> list[str] | None:
     return None
 
 
-def parse_values(spec: str) -> dict[str, list[int | None]]:
-    out: dict[str, list[int | None]] = {}
+def parse_values(spec: str) -> dict[str, list[int | str | None]]:
+    """CODE=ky_nay/luy_ke pairs. A value that is not a whole number is typed as text, the way a
+    person types "khoảng 20" into a number cell."""
+    out: dict[str, list[int | str | None]] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         code, _, vals = part.partition("=")
-        nums = [int(v) if v.strip() != "" else None for v in vals.split("/")]
+        nums: list[int | str | None] = []
+        for v in vals.split("/"):
+            v = v.strip()
+            nums.append(None if v == "" else int(v) if re.fullmatch(r"-?\d+", v) else v)
         out[fold(code)] = nums
     return out
 

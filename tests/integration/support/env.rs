@@ -155,6 +155,18 @@ pub fn filled_report(
     period_label: &str,
     values: &str,
 ) -> PathBuf {
+    fill_report(dir, file_name, unit, period_label, values).0
+}
+
+/// As `filled_report`, also returning what fill_form.py typed where, one line per cell
+/// (`Chỉ tiêu!E14 = 'khoảng 20'`), so a test can name the cell a message must point at.
+pub fn fill_report(
+    dir: &Path,
+    file_name: &str,
+    unit: &str,
+    period_label: &str,
+    values: &str,
+) -> (PathBuf, String) {
     let blank = dir.join(format!(".blank-{file_name}"));
     let out = Command::new(bin())
         .arg("form")
@@ -182,5 +194,5 @@ pub fn filled_report(
         String::from_utf8_lossy(&out.stderr)
     );
     fs::remove_file(&blank).unwrap();
-    target
+    (target, String::from_utf8_lossy(&out.stdout).into_owned())
 }
