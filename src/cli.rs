@@ -14,6 +14,15 @@ use crate::operator;
 use crate::period::Period;
 use crate::pipeline::{self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake};
 
+/// `println!` that cannot panic. `println!` panics when stdout is gone, e.g. `tonghop check
+/// *.xlsx | head` once `head` has its lines; the job is done by then, so its output is dropped
+/// and the exit code still tells the outcome.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tonghop",
@@ -318,7 +327,7 @@ fn cmd_run(
             }
         }
         Err(pipeline::RunError::NothingToSupplement { period }) => {
-            println!(
+            say!(
                 "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
                 period.label()
             );
@@ -352,8 +361,8 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 
 fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
     let c = &o.consolidation;
-    println!("Kỳ báo cáo: {} ({})", c.period.label(), c.period.key());
-    println!(
+    say!("Kỳ báo cáo: {} ({})", c.period.label(), c.period.key());
+    say!(
         "Đơn vị có báo cáo: {}/{}",
         c.accepted_count(),
         c.units.len()
@@ -366,7 +375,7 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             .map(|u| u.name.as_str())
             .collect();
         if !names.is_empty() {
-            println!("{label} ({}): {}", names.len(), names.join(", "));
+            say!("{label} ({}): {}", names.len(), names.join(", "));
         }
     }
     let form = &settings.form;
@@ -377,13 +386,13 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
         .enumerate()
         .map(|(i, it)| format!("{}={}", it.code, vi(c.totals.get(i, 0))))
         .collect();
-    println!(
+    say!(
         "Tổng cộng ({}): {}",
         form.indicators.values[0].title,
         totals.join(" ")
     );
     let count = |o: FileOutcome| c.files.iter().filter(|f| f.outcome == o).count();
-    println!(
+    say!(
         "Tệp: {} được dùng, {} bị thay, {} kỳ khác, {} bị từ chối, {} không rõ đơn vị, {} bỏ qua",
         count(FileOutcome::Accepted),
         count(FileOutcome::Superseded),
@@ -400,16 +409,16 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             Severity::Warning => (e, w + 1),
             Severity::Info => (e, w),
         });
-    println!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
-    println!("Bảng tổng hợp: {}", o.workbook.display());
-    println!("Tóm tắt:       {}", o.summary.display());
+    say!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
+    say!("Bảng tổng hợp: {}", o.workbook.display());
+    say!("Tóm tắt:       {}", o.summary.display());
     let err = o.mail.error.as_deref().unwrap_or("");
     match (o.mail.status.as_str(), &o.mail.eml) {
-        ("dry_run", Some(eml)) => println!("Thư (chạy thử, chưa gửi): {eml}"),
-        ("sent", Some(eml)) => println!("Thư đã ghi ra tệp: {eml}"),
-        ("sent", None) => println!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
-        ("pending", _) => println!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
-        _ => println!("Thư KHÔNG gửi được: {err}"),
+        ("dry_run", Some(eml)) => say!("Thư (chạy thử, chưa gửi): {eml}"),
+        ("sent", Some(eml)) => say!("Thư đã ghi ra tệp: {eml}"),
+        ("sent", None) => say!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+        ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
+        _ => say!("Thư KHÔNG gửi được: {err}"),
     }
 }
 
@@ -462,7 +471,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                println!("{}: không mở được tệp ({e})", path.display());
+                say!("{}: không mở được tệp ({e})", path.display());
                 all_ok = false;
                 continue;
             }
@@ -510,21 +519,21 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
         let (errors, warnings) = crate::finding::counts(&ins.findings);
         let accepted = errors == 0 && ins.unit.is_some() && ins.content.is_some() && !other_period;
         all_ok &= accepted;
-        println!("{}", path.display());
-        println!(
+        say!("{}", path.display());
+        say!(
             "  Đơn vị: {}",
             unit.as_deref().unwrap_or("(không xác định)")
         );
-        println!(
+        say!(
             "  Kỳ báo cáo: {}",
             ins.period
                 .map(|p| p.label())
                 .unwrap_or_else(|| "(không đọc được)".into())
         );
         if let Some(c) = &ins.content {
-            println!("  Số hoạt động: {}", c.activities.len());
+            say!("  Số hoạt động: {}", c.activities.len());
         }
-        println!(
+        say!(
             "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
             if accepted {
                 "HỢP LỆ"
@@ -533,7 +542,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
             }
         );
         for f in &ins.findings {
-            println!("  - {}: {}", f.severity.label(), f.message);
+            say!("  - {}: {}", f.severity.label(), f.message);
         }
     }
     if all_ok {
@@ -550,7 +559,7 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
     };
     match crate::blank_form::write_blank_form(&settings.form, period.as_ref(), out) {
         Ok(()) => {
-            println!("Đã ghi mẫu biểu: {}", out.display());
+            say!("Đã ghi mẫu biểu: {}", out.display());
             exit::SUCCESS
         }
         Err(e) => {
@@ -561,9 +570,13 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
 }
 
 /// Write to stdout; a closed pipe (`tonghop history | head`) is not an error worth a panic.
+/// Write to stdout, ignoring a reader that went away (see `say!`).
 fn out(text: &str) {
     use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 fn print_json(value: &impl serde::Serialize) {
