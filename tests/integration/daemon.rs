@@ -38,6 +38,12 @@ fn current_period(env: &TestEnv) -> String {
     key
 }
 
+/// A month key ("2026-11") as a unit types it in `Kỳ báo cáo` ("Tháng 11/2026").
+fn typed_label(key: &str) -> String {
+    let (y, m) = key.split_once('-').unwrap();
+    format!("Tháng {}/{y}", m.trim_start_matches('0'))
+}
+
 /// samples/expected.json: what the generator of the samples says each file is.
 fn expected() -> serde_json::Value {
     serde_json::from_str(&fs::read_to_string(repo().join("samples/expected.json")).unwrap())
@@ -935,10 +941,7 @@ fn reminders_go_once_to_units_without_an_accepted_report() {
         crate::support::daemon::set_key(&t, "schedule", "remind", "\"*/2 * * * * *\"")
     });
     let period = current_period(&env);
-    let label = {
-        let (y, m) = period.split_once('-').unwrap();
-        format!("Tháng {}/{y}", m.trim_start_matches('0'))
-    };
+    let label = typed_label(&period);
     let made = env.dir.path().join("made");
     fs::create_dir_all(&made).unwrap();
     let good = "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3";
@@ -1061,10 +1064,7 @@ fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
     assert!(matches!(code, SUCCESS | REJECTED_FILES), "{out}{err}");
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
     // A unit reports late (a real form, filled by openpyxl).
-    let label = {
-        let (y, m) = period.split_once('-').unwrap();
-        format!("Tháng {}/{y}", m.trim_start_matches('0'))
-    };
+    let label = typed_label(&period);
     let dir = env.dir.path().join("late");
     fs::create_dir_all(&dir).unwrap();
     let f = crate::support::env::filled_report(
