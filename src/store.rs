@@ -225,6 +225,27 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// How long a statement waits for another process's lock before it fails.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// Put the store in WAL mode. Switching a new store to WAL needs a lock that SQLite does not wait
+/// for (the busy handler is skipped there), so when several processes open a new store at once,
+/// all but one get SQLITE_BUSY at once: try again until `wait` has passed.
+fn set_wal(conn: &Connection, wait: Duration) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     /// Open (creating and migrating) the store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -239,9 +260,8 @@ impl Store {
         };
         let conn = Connection::open(&path).map_err(err)?;
         // Other processes (the operator's commands beside the daemon) wait instead of failing.
-        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(err)?;
+        set_wal(&conn, BUSY_WAIT).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
