@@ -230,9 +230,9 @@ const BUSY_WAIT: Duration = Duration::from_secs(10);
 
 /// Put the store in WAL mode. Switching a new store to WAL needs a lock that SQLite does not wait
 /// for (the busy handler is skipped there), so when several processes open a new store at once,
-/// all but one get SQLITE_BUSY at once: try again until `wait` has passed.
-fn set_wal(conn: &Connection, wait: Duration) -> rusqlite::Result<()> {
-    let deadline = std::time::Instant::now() + wait;
+/// all but one get SQLITE_BUSY at once: try again until `BUSY_WAIT` has passed.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_WAIT;
     loop {
         match conn.pragma_update(None, "journal_mode", "WAL") {
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -261,7 +261,7 @@ impl Store {
         let conn = Connection::open(&path).map_err(err)?;
         // Other processes (the operator's commands beside the daemon) wait instead of failing.
         conn.busy_timeout(BUSY_WAIT).map_err(err)?;
-        set_wal(&conn, BUSY_WAIT).map_err(err)?;
+        set_wal(&conn).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
