@@ -530,30 +530,7 @@ fn submission_status(c: &Consolidation) -> Vec<Block> {
     if !missing.is_empty() {
         b.push(Block::Heading(format!("Chưa nộp ({})", missing.len())));
         b.push(Block::List(
-            missing
-                .iter()
-                .map(|u| {
-                    let other: Vec<&FileRecord> =
-                        files_of(c, &u.id, FileOutcome::OtherPeriod).collect();
-                    if other.is_empty() {
-                        return u.name.clone();
-                    }
-                    let mut periods: Vec<Period> = other.iter().filter_map(|f| f.period).collect();
-                    periods.sort();
-                    periods.dedup();
-                    let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
-                    format!(
-                        "{} gửi báo cáo {}, chưa gửi {period} (tệp {})",
-                        u.name,
-                        if labels.is_empty() {
-                            "kỳ khác".to_owned()
-                        } else {
-                            labels.join(", ")
-                        },
-                        quoted(&other)
-                    )
-                })
-                .collect(),
+            missing.iter().map(|u| missing_line(c, u)).collect(),
         ));
     }
     if !rejected.is_empty() {
@@ -594,6 +571,30 @@ fn submission_status(c: &Consolidation) -> Vec<Block> {
         ));
     }
     b
+}
+
+/// A unit with no report for the period: its name, and if it sent another period's form, that
+/// it did ("Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026 (tệp "...")").
+pub(crate) fn missing_line(c: &Consolidation, u: &UnitRow) -> String {
+    let other: Vec<&FileRecord> = files_of(c, &u.id, FileOutcome::OtherPeriod).collect();
+    if other.is_empty() {
+        return u.name.clone();
+    }
+    let mut periods: Vec<Period> = other.iter().filter_map(|f| f.period).collect();
+    periods.sort();
+    periods.dedup();
+    let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    format!(
+        "{} gửi báo cáo {}, chưa gửi {} (tệp {})",
+        u.name,
+        if labels.is_empty() {
+            "kỳ khác".to_owned()
+        } else {
+            labels.join(", ")
+        },
+        c.period.label(),
+        quoted(&other)
+    )
 }
 
 /// The errors and warnings of the period's files, and every file not consolidated that the top
@@ -779,7 +780,10 @@ fn text_block(out: &mut String, block: &Block) {
 }
 
 fn html_block(out: &mut String, block: &Block) {
-    const CELL: &str = "border:1px solid #ccc;padding:4px 6px;vertical-align:top";
+    // Words in table cells stay whole ("TTDT", not "TT" over "DT"): the body lets long words
+    // break anywhere, which would let a narrow screen squeeze a column to one letter.
+    const CELL: &str = "border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
+                        overflow-wrap:normal;word-break:normal";
     match block {
         Block::Para(p) => {
             let _ = writeln!(out, "<p style=\"margin:0 0 12px\">{}</p>", escape(p));
@@ -824,12 +828,17 @@ fn html_block(out: &mut String, block: &Block) {
             for row in rows {
                 out.push_str("<tr>");
                 for (i, v) in row.iter().enumerate() {
-                    let style = if i >= *numeric_from {
-                        ";text-align:right;white-space:nowrap"
-                    } else {
-                        ""
-                    };
-                    let _ = write!(out, "<td style=\"{CELL}{style}\">{}</td>", escape(v));
+                    if i < *numeric_from {
+                        let _ = write!(out, "<td style=\"{CELL}\">{}</td>", escape(v));
+                        continue;
+                    }
+                    // A number never breaks; "1.400 → 1.800" may break before its last part
+                    // only, so a phone keeps room for the text columns.
+                    let mut v = escape(v);
+                    if let Some(last) = v.rfind(' ') {
+                        v = format!("{}{}", v[..last].replace(' ', "&nbsp;"), &v[last..]);
+                    }
+                    let _ = write!(out, "<td style=\"{CELL};text-align:right\">{v}</td>");
                 }
                 out.push_str("</tr>\n");
             }

@@ -294,7 +294,8 @@ pub fn compose_supplement_at(
         Some(nonce),
         &from,
     );
-    let mut b = vec![deliver::greeting(&to)];
+    let (top, rest) = body(c, form, changes, follow_up.first_sent_at, &attachment_name);
+    let mut b = vec![deliver::greeting(&to), Block::Highlight(top)];
     let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
     b.push(Block::Para(format!(
         "{} {} bản tổng hợp {} - {}.",
@@ -303,13 +304,7 @@ pub fn compose_supplement_at(
         form.title,
         c.period.label()
     )));
-    b.extend(body(
-        c,
-        form,
-        changes,
-        follow_up.first_sent_at,
-        &attachment_name,
-    ));
+    b.extend(rest);
     if let Some(name) = &from.name {
         b.push(Block::Para(name.clone()));
     }
@@ -327,14 +322,15 @@ pub fn compose_supplement_at(
     })
 }
 
-/// The blocks between the opening and the signature.
+/// The blocks between the opening and the signature: the units whose report changed or is still
+/// missing (for the top of the mail), then the rest.
 fn body(
     c: &Consolidation,
     form: &Form,
     changes: &Changes,
     first_sent_at: DateTime<FixedOffset>,
     attachment_name: &str,
-) -> Vec<Block> {
+) -> (Vec<Block>, Vec<Block>) {
     let first = datetime_vn(&first_sent_at);
     let row = |id: &str| c.units.iter().find(|u| u.id == id);
     let received = |id: &str| {
@@ -356,6 +352,7 @@ fn body(
          đổi; thư này nêu những thay đổi so với bản đã gửi."
     ))];
     let reported = format!("{}/{}", c.accepted_count(), c.units.len());
+    let reported_now = reported.clone();
     let before = format!("{}/{}", changes.reported_before, changes.roster_before);
     b.push(Block::Facts(vec![
         ("Kỳ báo cáo".into(), c.period.label()),
@@ -372,12 +369,23 @@ fn body(
         ),
     ]));
 
+    // What changed comes first, as in the report: a phone shows it without scrolling.
+    let mut top = vec![Block::Para(format!(
+        "{}: {} đơn vị có báo cáo{}.",
+        c.period.label(),
+        reported_now,
+        if changes.roster_before == 0 || before == reported_now {
+            String::new()
+        } else {
+            format!(" (bản đã gửi: {before})")
+        }
+    ))];
     if !changes.newly_reported.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Đơn vị mới có báo cáo ({})",
             changes.newly_reported.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changes
                 .newly_reported
                 .iter()
@@ -399,11 +407,11 @@ fn body(
         })
         .collect();
     if !changed.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Đơn vị gửi lại báo cáo ({})",
             changed.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changed
                 .iter()
                 .map(|u| {
@@ -434,11 +442,11 @@ fn body(
     }
 
     if !changes.withdrawn.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Không còn được tổng hợp ({})",
             changes.withdrawn.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changes
                 .withdrawn
                 .iter()
@@ -447,6 +455,29 @@ fn body(
                         r.status_label()
                     });
                     format!("{}: đã tính trong bản trước, nay {}", u.name, lower(now))
+                })
+                .collect(),
+        ));
+    }
+
+    if changes.still_missing.is_empty() {
+        top.push(Block::Para("Tất cả đơn vị đã có báo cáo.".into()));
+    } else {
+        top.push(Block::Heading(format!(
+            "Chưa có báo cáo ({})",
+            changes.still_missing.len()
+        )));
+        top.push(Block::List(
+            changes
+                .still_missing
+                .iter()
+                .map(|u| match row(&u.id) {
+                    Some(r) if r.status == UnitStatus::Rejected => {
+                        format!("{} (tệp bị từ chối)", u.name)
+                    }
+                    // "Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026".
+                    Some(r) => deliver::missing_line(c, r),
+                    None => u.name.clone(),
                 })
                 .collect(),
         ));
@@ -492,30 +523,11 @@ fn body(
         });
     }
 
-    if changes.still_missing.is_empty() {
-        b.push(Block::Para("Tất cả đơn vị đã có báo cáo.".into()));
-    } else {
-        b.push(Block::Heading(format!(
-            "Chưa có báo cáo ({})",
-            changes.still_missing.len()
-        )));
-        b.push(Block::List(
-            changes
-                .still_missing
-                .iter()
-                .map(|u| match row(&u.id).map(|r| r.status) {
-                    Some(UnitStatus::Rejected) => format!("{} (tệp bị từ chối)", u.name),
-                    _ => u.name.clone(),
-                })
-                .collect(),
-        ));
-    }
-
     b.push(Block::Para(format!(
         "Số liệu chi tiết của từng đơn vị có trong tệp đính kèm \"{attachment_name}\", thay cho bản \
          đã gửi lúc {first}."
     )));
-    b
+    (top, b)
 }
 
 /// "Chưa nộp" -> "chưa nộp", for the middle of a sentence.
@@ -815,6 +827,25 @@ mod tests {
         ] {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");
         }
+        // What changed first (a phone's first screen), then the letter and the figures.
+        let top: Vec<&str> = text.lines().take(8).collect();
+        assert_eq!(
+            top,
+            [
+                "Kính gửi: Thường trực Tỉnh ủy",
+                "",
+                "Tháng 10/2026: 15/18 đơn vị có báo cáo (bản đã gửi: 14/18).",
+                "",
+                "ĐƠN VỊ MỚI CÓ BÁO CÁO (1)",
+                "- Huyện ủy Lạc Dương (nhận lúc 09:00 ngày 05/11/2026)",
+                "",
+                "ĐƠN VỊ GỬI LẠI BÁO CÁO (1)",
+            ],
+            "{text}"
+        );
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("CHƯA CÓ BÁO CÁO (3)") < at("trân trọng gửi bổ sung lần 1"));
+        assert!(at("trân trọng gửi bổ sung lần 1") < at("SỐ LIỆU TỔNG HỢP THAY ĐỔI"));
         // Unchanged indicators are not listed.
         assert!(!text.contains("- TB - "), "{text}");
         assert!(
@@ -853,7 +884,7 @@ mod tests {
         assert_eq!(att.contents(), b"PK\x03\x04 workbook");
         assert!(out.html.contains(
             "<td style=\"border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
-             text-align:right;white-space:nowrap\">1.400 → 1.800</td>"
+             overflow-wrap:normal;word-break:normal;text-align:right\">1.400&nbsp;→ 1.800</td>"
         ));
         assert!(out.html.contains(
             "<title>Bổ sung lần 1: Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)</title>"
@@ -956,6 +987,46 @@ mod tests {
         assert_eq!(
             report_settings(&lower, 2).title,
             "Tổng hợp {form} - {period} (bổ sung lần 2)"
+        );
+    }
+
+    #[test]
+    fn a_unit_still_missing_that_sent_another_periods_form_is_said_so() {
+        let mut files = first_files();
+        files.push(report(
+            "lac-duong.xlsx",
+            "lac-duong",
+            "2026-11-05T09:00:00+07:00",
+            3,
+        ));
+        let mut september = report(
+            "HU Dam Rong T9.xlsx",
+            "dam-rong",
+            "2026-11-05T09:30:00+07:00",
+            1,
+        );
+        september.period = Some(Period::month(2026, 9));
+        files.push(september);
+        let now = run(files, "2026-11-06T10:30:00+07:00");
+        let ch = changes(&sent(), &now, &form());
+        let out = compose_supplement_at(
+            &now,
+            &form(),
+            &mail(),
+            &ch,
+            &follow_up(1),
+            vec![],
+            t("2026-11-06T10:30:05+07:00"),
+            1,
+        )
+        .unwrap();
+        assert!(
+            out.text.contains(
+                "CHƯA CÓ BÁO CÁO (3)\n- Huyện ủy Đam Rông gửi báo cáo Tháng 9/2026, chưa gửi \
+                 Tháng 10/2026 (tệp \"HU Dam Rong T9.xlsx\")\n"
+            ),
+            "{}",
+            out.text
         );
     }
 }
