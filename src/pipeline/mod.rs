@@ -497,8 +497,9 @@ struct SupplementPlan {
 }
 
 /// Compare with the latest report sent for `period` and number this supplementary report: one
-/// more than the supplementary reports of the period sent or on their way (a resend of one is
-/// the same report; one that failed for good never reached anyone).
+/// more than the supplementary reports made for the period before (a resend of one is the same
+/// report; one that failed still has its number, since the operator may resend it later and two
+/// different mails must never both say "lần 1").
 fn plan_supplement(
     settings: &Settings,
     store: Option<&Store>,
@@ -528,7 +529,6 @@ fn plan_supplement(
     let earlier: std::collections::BTreeSet<i64> = store
         .deliveries_for(&period.key(), "supplement")?
         .iter()
-        .filter(|d| d.status != crate::store::DeliveryStatus::Failed)
         .map(|d| d.run_id.unwrap_or(-d.id))
         .collect();
     Ok(SupplementPlan {

@@ -17,7 +17,7 @@ use crate::pipeline::deliver::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {
     /// 1 for the first supplementary report of the period, 2 for the next, ... (counted from
-    /// the state store: supplementary reports sent or on their way).
+    /// the state store: the supplementary reports made for the period before this one).
     pub number: u32,
     /// When the period's report was sent.
     pub first_sent_at: DateTime<FixedOffset>,
