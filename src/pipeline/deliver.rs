@@ -622,7 +622,8 @@ fn findings_account(c: &Consolidation) -> Vec<Block> {
                 in_rejected_units += errors;
                 continue;
             }
-            (FileOutcome::OtherPeriod, Some(UnitStatus::Missing)) => continue,
+            // Named with its unit in the status block.
+            (FileOutcome::OtherPeriod, Some(UnitStatus::Missing)) if errors == 0 => continue,
             (FileOutcome::Unidentified, _) => "không xác định được đơn vị".to_owned(),
             (FileOutcome::OtherPeriod, _) => format!(
                 "báo cáo {} của {name}, không thuộc kỳ này",
@@ -634,6 +635,8 @@ fn findings_account(c: &Consolidation) -> Vec<Block> {
             (FileOutcome::Superseded, _) if errors > 0 => {
                 format!("bản cũ của {name}, đã được thay bằng bản gửi sau")
             }
+            // Whatever else carries an error is named too: the count must add up.
+            _ if errors > 0 => f.outcome.label().to_lowercase(),
             _ => continue,
         };
         let line = if errors > 0 {
@@ -1678,6 +1681,42 @@ mod tests {
             })
             .sum();
         assert_eq!(listed, 6, "{text}");
+    }
+
+    #[test]
+    fn an_error_in_any_other_file_is_named_so_the_count_still_adds_up() {
+        let mut c = sample();
+        c.files.push(FileRecord {
+            path: "bao cao.zip".into(),
+            unit: None,
+            outcome: FileOutcome::Ignored,
+            received: None,
+            size: 10,
+            sha256: None,
+            period: None,
+            findings: vec![Finding::new(Severity::Error, "archive", "x")],
+        });
+        let mail = settings(Transport::File { dir: "x".into() });
+        let out = compose_at(
+            &c,
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T08:00:00+07:00"),
+            1,
+        )
+        .unwrap();
+        for line in [
+            "TỆP KHÁC KHÔNG ĐƯỢC TỔNG HỢP (3)\n",
+            "- \"bao cao.zip\": bỏ qua; 1 lỗi\n",
+            "liệt kê 7 lỗi (3 trong tệp của các đơn vị bị từ chối, 4 trong các tệp khác",
+        ] {
+            assert!(
+                out.text.contains(line),
+                "missing {line:?} in:\n{}",
+                out.text
+            );
+        }
     }
 
     #[test]
