@@ -713,15 +713,18 @@ impl MailBody {
         out
     }
 
-    /// Simple HTML with inline styles only (mail programs drop `<style>`), readable at 390 px:
-    /// nothing wider than the screen (long words wrap), tables at most 720 px on a desktop.
+    /// Simple HTML with inline styles (many mail programs drop `<style>`), readable at 390 px:
+    /// nothing wider than the screen (long words wrap), tables at most 720 px on a desktop. The
+    /// one `<style>` rule only keeps "1.400 → 1.800" on one line where the screen is wide.
     fn to_html(&self, title: &str) -> String {
         let mut out = String::new();
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n</head>\n\
+             <title>{}</title>\n\
+             <style>@media screen and (min-width:600px){{.n{{white-space:nowrap}}}}</style>\n\
+             </head>\n\
              <body style=\"margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;\
              font-size:15px;line-height:1.45;color:#222;overflow-wrap:anywhere;\
              word-break:break-word\">\n<div style=\"max-width:720px\">\n",
@@ -841,7 +844,10 @@ fn html_block(out: &mut String, block: &Block) {
                     if let Some(last) = v.rfind(' ') {
                         v = format!("{}{}", v[..last].replace(' ', "&nbsp;"), &v[last..]);
                     }
-                    let _ = write!(out, "<td style=\"{CELL};text-align:right\">{v}</td>");
+                    let _ = write!(
+                        out,
+                        "<td class=\"n\" style=\"{CELL};text-align:right\">{v}</td>"
+                    );
                 }
                 out.push_str("</tr>\n");
             }
@@ -1644,7 +1650,10 @@ mod tests {
         // Nothing may be wider than a 390 px screen: long words wrap, the width is not fixed.
         assert!(body.contains("overflow-wrap:anywhere"), "{body}");
         for (at, _) in html.match_indices("width:") {
-            let fixed = !html[..at].ends_with("max-") && !html[at..].starts_with("width:100%");
+            // max-width caps, a media query's min-width tests the screen: neither forces width.
+            let fixed = !html[..at].ends_with("max-")
+                && !html[..at].ends_with("(min-")
+                && !html[at..].starts_with("width:100%");
             assert!(
                 !fixed,
                 "a fixed width at {}",

@@ -883,7 +883,7 @@ mod tests {
         );
         assert_eq!(att.contents(), b"PK\x03\x04 workbook");
         assert!(out.html.contains(
-            "<td style=\"border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
+            "<td class=\"n\" style=\"border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
              overflow-wrap:normal;word-break:normal;text-align:right\">1.400&nbsp;→ 1.800</td>"
         ));
         assert!(out.html.contains(
