@@ -17,16 +17,18 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use chrono::{DateTime, FixedOffset};
-use lettre::message::header::{ContentDisposition, ContentTransferEncoding, ContentType};
+use lettre::message::header::{
+    ContentDisposition, ContentTransferEncoding, ContentType, HeaderName, HeaderValue,
+};
 use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::{Form, MailSettings, Security, SmtpSettings, Transport};
-use crate::finding::Severity;
+use crate::numbers::vi;
 use crate::period::Period;
-use crate::pipeline::consolidate::{Consolidation, UnitRow, UnitStatus};
+use crate::pipeline::consolidate::{Consolidation, FileOutcome, FileRecord, UnitRow, UnitStatus};
 
 const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -180,6 +182,7 @@ pub fn compose_at(
         message_id,
         date: now,
         period: c.period,
+        in_reply_to: None,
     })
 }
 
@@ -238,8 +241,12 @@ pub(crate) struct Draft {
     /// The workbook's file name and bytes, if the mail carries one.
     pub attachment: Option<(String, Vec<u8>)>,
     pub message_id: String,
+    /// The mail's date, with the office's offset (the `Date:` header carries it).
     pub date: DateTime<FixedOffset>,
     pub period: Period,
+    /// The Message-ID this mail follows up (a supplementary report: the original report's);
+    /// written as In-Reply-To and References, so mail programs show them as one thread.
+    pub in_reply_to: Option<String>,
 }
 
 /// Render the body as text and HTML and build the message: `multipart/alternative` (text, HTML),
@@ -252,6 +259,11 @@ pub(crate) fn assemble(d: Draft) -> Result<Outgoing, DeliveryError> {
         .subject(d.subject.clone())
         .date(SystemTime::from(d.date))
         .message_id(Some(d.message_id.clone()));
+    if let Some(original) = &d.in_reply_to {
+        builder = builder
+            .in_reply_to(original.clone())
+            .references(original.clone());
+    }
     for m in &d.to {
         builder = builder.to(m.clone());
     }
@@ -270,7 +282,8 @@ pub(crate) fn assemble(d: Draft) -> Result<Outgoing, DeliveryError> {
         ),
         None => (builder.multipart(alternative), String::new()),
     };
-    let message = message.map_err(|e| DeliveryError::Build(e.to_string()))?;
+    let mut message = message.map_err(|e| DeliveryError::Build(e.to_string()))?;
+    set_date(&mut message, &d.date);
 
     let recipients =
         d.to.iter()
@@ -288,6 +301,20 @@ pub(crate) fn assemble(d: Draft) -> Result<Outgoing, DeliveryError> {
         text,
         html,
     })
+}
+
+/// The `Date:` header in the office's offset (`Wed, 04 Nov 2026 08:00:05 +0700`). lettre writes
+/// every date in UTC (`+0000`): right, but a clerk reading the raw mail or a program showing the
+/// header as written sees another day's hour. `date` carries the configured zone's offset.
+fn set_date(message: &mut Message, date: &DateTime<FixedOffset>) {
+    let value = date.format("%a, %d %b %Y %H:%M:%S %z").to_string();
+    message
+        .headers_mut()
+        .insert_raw(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Date"),
+            value.clone(),
+            value,
+        ));
 }
 
 pub(crate) fn parse_mailbox(field: &'static str, value: &str) -> Result<Mailbox, DeliveryError> {
@@ -375,6 +402,8 @@ pub(crate) enum Block {
         numeric_from: usize,
     },
     List(Vec<String>),
+    /// Blocks set apart at the top (a shaded box in HTML; plain in text).
+    Highlight(Vec<Block>),
 }
 
 pub(crate) struct MailBody(pub(crate) Vec<Block>);
@@ -386,7 +415,9 @@ fn body(
     to: &[Mailbox],
     attachment_name: &str,
 ) -> MailBody {
-    let mut b = vec![greeting(to)];
+    // Leaders read the first screen of a phone: who is missing, rejected or late comes first,
+    // right under the salutation; the figures follow.
+    let mut b = vec![greeting(to), Block::Highlight(submission_status(c))];
     let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
     b.push(Block::Para(format!(
         "{} bản tổng hợp {} - {}.",
@@ -418,7 +449,7 @@ fn body(
             let mut row = vec![item.code.clone(), item.name.clone()];
             row.extend((0..form.indicators.values.len()).map(|v| {
                 let n = c.totals.values.get(i).and_then(|r| r.get(v)).copied();
-                crate::numbers::vi(n.unwrap_or(0))
+                vi(n.unwrap_or(0))
             }));
             row
         })
@@ -429,28 +460,103 @@ fn body(
         numeric_from: 2,
     });
 
-    let missing: Vec<&UnitRow> = c
-        .units
-        .iter()
-        .filter(|u| u.status == UnitStatus::Missing)
-        .collect();
-    let late: Vec<&UnitRow> = c
-        .units
-        .iter()
-        .filter(|u| u.status == UnitStatus::Accepted && u.late)
-        .collect();
-    let rejected: Vec<&UnitRow> = c
-        .units
-        .iter()
-        .filter(|u| u.status == UnitStatus::Rejected)
-        .collect();
-    if missing.is_empty() && late.is_empty() && rejected.is_empty() {
-        b.push(Block::Para("Tất cả đơn vị đã nộp đúng hạn.".into()));
+    b.extend(findings_account(c));
+    b.push(Block::Para(format!(
+        "Chi tiết số liệu từng đơn vị, tình hình nộp báo cáo, các hoạt động và thuyết minh có trong \
+         tệp đính kèm \"{attachment_name}\"."
+    )));
+    if let Some(name) = &from.name {
+        b.push(Block::Para(name.clone()));
     }
+    MailBody(b)
+}
+
+/// The files of a unit with one outcome, in the consolidation's order.
+fn files_of<'a>(
+    c: &'a Consolidation,
+    unit: &'a str,
+    outcome: FileOutcome,
+) -> impl Iterator<Item = &'a FileRecord> + 'a {
+    c.files
+        .iter()
+        .filter(move |f| f.outcome == outcome && f.unit.as_deref() == Some(unit))
+}
+
+/// `"a.xlsx"`, `"a.xlsx", "b.xls"`.
+fn quoted(files: &[&FileRecord]) -> String {
+    files
+        .iter()
+        .map(|f| format!("\"{}\"", f.path))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn errors_in(f: &FileRecord) -> usize {
+    crate::finding::counts(&f.findings).0
+}
+
+/// The block at the top: one sentence whose counts add up to the roster, then the units missing,
+/// rejected and late by name. A unit that sent another period's form is said to have done so.
+fn submission_status(c: &Consolidation) -> Vec<Block> {
+    let period = c.period.label();
+    let with = |s: UnitStatus| c.units.iter().filter(move |u| u.status == s);
+    let missing: Vec<&UnitRow> = with(UnitStatus::Missing).collect();
+    let rejected: Vec<&UnitRow> = with(UnitStatus::Rejected).collect();
+    let late: Vec<&UnitRow> = with(UnitStatus::Accepted).filter(|u| u.late).collect();
+    let total = c.units.len();
+    let accepted = c.accepted_count();
+
+    let mut b = Vec::new();
+    if missing.is_empty() && rejected.is_empty() && late.is_empty() {
+        b.push(Block::Para(format!(
+            "{period}: tất cả {accepted}/{total} đơn vị đã nộp báo cáo đúng hạn."
+        )));
+        return b;
+    }
+    let mut parts = vec![format!(
+        "{accepted}/{total} đơn vị có báo cáo được tổng hợp"
+    )];
+    if !late.is_empty() {
+        parts[0].push_str(&format!(" (trong đó {} nộp muộn)", late.len()));
+    }
+    if !missing.is_empty() {
+        parts.push(format!("{} đơn vị chưa nộp", missing.len()));
+    }
+    if !rejected.is_empty() {
+        parts.push(format!("{} đơn vị bị từ chối", rejected.len()));
+    }
+    b.push(Block::Para(format!("{period}: {}.", parts.join(", "))));
+
     if !missing.is_empty() {
         b.push(Block::Heading(format!("Chưa nộp ({})", missing.len())));
         b.push(Block::List(
-            missing.iter().map(|u| u.name.clone()).collect(),
+            missing.iter().map(|u| missing_line(c, u)).collect(),
+        ));
+    }
+    if !rejected.is_empty() {
+        b.push(Block::Heading(format!("Bị từ chối ({})", rejected.len())));
+        b.push(Block::List(
+            rejected
+                .iter()
+                .map(|u| {
+                    let files: Vec<&FileRecord> =
+                        files_of(c, &u.id, FileOutcome::Rejected).collect();
+                    let errors: usize = files.iter().map(|f| errors_in(f)).sum();
+                    let which = match files.len() {
+                        // (A consolidation always lists the file; this is only belt and braces.)
+                        0 => match &u.file {
+                            Some(f) => {
+                                let e = vi(f.errors as u64);
+                                return format!("{}: {e} lỗi trong tệp \"{}\"", u.name, f.path);
+                            }
+                            None => return u.name.clone(),
+                        },
+                        1 => format!("tệp {}", quoted(&files)),
+                        n => format!("{n} tệp {}", quoted(&files)),
+                    };
+                    format!("{}: {} lỗi trong {which}", u.name, vi(errors as u64))
+                })
+                .collect(),
         ));
     }
     if !late.is_empty() {
@@ -464,46 +570,125 @@ fn body(
                 .collect(),
         ));
     }
-    if !rejected.is_empty() {
-        b.push(Block::Heading(format!("Bị từ chối ({})", rejected.len())));
-        b.push(Block::List(
-            rejected
-                .iter()
-                .map(|u| {
-                    let errors = u.file.as_ref().map_or(0, |f| f.errors);
-                    format!("{}: {} lỗi", u.name, crate::numbers::vi(errors as u64))
-                })
-                .collect(),
-        ));
+    b
+}
+
+/// A unit with no report for the period: its name, and if it sent another period's form, that
+/// it did ("Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026 (tệp "...")").
+pub(crate) fn missing_line(c: &Consolidation, u: &UnitRow) -> String {
+    let other: Vec<&FileRecord> = files_of(c, &u.id, FileOutcome::OtherPeriod).collect();
+    if other.is_empty() {
+        return u.name.clone();
+    }
+    let mut periods: Vec<Period> = other.iter().filter_map(|f| f.period).collect();
+    periods.sort();
+    periods.dedup();
+    let labels: Vec<String> = periods.iter().map(|p| p.label()).collect();
+    format!(
+        "{} gửi báo cáo {}, chưa gửi {} (tệp {})",
+        u.name,
+        if labels.is_empty() {
+            "kỳ khác".to_owned()
+        } else {
+            labels.join(", ")
+        },
+        c.period.label(),
+        quoted(&other)
+    )
+}
+
+/// The errors and warnings of the period's files, and every file not consolidated that the top
+/// block does not name (unidentified, another period's form of a unit that is not missing, a
+/// rejected or superseded file with errors of a unit counted from another file). The error
+/// counts said add up to the total: errors in the rejected units' files plus errors in the files
+/// listed here.
+fn findings_account(c: &Consolidation) -> Vec<Block> {
+    let unit_name = |id: Option<&str>| {
+        id.and_then(|id| c.units.iter().find(|u| u.id == id))
+            .map(|u| u.name.clone())
+    };
+    let status_of = |id: Option<&str>| {
+        id.and_then(|id| c.units.iter().find(|u| u.id == id))
+            .map(|u| u.status)
+    };
+    let mut others: Vec<(String, usize)> = Vec::new();
+    let mut in_rejected_units = 0usize;
+    for f in &c.files {
+        let errors = errors_in(f);
+        let name =
+            unit_name(f.unit.as_deref()).unwrap_or_else(|| f.unit.clone().unwrap_or_default());
+        let line = match (f.outcome, status_of(f.unit.as_deref())) {
+            (FileOutcome::Rejected, Some(UnitStatus::Rejected)) => {
+                in_rejected_units += errors;
+                continue;
+            }
+            // Named with its unit in the status block.
+            (FileOutcome::OtherPeriod, Some(UnitStatus::Missing)) if errors == 0 => continue,
+            (FileOutcome::Unidentified, _) => "không xác định được đơn vị".to_owned(),
+            (FileOutcome::OtherPeriod, _) => format!(
+                "báo cáo {} của {name}, không thuộc kỳ này",
+                f.period.map_or_else(|| "kỳ khác".to_owned(), |p| p.label())
+            ),
+            (FileOutcome::Rejected, _) => {
+                format!("tệp của {name} bị từ chối; đơn vị được tổng hợp theo tệp khác")
+            }
+            (FileOutcome::Superseded, _) if errors > 0 => {
+                format!("bản cũ của {name}, đã được thay bằng bản gửi sau")
+            }
+            // Whatever else carries an error is named too: the count must add up.
+            _ if errors > 0 => f.outcome.label().to_lowercase(),
+            _ => continue,
+        };
+        let line = if errors > 0 {
+            format!("\"{}\": {line}; {} lỗi", f.path, vi(errors as u64))
+        } else {
+            format!("\"{}\": {line}", f.path)
+        };
+        others.push((line, errors));
     }
 
-    let errors = c
-        .messages
-        .iter()
-        .filter(|m| m.finding.severity == Severity::Error)
-        .count();
-    let warnings = c
-        .messages
-        .iter()
-        .filter(|m| m.finding.severity == Severity::Warning)
-        .count();
+    let (errors, warnings) = c.files.iter().fold((0, 0), |(e, w), f| {
+        let (fe, fw) = crate::finding::counts(&f.findings);
+        (e + fe, w + fw)
+    });
+    let in_others: usize = others.iter().map(|(_, e)| e).sum();
+    let mut b = Vec::new();
+    if !others.is_empty() {
+        b.push(Block::Heading(format!(
+            "Tệp khác không được tổng hợp ({})",
+            others.len()
+        )));
+        b.push(Block::List(others.into_iter().map(|(l, _)| l).collect()));
+    }
     b.push(Block::Para(if errors == 0 && warnings == 0 {
         "Các tệp báo cáo không có lỗi hay cảnh báo nào.".to_owned()
     } else {
+        let mut where_ = Vec::new();
+        if in_rejected_units > 0 {
+            where_.push(format!(
+                "{} trong tệp của các đơn vị bị từ chối",
+                vi(in_rejected_units as u64)
+            ));
+        }
+        if in_others > 0 {
+            where_.push(format!(
+                "{} trong các tệp khác không được tổng hợp",
+                vi(in_others as u64)
+            ));
+        }
+        let breakdown = if errors > 0 && where_.len() > 1 {
+            format!(" ({})", where_.join(", "))
+        } else {
+            String::new()
+        };
         format!(
-            "Tệp đính kèm liệt kê {} lỗi và {} cảnh báo trong các tệp báo cáo của đơn vị.",
-            crate::numbers::vi(errors as u64),
-            crate::numbers::vi(warnings as u64)
+            "Tệp đính kèm liệt kê {} lỗi{breakdown} và {} cảnh báo trong các tệp báo cáo \
+             của đơn vị.",
+            vi(errors as u64),
+            vi(warnings as u64)
         )
     }));
-    b.push(Block::Para(format!(
-        "Chi tiết số liệu từng đơn vị, tình hình nộp báo cáo, các hoạt động và thuyết minh có trong \
-         tệp đính kèm \"{attachment_name}\"."
-    )));
-    if let Some(name) = &from.name {
-        b.push(Block::Para(name.clone()));
-    }
-    MailBody(b)
+    b
 }
 
 /// "Kính gửi: NAME, NAME" from the recipients' display names, or a plain salutation.
@@ -520,45 +705,7 @@ impl MailBody {
     fn to_text(&self) -> String {
         let mut out = String::new();
         for block in &self.0 {
-            match block {
-                Block::Para(p) => {
-                    out.push_str(p);
-                    out.push_str("\n\n");
-                }
-                Block::Facts(facts) => {
-                    for (label, value) in facts {
-                        let _ = writeln!(out, "{label}: {value}");
-                    }
-                    out.push('\n');
-                }
-                Block::Heading(h) => {
-                    out.push_str(&h.to_uppercase());
-                    out.push('\n');
-                }
-                // Phones show text in proportional fonts: one line per row, no column alignment.
-                Block::Table {
-                    header,
-                    rows,
-                    numeric_from,
-                } => {
-                    for row in rows {
-                        let lead = row[..*numeric_from].join(" - ");
-                        let values: Vec<String> = header[*numeric_from..]
-                            .iter()
-                            .zip(&row[*numeric_from..])
-                            .map(|(h, v)| format!("{h} {v}"))
-                            .collect();
-                        let _ = writeln!(out, "- {lead}: {}", values.join("; "));
-                    }
-                    out.push('\n');
-                }
-                Block::List(items) => {
-                    for item in items {
-                        let _ = writeln!(out, "- {item}");
-                    }
-                    out.push('\n');
-                }
-            }
+            text_block(&mut out, block);
         }
         let trimmed = out.trim_end().len();
         out.truncate(trimmed);
@@ -566,86 +713,163 @@ impl MailBody {
         out
     }
 
+    /// Simple HTML with inline styles (many mail programs drop `<style>`), readable at 390 px:
+    /// nothing wider than the screen (long words wrap), tables at most 720 px on a desktop. The
+    /// one `<style>` rule only keeps "1.400 → 1.800" on one line where the screen is wide.
     fn to_html(&self, title: &str) -> String {
-        const CELL: &str = "border:1px solid #ccc;padding:4px 6px;vertical-align:top";
         let mut out = String::new();
         let _ = write!(
             out,
             "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>{}</title>\n</head>\n\
+             <title>{}</title>\n\
+             <style>@media screen and (min-width:600px){{.n{{white-space:nowrap}}}}</style>\n\
+             </head>\n\
              <body style=\"margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;\
-             font-size:15px;line-height:1.45;color:#222\">\n",
+             font-size:15px;line-height:1.45;color:#222;overflow-wrap:anywhere;\
+             word-break:break-word\">\n<div style=\"max-width:720px\">\n",
             escape(title)
         );
         for block in &self.0 {
-            match block {
-                Block::Para(p) => {
-                    let _ = writeln!(out, "<p style=\"margin:0 0 12px\">{}</p>", escape(p));
-                }
-                Block::Facts(facts) => {
-                    out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px\">\n");
-                    for (label, value) in facts {
-                        let _ = writeln!(
-                            out,
-                            "<tr><td style=\"padding:2px 12px 2px 0\">{}:</td>\
-                             <td style=\"padding:2px 0\"><b>{}</b></td></tr>",
-                            escape(label),
-                            escape(value)
-                        );
-                    }
-                    out.push_str("</table>\n");
-                }
-                Block::Heading(h) => {
-                    let _ = writeln!(
-                        out,
-                        "<h3 style=\"font-size:16px;margin:16px 0 6px\">{}</h3>",
-                        escape(h)
-                    );
-                }
-                Block::Table {
-                    header,
-                    rows,
-                    numeric_from,
-                } => {
-                    out.push_str(
-                        "<table style=\"border-collapse:collapse;width:100%;max-width:720px;\
-                         margin:0 0 12px\">\n<tr>",
-                    );
-                    for (i, h) in header.iter().enumerate() {
-                        let align = if i >= *numeric_from { "right" } else { "left" };
-                        let _ = write!(
-                            out,
-                            "<th style=\"{CELL};background:#eef2f7;text-align:{align}\">{}</th>",
-                            escape(h)
-                        );
-                    }
-                    out.push_str("</tr>\n");
-                    for row in rows {
-                        out.push_str("<tr>");
-                        for (i, v) in row.iter().enumerate() {
-                            let style = if i >= *numeric_from {
-                                ";text-align:right;white-space:nowrap"
-                            } else {
-                                ""
-                            };
-                            let _ = write!(out, "<td style=\"{CELL}{style}\">{}</td>", escape(v));
-                        }
-                        out.push_str("</tr>\n");
-                    }
-                    out.push_str("</table>\n");
-                }
-                Block::List(items) => {
-                    out.push_str("<ul style=\"margin:0 0 12px;padding-left:20px\">\n");
-                    for item in items {
-                        let _ = writeln!(out, "<li>{}</li>", escape(item));
-                    }
-                    out.push_str("</ul>\n");
-                }
+            html_block(&mut out, block);
+        }
+        out.push_str("</div>\n</body>\n</html>\n");
+        out
+    }
+}
+
+fn text_block(out: &mut String, block: &Block) {
+    match block {
+        Block::Para(p) => {
+            out.push_str(p);
+            out.push_str("\n\n");
+        }
+        Block::Facts(facts) => {
+            for (label, value) in facts {
+                let _ = writeln!(out, "{label}: {value}");
+            }
+            out.push('\n');
+        }
+        Block::Heading(h) => {
+            out.push_str(&h.to_uppercase());
+            out.push('\n');
+        }
+        // Phones show text in proportional fonts: one line per row, no column alignment.
+        Block::Table {
+            header,
+            rows,
+            numeric_from,
+        } => {
+            for row in rows {
+                let lead = row[..*numeric_from].join(" - ");
+                let values: Vec<String> = header[*numeric_from..]
+                    .iter()
+                    .zip(&row[*numeric_from..])
+                    .map(|(h, v)| format!("{h} {v}"))
+                    .collect();
+                let _ = writeln!(out, "- {lead}: {}", values.join("; "));
+            }
+            out.push('\n');
+        }
+        Block::List(items) => {
+            for item in items {
+                let _ = writeln!(out, "- {item}");
+            }
+            out.push('\n');
+        }
+        Block::Highlight(blocks) => {
+            for b in blocks {
+                text_block(out, b);
             }
         }
-        out.push_str("</body>\n</html>\n");
-        out
+    }
+}
+
+fn html_block(out: &mut String, block: &Block) {
+    // Words in table cells stay whole ("TTDT", not "TT" over "DT"): the body lets long words
+    // break anywhere, which would let a narrow screen squeeze a column to one letter.
+    const CELL: &str = "border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
+                        overflow-wrap:normal;word-break:normal";
+    match block {
+        Block::Para(p) => {
+            let _ = writeln!(out, "<p style=\"margin:0 0 12px\">{}</p>", escape(p));
+        }
+        Block::Facts(facts) => {
+            out.push_str("<table style=\"border-collapse:collapse;margin:0 0 12px\">\n");
+            for (label, value) in facts {
+                let _ = writeln!(
+                    out,
+                    "<tr><td style=\"padding:2px 12px 2px 0;vertical-align:top\">{}:</td>\
+                     <td style=\"padding:2px 0\"><b>{}</b></td></tr>",
+                    escape(label),
+                    escape(value)
+                );
+            }
+            out.push_str("</table>\n");
+        }
+        Block::Heading(h) => {
+            let _ = writeln!(
+                out,
+                "<h3 style=\"font-size:16px;margin:16px 0 6px\">{}</h3>",
+                escape(h)
+            );
+        }
+        Block::Table {
+            header,
+            rows,
+            numeric_from,
+        } => {
+            out.push_str(
+                "<table style=\"border-collapse:collapse;width:100%;margin:0 0 12px\">\n<tr>",
+            );
+            for (i, h) in header.iter().enumerate() {
+                let align = if i >= *numeric_from { "right" } else { "left" };
+                let _ = write!(
+                    out,
+                    "<th style=\"{CELL};background:#eef2f7;text-align:{align}\">{}</th>",
+                    escape(h)
+                );
+            }
+            out.push_str("</tr>\n");
+            for row in rows {
+                out.push_str("<tr>");
+                for (i, v) in row.iter().enumerate() {
+                    if i < *numeric_from {
+                        let _ = write!(out, "<td style=\"{CELL}\">{}</td>", escape(v));
+                        continue;
+                    }
+                    // A number never breaks; "1.400 → 1.800" may break before its last part
+                    // only, so a phone keeps room for the text columns.
+                    let mut v = escape(v);
+                    if let Some(last) = v.rfind(' ') {
+                        v = format!("{}{}", v[..last].replace(' ', "&nbsp;"), &v[last..]);
+                    }
+                    let _ = write!(
+                        out,
+                        "<td class=\"n\" style=\"{CELL};text-align:right\">{v}</td>"
+                    );
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</table>\n");
+        }
+        Block::List(items) => {
+            out.push_str("<ul style=\"margin:0 0 12px;padding-left:20px\">\n");
+            for item in items {
+                let _ = writeln!(out, "<li>{}</li>", escape(item));
+            }
+            out.push_str("</ul>\n");
+        }
+        Block::Highlight(blocks) => {
+            out.push_str(
+                "<div style=\"background:#fff6e5;border-left:4px solid #d98200;\
+                 padding:10px 12px 1px;margin:0 0 14px\">\n",
+            );
+            for b in blocks {
+                html_block(out, b);
+            }
+            out.push_str("</div>\n");
+        }
     }
 }
 
@@ -859,7 +1083,7 @@ pub fn compose_plain(
         uuid::Uuid::new_v4().as_u128() as u64,
         from.email.domain()
     );
-    let message = Message::builder()
+    let mut message = Message::builder()
         .from(from.clone())
         .to(to.clone())
         .subject(subject)
@@ -868,6 +1092,7 @@ pub fn compose_plain(
         .header(ContentType::TEXT_PLAIN)
         .body(text.to_owned())
         .map_err(|e| DeliveryError::Build(e.to_string()))?;
+    set_date(&mut message, &now);
     Ok(Outgoing {
         message,
         message_id,
@@ -1033,7 +1258,7 @@ pub fn send_spooled_blocking(
 mod tests {
     use super::*;
     use crate::config::Secret;
-    use crate::finding::Finding;
+    use crate::finding::{Finding, Severity};
     use crate::pipeline::consolidate::{Figures, FileRef, Message as Msg};
     use chrono::TimeZone;
 
@@ -1116,12 +1341,66 @@ mod tests {
         let mut totals = Figures::zero(form.indicators.items.len(), 2);
         totals.values[0] = vec![12, 1250];
         totals.values[1] = vec![1_234_567, 9_876_543];
-        let finding = |severity| Msg {
-            unit: Some("khoi-dn".into()),
-            unit_name: Some("Đảng ủy Khối Doanh nghiệp tỉnh".into()),
-            file: "khoi-dn.xlsx".into(),
-            finding: Finding::new(severity, "bad_number", "x"),
+        // The files behind it, as consolidate makes them: the rejected unit's file (3 errors,
+        // 1 warning), Lạc Dương's September form, a file naming no unit (2 errors), and a
+        // superseded first send of Đơn vị 3 (1 error). The messages are their findings.
+        let record = |path: &str, unit: Option<&str>, outcome, period, findings| FileRecord {
+            path: path.into(),
+            unit: unit.map(str::to_owned),
+            outcome,
+            received: Some(t("2026-11-02T10:00:00+07:00")),
+            size: 1000,
+            sha256: None,
+            period,
+            findings,
         };
+        let f = |severity| Finding::new(severity, "bad_number", "x");
+        let files = vec![
+            record(
+                "Book1.xlsx",
+                None,
+                FileOutcome::Unidentified,
+                Some(Period::month(2026, 10)),
+                vec![f(Severity::Error), f(Severity::Error)],
+            ),
+            record(
+                "HU Lạc Dương T9.xlsx",
+                Some("lac-duong"),
+                FileOutcome::OtherPeriod,
+                Some(Period::month(2026, 9)),
+                vec![f(Severity::Info)],
+            ),
+            record(
+                "khoi-dn.xlsx",
+                Some("khoi-dn"),
+                FileOutcome::Rejected,
+                Some(Period::month(2026, 10)),
+                vec![
+                    f(Severity::Error),
+                    f(Severity::Error),
+                    f(Severity::Error),
+                    f(Severity::Warning),
+                ],
+            ),
+            record(
+                "u3 cũ.xlsx",
+                Some("u3"),
+                FileOutcome::Superseded,
+                Some(Period::month(2026, 10)),
+                vec![f(Severity::Error), f(Severity::Info)],
+            ),
+        ];
+        let messages = files
+            .iter()
+            .flat_map(|r| {
+                r.findings.iter().map(|finding| Msg {
+                    unit: r.unit.clone(),
+                    unit_name: None,
+                    file: r.path.clone(),
+                    finding: finding.clone(),
+                })
+            })
+            .collect();
         Consolidation {
             period: Period::month(2026, 10),
             generated_at: t("2026-11-04T08:00:00+07:00"),
@@ -1129,13 +1408,8 @@ mod tests {
             units,
             groups: vec![],
             totals,
-            files: vec![],
-            messages: vec![
-                finding(Severity::Error),
-                finding(Severity::Error),
-                finding(Severity::Error),
-                finding(Severity::Warning),
-            ],
+            files,
+            messages,
         }
     }
 
@@ -1277,11 +1551,217 @@ mod tests {
         );
     }
 
+    /// The mail as a mail program reads it.
+    fn parsed(out: &Outgoing) -> (String, String, String) {
+        let raw = out.message.formatted();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        // Transfer encoding aside, lines end in CRLF on the wire.
+        (
+            m.body_text(0).unwrap().replace("\r\n", "\n"),
+            m.body_html(0).unwrap().replace("\r\n", "\n"),
+            String::from_utf8(raw.clone()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn the_first_lines_name_the_units_missing_rejected_and_late_with_counts_that_add_up() {
+        let (text, _, _) = parsed(&composed());
+        let top: Vec<&str> = text.lines().take(15).collect();
+        assert_eq!(
+            top,
+            [
+                "Kính gửi: Thường trực Tỉnh ủy",
+                "",
+                "Tháng 10/2026: 15/18 đơn vị có báo cáo được tổng hợp (trong đó 1 nộp muộn), \
+                 2 đơn vị chưa nộp, 1 đơn vị bị từ chối.",
+                "",
+                "CHƯA NỘP (2)",
+                "- Huyện ủy Lạc Dương gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026 \
+                 (tệp \"HU Lạc Dương T9.xlsx\")",
+                "- Báo Lâm Đồng <Tòa soạn & \"Ban Điện tử\">",
+                "",
+                "BỊ TỪ CHỐI (1)",
+                "- Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi trong tệp \"khoi-dn.xlsx\"",
+                "",
+                "NỘP MUỘN (1)",
+                "- Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)",
+                "",
+                "Ban Tuyên giáo Tỉnh ủy Lâm Đồng trân trọng gửi bản tổng hợp Báo cáo kết quả \
+                 tuyên truyền, quán triệt Kết luận 14-KL/TW - Tháng 10/2026.",
+            ],
+            "{text}"
+        );
+        // The counts said add up to the roster, and each heading's count to its list.
+        let c = sample();
+        let count = |s: UnitStatus| c.units.iter().filter(|u| u.status == s).count();
+        assert_eq!(
+            (
+                count(UnitStatus::Accepted),
+                count(UnitStatus::Missing),
+                count(UnitStatus::Rejected)
+            ),
+            (15, 2, 1)
+        );
+        assert_eq!(15 + 2 + 1, c.units.len());
+        // The figures come after.
+        let figures = text.find("SỐ LIỆU TỔNG HỢP").unwrap();
+        assert!(text.find("NỘP MUỘN (1)").unwrap() < figures, "{text}");
+    }
+
+    #[test]
+    fn the_html_opens_with_the_same_status_block_before_the_figures() {
+        let (_, html, _) = parsed(&composed());
+        let body = &html[html.find("<body").unwrap()..];
+        // The first block after the salutation is the shaded status box.
+        let blocks: Vec<&str> = body
+            .split('\n')
+            .filter(|l| l.starts_with("<p") || l.starts_with("<div style=\"background"))
+            .take(3)
+            .collect();
+        assert_eq!(
+            blocks[0],
+            "<p style=\"margin:0 0 12px\">Kính gửi: Thường trực Tỉnh ủy</p>"
+        );
+        assert!(
+            blocks[1].starts_with("<div style=\"background:#fff6e5"),
+            "{body}"
+        );
+        let status = &body[body.find(blocks[1]).unwrap()..];
+        let status = &status[..status.find("</div>").unwrap()];
+        for item in [
+            "Tháng 10/2026: 15/18 đơn vị có báo cáo được tổng hợp (trong đó 1 nộp muộn), 2 đơn vị \
+             chưa nộp, 1 đơn vị bị từ chối.",
+            "Chưa nộp (2)</h3>",
+            "<li>Huyện ủy Lạc Dương gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026 \
+             (tệp &quot;HU Lạc Dương T9.xlsx&quot;)</li>",
+            "<li>Báo Lâm Đồng &lt;Tòa soạn &amp; &quot;Ban Điện tử&quot;&gt;</li>",
+            "Bị từ chối (1)</h3>",
+            "<li>Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi trong tệp &quot;khoi-dn.xlsx&quot;</li>",
+            "Nộp muộn (1)</h3>",
+            "<li>Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)</li>",
+        ] {
+            assert!(
+                status.contains(item),
+                "missing {item:?} in the status box:\n{status}"
+            );
+        }
+        assert!(!status.contains("<table"), "{status}");
+        assert!(body.find("<table").unwrap() > body.find(status).unwrap() + status.len());
+        // Nothing may be wider than a 390 px screen: long words wrap, the width is not fixed.
+        assert!(body.contains("overflow-wrap:anywhere"), "{body}");
+        for (at, _) in html.match_indices("width:") {
+            // max-width caps, a media query's min-width tests the screen: neither forces width.
+            let fixed = !html[..at].ends_with("max-")
+                && !html[..at].ends_with("(min-")
+                && !html[at..].starts_with("width:100%");
+            assert!(
+                !fixed,
+                "a fixed width at {}",
+                &html[at.saturating_sub(40)..at + 20]
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_counted_is_in_a_file_the_mail_names() {
+        let (text, _, _) = parsed(&composed());
+        for line in [
+            "TỆP KHÁC KHÔNG ĐƯỢC TỔNG HỢP (2)\n\
+             - \"Book1.xlsx\": không xác định được đơn vị; 2 lỗi\n\
+             - \"u3 cũ.xlsx\": bản cũ của Đơn vị 3, đã được thay bằng bản gửi sau; 1 lỗi\n",
+            "Tệp đính kèm liệt kê 6 lỗi (3 trong tệp của các đơn vị bị từ chối, 3 trong các tệp \
+             khác không được tổng hợp) và 1 cảnh báo trong các tệp báo cáo của đơn vị.",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
+        // The September file is named once, with its unit, not again among the other files.
+        assert_eq!(text.matches("HU Lạc Dương T9.xlsx").count(), 1, "{text}");
+        // 6 = 3 (khoi-dn.xlsx) + 2 (Book1.xlsx) + 1 (u3 cũ.xlsx): the counts listed.
+        let listed: u32 = text
+            .lines()
+            .filter(|l| l.starts_with("- "))
+            .filter_map(|l| {
+                l.split(" lỗi")
+                    .next()?
+                    .rsplit(' ')
+                    .next()?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .sum();
+        assert_eq!(listed, 6, "{text}");
+    }
+
+    #[test]
+    fn an_error_in_any_other_file_is_named_so_the_count_still_adds_up() {
+        let mut c = sample();
+        c.files.push(FileRecord {
+            path: "bao cao.zip".into(),
+            unit: None,
+            outcome: FileOutcome::Ignored,
+            received: None,
+            size: 10,
+            sha256: None,
+            period: None,
+            findings: vec![Finding::new(Severity::Error, "archive", "x")],
+        });
+        let mail = settings(Transport::File { dir: "x".into() });
+        let out = compose_at(
+            &c,
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T08:00:00+07:00"),
+            1,
+        )
+        .unwrap();
+        for line in [
+            "TỆP KHÁC KHÔNG ĐƯỢC TỔNG HỢP (3)\n",
+            "- \"bao cao.zip\": bỏ qua; 1 lỗi\n",
+            "liệt kê 7 lỗi (3 trong tệp của các đơn vị bị từ chối, 4 trong các tệp khác",
+        ] {
+            assert!(
+                out.text.contains(line),
+                "missing {line:?} in:\n{}",
+                out.text
+            );
+        }
+    }
+
+    #[test]
+    fn a_unit_that_sent_another_periods_form_but_reported_is_not_said_missing() {
+        let mut c = sample();
+        // Lạc Dương's October report came too: its September file is an "other file".
+        c.units[15].status = UnitStatus::Accepted;
+        let mail = settings(Transport::File { dir: "x".into() });
+        let out = compose_at(
+            &c,
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T08:00:00+07:00"),
+            1,
+        )
+        .unwrap();
+        assert!(
+            out.text.contains(
+                "- \"HU Lạc Dương T9.xlsx\": báo cáo Tháng 9/2026 của Huyện ủy Lạc Dương, \
+                 không thuộc kỳ này\n"
+            ),
+            "{}",
+            out.text
+        );
+        assert!(
+            out.text.contains("CHƯA NỘP (1)\n- Báo Lâm Đồng"),
+            "{}",
+            out.text
+        );
+    }
+
     #[test]
     fn text_body_lists_units_and_totals_with_vietnamese_separators() {
         let text = composed().text;
         for line in [
-            "Kính gửi: Thường trực Tỉnh ủy",
             "Kỳ báo cáo: Tháng 10/2026",
             "Hạn nộp: 17:00 ngày 03/11/2026",
             "Tổng hợp lúc: 08:00 ngày 04/11/2026",
@@ -1289,15 +1769,11 @@ mod tests {
             "- HN - Số hội nghị, buổi quán triệt Kết luận 14-KL/TW: Kỳ này 12; Lũy kế 1.250",
             "- NG - Số lượt cán bộ, đảng viên tham dự: Kỳ này 1.234.567; Lũy kế 9.876.543",
             "- KT - Số cán bộ năng động, sáng tạo được biểu dương, khen thưởng: Kỳ này 0; Lũy kế 0",
-            "CHƯA NỘP (2)\n- Huyện ủy Lạc Dương\n- Báo Lâm Đồng <Tòa soạn & \"Ban Điện tử\">\n",
-            "NỘP MUỘN (1)\n- Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)\n",
-            "BỊ TỪ CHỐI (1)\n- Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi\n",
-            "Tệp đính kèm liệt kê 3 lỗi và 1 cảnh báo",
             "có trong tệp đính kèm \"Tổng hợp KL14 2026-10.xlsx\".",
         ] {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");
         }
-        assert!(!text.contains("Tất cả đơn vị đã nộp đúng hạn"), "{text}");
+        assert!(!text.contains("đúng hạn."), "{text}");
         assert!(
             text.ends_with("Ban Tuyên giáo Tỉnh ủy Lâm Đồng\n"),
             "{text}"
@@ -1311,6 +1787,7 @@ mod tests {
             u.status = UnitStatus::Accepted;
             u.late = false;
         }
+        c.files.clear();
         c.messages.clear();
         let mail = settings(Transport::File { dir: "x".into() });
         let out = compose_at(
@@ -1323,7 +1800,10 @@ mod tests {
         )
         .unwrap();
         assert!(
-            out.text.contains("Tất cả đơn vị đã nộp đúng hạn.\n"),
+            out.text.starts_with(
+                "Kính gửi: Thường trực Tỉnh ủy\n\n\
+                 Tháng 10/2026: tất cả 18/18 đơn vị đã nộp báo cáo đúng hạn.\n\n"
+            ),
             "{}",
             out.text
         );
@@ -1331,8 +1811,46 @@ mod tests {
             out.text
                 .contains("Các tệp báo cáo không có lỗi hay cảnh báo nào.")
         );
-        assert!(!out.text.contains("CHƯA NỘP"));
+        assert!(!out.text.contains("CHƯA NỘP") && !out.text.contains("TỆP KHÁC"));
         assert!(out.subject.ends_with("(18/18 đơn vị)"));
+    }
+
+    #[test]
+    fn the_date_header_carries_the_offset_of_the_office() {
+        let (_, _, raw) = parsed(&composed());
+        assert!(
+            raw.contains("\r\nDate: Wed, 04 Nov 2026 08:00:05 +0700\r\n"),
+            "{raw}"
+        );
+        // The offset comes from the consolidation's zone (the configured one), not a constant.
+        let mut c = sample();
+        c.generated_at = t("2026-11-04T10:00:00+09:00");
+        let mail = settings(Transport::File { dir: "x".into() });
+        let out = compose(&c, &form(), &mail, vec![]).unwrap();
+        let raw = String::from_utf8(out.message.formatted()).unwrap();
+        let date = raw.lines().find(|l| l.starts_with("Date: ")).unwrap();
+        assert!(date.ends_with(" +0900"), "{date}");
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .unwrap();
+        assert_eq!(parsed.date().unwrap().tz_hour, 9);
+        // Plain mails (alerts) too.
+        let alert = compose_plain(
+            "a@lamdong.dcs.vn",
+            "b@lamdong.dcs.vn",
+            "x",
+            "y",
+            "alert",
+            Period::month(2026, 10),
+            t("2026-11-04T08:00:05+07:00"),
+        )
+        .unwrap();
+        let raw = String::from_utf8(alert.message.formatted()).unwrap();
+        assert!(
+            raw.contains("\r\nDate: Wed, 04 Nov 2026 08:00:05 +0700\r\n"),
+            "{raw}"
+        );
+        assert_eq!(raw.matches("\r\nDate: ").count(), 1, "{raw}");
     }
 
     #[test]
@@ -1347,8 +1865,9 @@ mod tests {
             html.contains("<title>Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)</title>")
         );
         assert!(html.contains(">1.250</td>"), "{html}");
-        assert!(html.contains("<li>Huyện ủy Đức Trọng (nhận lúc 09:15 ngày 04/11/2026)</li>"));
-        assert!(html.contains("<li>Đảng ủy Khối Doanh nghiệp tỉnh: 3 lỗi</li>"));
+        assert!(
+            html.contains("<li>&quot;Book1.xlsx&quot;: không xác định được đơn vị; 2 lỗi</li>")
+        );
         assert!(
             html.contains("<td style=\"padding:2px 0\"><b>15/18</b></td>"),
             "{html}"

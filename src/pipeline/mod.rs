@@ -270,6 +270,14 @@ fn run_body(
         mut timings,
     } = consolidate_period(settings, period, now, progress, archive)?;
     let frame_generated_at = consolidation.generated_at;
+    // A supplementary report: what changed and which one it is, known before anything is
+    // written (its workbook's title and file name say "bổ sung lần N").
+    let plan = if req.supplement {
+        let store = recorded.map(|(s, _)| s);
+        Some(plan_supplement(settings, store, &consolidation, period)?)
+    } else {
+        None
+    };
 
     let t = Instant::now();
     let dir = settings.out.join(period.key());
@@ -284,8 +292,16 @@ fn run_body(
             ("period_key", &period.key()),
         ],
     );
+    let name = match &plan {
+        Some(p) => supplement::mark_file_name(&name, p.follow_up.number),
+        None => name,
+    };
     let workbook_path = dir.join(crate::template::safe_file_name(&name));
-    let mut workbook = render::render(&consolidation, &settings.form, &settings.report)?;
+    let report = plan
+        .as_ref()
+        .map(|p| supplement::report_settings(&settings.report, p.follow_up.number));
+    let report = report.as_ref().unwrap_or(&settings.report);
+    let mut workbook = render::render(&consolidation, &settings.form, report)?;
     render::write_atomic(&mut workbook, &workbook_path)?;
     drop(workbook);
     timings.push(("render", t.elapsed()));
@@ -295,37 +311,16 @@ fn run_body(
         path: workbook_path.clone(),
         source: e,
     })?;
-    let outgoing = if req.supplement {
-        let store_for_read;
-        let store = match recorded {
-            Some((s, _)) => s,
-            None => {
-                store_for_read = Store::open(&settings.data)?;
-                &store_for_read
-            }
-        };
-        let Some(sent) = store.report_for(&period.key())? else {
-            return Err(RunError::NotSentYet { period });
-        };
-        let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
-        let changes = supplement::changes(&previous, &consolidation, &settings.form);
-        if changes.is_empty() {
-            return Err(RunError::NothingToSupplement { period });
-        }
-        let first_sent =
-            DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
-                .map(|t| t.with_timezone(&settings.timezone).fixed_offset())
-                .unwrap_or(consolidation.generated_at);
-        supplement::compose_supplement(
+    let outgoing = match &plan {
+        Some(p) => supplement::compose_supplement(
             &consolidation,
             &settings.form,
             &settings.mail,
-            &changes,
-            first_sent,
+            &p.changes,
+            &p.follow_up,
             bytes,
-        )?
-    } else {
-        deliver::compose(&consolidation, &settings.form, &settings.mail, bytes)?
+        )?,
+        None => deliver::compose(&consolidation, &settings.form, &settings.mail, bytes)?,
     };
     let kind = if req.supplement {
         "supplement"
@@ -493,6 +488,57 @@ pub fn run_supplement(
         clock,
         progress,
     )
+}
+
+/// What a supplementary report says and follows up.
+struct SupplementPlan {
+    changes: supplement::Changes,
+    follow_up: supplement::FollowUp,
+}
+
+/// Compare with the latest report sent for `period` and number this supplementary report: one
+/// more than the supplementary reports made for the period before (a resend of one is the same
+/// report; one that failed still has its number, since the operator may resend it later and two
+/// different mails must never both say "lần 1").
+fn plan_supplement(
+    settings: &Settings,
+    store: Option<&Store>,
+    consolidation: &Consolidation,
+    period: Period,
+) -> Result<SupplementPlan, RunError> {
+    let store_for_read;
+    let store = match store {
+        Some(s) => s,
+        None => {
+            store_for_read = Store::open(&settings.data)?;
+            &store_for_read
+        }
+    };
+    let Some(sent) = store.report_for(&period.key())? else {
+        return Err(RunError::NotSentYet { period });
+    };
+    let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
+    let changes = supplement::changes(&previous, consolidation, &settings.form);
+    if changes.is_empty() {
+        return Err(RunError::NothingToSupplement { period });
+    }
+    let first_sent_at =
+        DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
+            .map(|t| t.with_timezone(&settings.timezone).fixed_offset())
+            .unwrap_or(consolidation.generated_at);
+    let earlier: std::collections::BTreeSet<i64> = store
+        .deliveries_for(&period.key(), "supplement")?
+        .iter()
+        .map(|d| d.run_id.unwrap_or(-d.id))
+        .collect();
+    Ok(SupplementPlan {
+        changes,
+        follow_up: supplement::FollowUp {
+            number: earlier.len() as u32 + 1,
+            first_sent_at,
+            original_message_id: Some(sent.message_id),
+        },
+    })
 }
 
 /// The summary document of the latest report (or supplementary report) of `period` that was sent.

@@ -76,6 +76,7 @@ pub fn reminders(
             message_id,
             date: now,
             period: c.period,
+            in_reply_to: None,
         })?;
         out.push(Reminder {
             unit: unit.id.clone(),

@@ -6,15 +6,74 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::config::{Form, MailSettings};
+use crate::config::{Form, MailSettings, ReportSettings};
 use crate::numbers::vi;
 use crate::pipeline::consolidate::{Consolidation, FileRef, UnitRow, UnitStatus};
 use crate::pipeline::deliver::{
     self, Addresses, Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn,
 };
 
-/// The subject: {short}, {period}, {reported}, {total}, as the report's subject template.
-const SUBJECT: &str = "Báo cáo bổ sung {short} - {period} ({reported}/{total} đơn vị)";
+/// Which supplementary report this is and what it follows up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// 1 for the first supplementary report of the period, 2 for the next, ... (counted from
+    /// the state store: the supplementary reports made for the period before this one).
+    pub number: u32,
+    /// When the period's report was sent.
+    pub first_sent_at: DateTime<FixedOffset>,
+    /// The Message-ID of the period's report, for In-Reply-To and References.
+    pub original_message_id: Option<String>,
+}
+
+/// "bổ sung lần 2", as the subject, the attachment and the workbook's title say it.
+pub fn marker(number: u32) -> String {
+    format!("bổ sung lần {number}")
+}
+
+/// The subject: the report's subject (its configured template) marked at the front, where a
+/// phone's mail list still shows it: "Bổ sung lần 1: Báo cáo tổng hợp KL14 - Tháng 10/2026 (...)".
+pub fn subject(c: &Consolidation, form: &Form, mail: &MailSettings, number: u32) -> String {
+    format!(
+        "Bổ sung lần {number}: {}",
+        deliver::subject(c, form, &mail.subject)
+    )
+}
+
+/// The workbook's file name: the report's, marked before the extension
+/// ("Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx"), so it never looks like the original.
+pub fn attachment_name(c: &Consolidation, form: &Form, mail: &MailSettings, number: u32) -> String {
+    mark_file_name(&deliver::attachment_name(c, form, &mail.attachment), number)
+}
+
+/// "a.xlsx" -> "a (bổ sung lần N).xlsx"; a name without an extension gets the mark at the end.
+pub fn mark_file_name(name: &str, number: u32) -> String {
+    let mark = format!(" ({})", marker(number));
+    match name.rfind('.').filter(|&i| i > 0) {
+        Some(i) => format!("{}{mark}{}", &name[..i], &name[i..]),
+        None => format!("{name}{mark}"),
+    }
+}
+
+/// The render settings of a supplementary report: the title marked "BỔ SUNG LẦN N" (in capitals
+/// when the title template is written in capitals, as official titles are), so the workbook's
+/// title block and its document title say what it is.
+pub fn report_settings(report: &ReportSettings, number: u32) -> ReportSettings {
+    let literal = report.title.replace("{form}", "").replace("{period}", "");
+    let upper = literal.chars().any(char::is_alphabetic)
+        && literal
+            .chars()
+            .filter(|ch| ch.is_alphabetic())
+            .all(char::is_uppercase);
+    let mark = if upper {
+        marker(number).to_uppercase()
+    } else {
+        marker(number)
+    };
+    ReportSettings {
+        title: format!("{} ({mark})", report.title),
+        ..report.clone()
+    }
+}
 
 /// A unit of the roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,7 +256,7 @@ pub fn compose_supplement(
     form: &Form,
     mail: &MailSettings,
     changes: &Changes,
-    first_sent_at: DateTime<FixedOffset>,
+    follow_up: &FollowUp,
     attachment: Vec<u8>,
 ) -> Result<Outgoing, DeliveryError> {
     let now = chrono::Utc::now().with_timezone(c.generated_at.offset());
@@ -206,7 +265,7 @@ pub fn compose_supplement(
         form,
         mail,
         changes,
-        first_sent_at,
+        follow_up,
         attachment,
         now,
         uuid::Uuid::new_v4().as_u128(),
@@ -220,29 +279,32 @@ pub fn compose_supplement_at(
     form: &Form,
     mail: &MailSettings,
     changes: &Changes,
-    first_sent_at: DateTime<FixedOffset>,
+    follow_up: &FollowUp,
     attachment: Vec<u8>,
     now: DateTime<FixedOffset>,
     nonce: u128,
 ) -> Result<Outgoing, DeliveryError> {
     let Addresses { from, to, cc } = deliver::report_addresses(mail)?;
-    let subject = deliver::subject(c, form, SUBJECT);
-    let attachment_name = deliver::attachment_name(c, form, &mail.attachment);
+    let number = follow_up.number;
+    let subject = subject(c, form, mail, number);
+    let attachment_name = attachment_name(c, form, mail, number);
     let message_id = deliver::message_id(
         &[&form.id, &c.period.key(), "supplement"],
         now,
         Some(nonce),
         &from,
     );
-    let mut b = vec![deliver::greeting(&to)];
+    let (top, rest) = body(c, form, changes, follow_up.first_sent_at, &attachment_name);
+    let mut b = vec![deliver::greeting(&to), Block::Highlight(top)];
     let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
     b.push(Block::Para(format!(
-        "{} bổ sung bản tổng hợp {} - {}.",
+        "{} {} bản tổng hợp {} - {}.",
         sender.as_deref().unwrap_or("Trân trọng gửi"),
+        marker(number),
         form.title,
         c.period.label()
     )));
-    b.extend(body(c, form, changes, first_sent_at, &attachment_name));
+    b.extend(rest);
     if let Some(name) = &from.name {
         b.push(Block::Para(name.clone()));
     }
@@ -256,17 +318,19 @@ pub fn compose_supplement_at(
         message_id,
         date: now,
         period: c.period,
+        in_reply_to: follow_up.original_message_id.clone(),
     })
 }
 
-/// The blocks between the opening and the signature.
+/// The blocks between the opening and the signature: the units whose report changed or is still
+/// missing (for the top of the mail), then the rest.
 fn body(
     c: &Consolidation,
     form: &Form,
     changes: &Changes,
     first_sent_at: DateTime<FixedOffset>,
     attachment_name: &str,
-) -> Vec<Block> {
+) -> (Vec<Block>, Vec<Block>) {
     let first = datetime_vn(&first_sent_at);
     let row = |id: &str| c.units.iter().find(|u| u.id == id);
     let received = |id: &str| {
@@ -288,6 +352,7 @@ fn body(
          đổi; thư này nêu những thay đổi so với bản đã gửi."
     ))];
     let reported = format!("{}/{}", c.accepted_count(), c.units.len());
+    let reported_now = reported.clone();
     let before = format!("{}/{}", changes.reported_before, changes.roster_before);
     b.push(Block::Facts(vec![
         ("Kỳ báo cáo".into(), c.period.label()),
@@ -304,12 +369,23 @@ fn body(
         ),
     ]));
 
+    // What changed comes first, as in the report: a phone shows it without scrolling.
+    let mut top = vec![Block::Para(format!(
+        "{}: {} đơn vị có báo cáo{}.",
+        c.period.label(),
+        reported_now,
+        if changes.roster_before == 0 || before == reported_now {
+            String::new()
+        } else {
+            format!(" (bản đã gửi: {before})")
+        }
+    ))];
     if !changes.newly_reported.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Đơn vị mới có báo cáo ({})",
             changes.newly_reported.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changes
                 .newly_reported
                 .iter()
@@ -331,11 +407,11 @@ fn body(
         })
         .collect();
     if !changed.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Đơn vị gửi lại báo cáo ({})",
             changed.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changed
                 .iter()
                 .map(|u| {
@@ -366,11 +442,11 @@ fn body(
     }
 
     if !changes.withdrawn.is_empty() {
-        b.push(Block::Heading(format!(
+        top.push(Block::Heading(format!(
             "Không còn được tổng hợp ({})",
             changes.withdrawn.len()
         )));
-        b.push(Block::List(
+        top.push(Block::List(
             changes
                 .withdrawn
                 .iter()
@@ -379,6 +455,29 @@ fn body(
                         r.status_label()
                     });
                     format!("{}: đã tính trong bản trước, nay {}", u.name, lower(now))
+                })
+                .collect(),
+        ));
+    }
+
+    if changes.still_missing.is_empty() {
+        top.push(Block::Para("Tất cả đơn vị đã có báo cáo.".into()));
+    } else {
+        top.push(Block::Heading(format!(
+            "Chưa có báo cáo ({})",
+            changes.still_missing.len()
+        )));
+        top.push(Block::List(
+            changes
+                .still_missing
+                .iter()
+                .map(|u| match row(&u.id) {
+                    Some(r) if r.status == UnitStatus::Rejected => {
+                        format!("{} (tệp bị từ chối)", u.name)
+                    }
+                    // "Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026".
+                    Some(r) => deliver::missing_line(c, r),
+                    None => u.name.clone(),
                 })
                 .collect(),
         ));
@@ -424,30 +523,11 @@ fn body(
         });
     }
 
-    if changes.still_missing.is_empty() {
-        b.push(Block::Para("Tất cả đơn vị đã có báo cáo.".into()));
-    } else {
-        b.push(Block::Heading(format!(
-            "Chưa có báo cáo ({})",
-            changes.still_missing.len()
-        )));
-        b.push(Block::List(
-            changes
-                .still_missing
-                .iter()
-                .map(|u| match row(&u.id).map(|r| r.status) {
-                    Some(UnitStatus::Rejected) => format!("{} (tệp bị từ chối)", u.name),
-                    _ => u.name.clone(),
-                })
-                .collect(),
-        ));
-    }
-
     b.push(Block::Para(format!(
         "Số liệu chi tiết của từng đơn vị có trong tệp đính kèm \"{attachment_name}\", thay cho bản \
          đã gửi lúc {first}."
     )));
-    b
+    (top, b)
 }
 
 /// "Chưa nộp" -> "chưa nộp", for the middle of a sentence.
@@ -681,6 +761,16 @@ mod tests {
         }
     }
 
+    fn follow_up(number: u32) -> FollowUp {
+        FollowUp {
+            number,
+            first_sent_at: t("2026-11-04T08:00:12+07:00"),
+            original_message_id: Some(ORIGINAL.into()),
+        }
+    }
+
+    const ORIGINAL: &str = "<tonghop.kl14.2026-10.20261104T080012.00000000000000aa@lamdong.dcs.vn>";
+
     fn composed() -> Outgoing {
         let now = later();
         let ch = changes(&sent(), &now, &form());
@@ -689,7 +779,7 @@ mod tests {
             &form(),
             &mail(),
             &ch,
-            t("2026-11-04T08:00:12+07:00"),
+            &follow_up(1),
             b"PK\x03\x04 workbook".to_vec(),
             t("2026-11-06T10:30:05+07:00"),
             0x5eed,
@@ -702,9 +792,12 @@ mod tests {
         let out = composed();
         assert_eq!(
             out.subject,
-            "Báo cáo bổ sung KL14 - Tháng 10/2026 (15/18 đơn vị)"
+            "Bổ sung lần 1: Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)"
         );
-        assert_eq!(out.attachment_name, "Tổng hợp KL14 2026-10.xlsx");
+        assert_eq!(
+            out.attachment_name,
+            "Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx"
+        );
         assert_eq!(
             out.recipients,
             ["thuongtruc@lamdong.dcs.vn", "vanphong@lamdong.dcs.vn"]
@@ -716,7 +809,7 @@ mod tests {
         let text = &out.text;
         for line in [
             "Kính gửi: Thường trực Tỉnh ủy\n",
-            "Ban Tuyên giáo Tỉnh ủy Lâm Đồng trân trọng gửi bổ sung bản tổng hợp Báo cáo kết quả \
+            "Ban Tuyên giáo Tỉnh ủy Lâm Đồng trân trọng gửi bổ sung lần 1 bản tổng hợp Báo cáo kết quả \
              tuyên truyền, quán triệt Kết luận 14-KL/TW - Tháng 10/2026.\n",
             "Bản tổng hợp kỳ này đã gửi lúc 08:00 ngày 04/11/2026.",
             "Kỳ báo cáo: Tháng 10/2026\nBản tổng hợp đã gửi lúc: 08:00 ngày 04/11/2026\n\
@@ -728,11 +821,31 @@ mod tests {
              - HN - Số hội nghị, buổi quán triệt Kết luận 14-KL/TW: Kỳ này 14 → 18; Lũy kế 140 → 180\n\
              - NG - Số lượt cán bộ, đảng viên tham dự: Kỳ này 1.400 → 1.800; Lũy kế 14.000 → 18.000\n\n",
             "CHƯA CÓ BÁO CÁO (3)\n- Huyện ủy Đam Rông\n- Đảng ủy Quân sự tỉnh\n- Đảng ủy Công an tỉnh\n",
-            "Số liệu chi tiết của từng đơn vị có trong tệp đính kèm \"Tổng hợp KL14 2026-10.xlsx\", \
+            "Số liệu chi tiết của từng đơn vị có trong tệp đính kèm \"Tổng hợp KL14 2026-10 (bổ sung lần \
+             1).xlsx\", \
              thay cho bản đã gửi lúc 08:00 ngày 04/11/2026.",
         ] {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");
         }
+        // What changed first (a phone's first screen), then the letter and the figures.
+        let top: Vec<&str> = text.lines().take(8).collect();
+        assert_eq!(
+            top,
+            [
+                "Kính gửi: Thường trực Tỉnh ủy",
+                "",
+                "Tháng 10/2026: 15/18 đơn vị có báo cáo (bản đã gửi: 14/18).",
+                "",
+                "ĐƠN VỊ MỚI CÓ BÁO CÁO (1)",
+                "- Huyện ủy Lạc Dương (nhận lúc 09:00 ngày 05/11/2026)",
+                "",
+                "ĐƠN VỊ GỬI LẠI BÁO CÁO (1)",
+            ],
+            "{text}"
+        );
+        let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        assert!(at("CHƯA CÓ BÁO CÁO (3)") < at("trân trọng gửi bổ sung lần 1"));
+        assert!(at("trân trọng gửi bổ sung lần 1") < at("SỐ LIỆU TỔNG HỢP THAY ĐỔI"));
         // Unchanged indicators are not listed.
         assert!(!text.contains("- TB - "), "{text}");
         assert!(
@@ -754,17 +867,28 @@ mod tests {
         use mail_parser::MimeHeaders;
         assert_eq!(
             att.content_type().unwrap().attribute("name"),
-            Some("Tổng hợp KL14 2026-10.xlsx")
+            Some("Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx")
+        );
+        // A reply to the original report: mail programs show them as one thread.
+        let id = ORIGINAL.trim_matches(['<', '>']);
+        assert_eq!(parsed.in_reply_to().as_text(), Some(id));
+        assert_eq!(parsed.references().as_text(), Some(id));
+        assert!(
+            headers.contains(&format!("\r\nIn-Reply-To: {ORIGINAL}\r\n")),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("\r\nDate: Fri, 06 Nov 2026 10:30:05 +0700\r\n"),
+            "{headers}"
         );
         assert_eq!(att.contents(), b"PK\x03\x04 workbook");
         assert!(out.html.contains(
-            "<td style=\"border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
-             text-align:right;white-space:nowrap\">1.400 → 1.800</td>"
+            "<td class=\"n\" style=\"border:1px solid #ccc;padding:4px 6px;vertical-align:top;\
+             overflow-wrap:normal;word-break:normal;text-align:right\">1.400&nbsp;→ 1.800</td>"
         ));
-        assert!(
-            out.html
-                .contains("<title>Báo cáo bổ sung KL14 - Tháng 10/2026 (15/18 đơn vị)</title>")
-        );
+        assert!(out.html.contains(
+            "<title>Bổ sung lần 1: Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)</title>"
+        ));
     }
 
     #[test]
@@ -787,7 +911,7 @@ mod tests {
             &form(),
             &mail(),
             &ch,
-            t("2026-11-04T08:00:12+07:00"),
+            &follow_up(1),
             vec![],
             t("2026-11-06T10:30:05+07:00"),
             1,
@@ -802,5 +926,107 @@ mod tests {
             assert!(text.contains(line), "missing {line:?} in:\n{text}");
         }
         assert!(!text.contains("ĐƠN VỊ MỚI CÓ BÁO CÁO"), "{text}");
+    }
+
+    #[test]
+    fn the_second_supplement_says_lan_2_everywhere() {
+        let now = later();
+        let ch = changes(&sent(), &now, &form());
+        let out = compose_supplement_at(
+            &now,
+            &form(),
+            &mail(),
+            &ch,
+            &follow_up(2),
+            vec![],
+            t("2026-11-07T10:30:05+07:00"),
+            2,
+        )
+        .unwrap();
+        assert!(
+            out.subject.starts_with("Bổ sung lần 2: "),
+            "{}",
+            out.subject
+        );
+        assert_eq!(
+            out.attachment_name,
+            "Tổng hợp KL14 2026-10 (bổ sung lần 2).xlsx"
+        );
+        assert!(
+            out.text
+                .contains("trân trọng gửi bổ sung lần 2 bản tổng hợp")
+        );
+    }
+
+    #[test]
+    fn file_names_are_marked_before_the_extension() {
+        assert_eq!(
+            mark_file_name("Tổng hợp KL14 2026-10.xlsx", 3),
+            "Tổng hợp KL14 2026-10 (bổ sung lần 3).xlsx"
+        );
+        assert_eq!(mark_file_name("bao-cao", 1), "bao-cao (bổ sung lần 1)");
+        assert_eq!(mark_file_name(".xlsx", 1), ".xlsx (bổ sung lần 1)");
+    }
+
+    #[test]
+    fn the_workbook_title_is_marked_in_the_case_of_its_template() {
+        let report = ReportSettings {
+            issuing_body: "TỈNH ỦY LÂM ĐỒNG".into(),
+            department: "BAN TUYÊN GIÁO".into(),
+            heading: "ĐẢNG CỘNG SẢN VIỆT NAM".into(),
+            place: "Lâm Đồng".into(),
+            title: "TỔNG HỢP {form}".into(),
+        };
+        let marked = report_settings(&report, 1);
+        assert_eq!(marked.title, "TỔNG HỢP {form} (BỔ SUNG LẦN 1)");
+        assert_eq!(marked.issuing_body, report.issuing_body);
+        let lower = ReportSettings {
+            title: "Tổng hợp {form} - {period}".into(),
+            ..report
+        };
+        assert_eq!(
+            report_settings(&lower, 2).title,
+            "Tổng hợp {form} - {period} (bổ sung lần 2)"
+        );
+    }
+
+    #[test]
+    fn a_unit_still_missing_that_sent_another_periods_form_is_said_so() {
+        let mut files = first_files();
+        files.push(report(
+            "lac-duong.xlsx",
+            "lac-duong",
+            "2026-11-05T09:00:00+07:00",
+            3,
+        ));
+        let mut september = report(
+            "HU Dam Rong T9.xlsx",
+            "dam-rong",
+            "2026-11-05T09:30:00+07:00",
+            1,
+        );
+        september.period = Some(Period::month(2026, 9));
+        files.push(september);
+        let now = run(files, "2026-11-06T10:30:00+07:00");
+        let ch = changes(&sent(), &now, &form());
+        let out = compose_supplement_at(
+            &now,
+            &form(),
+            &mail(),
+            &ch,
+            &follow_up(1),
+            vec![],
+            t("2026-11-06T10:30:05+07:00"),
+            1,
+        )
+        .unwrap();
+        assert!(
+            out.text.contains(
+                "CHƯA CÓ BÁO CÁO (3)\n- Huyện ủy Đam Rông gửi báo cáo Tháng 9/2026, chưa gửi \
+                 Tháng 10/2026 (tệp \"HU Dam Rong T9.xlsx\")\n"
+            ),
+            "{}",
+            out.text
+        );
     }
 }

@@ -1097,7 +1097,9 @@ fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
     let raw = fs::read(eml).unwrap();
     let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
     assert!(
-        m.subject().unwrap().starts_with("Báo cáo bổ sung KL14"),
+        m.subject()
+            .unwrap()
+            .starts_with("Bổ sung lần 1: Báo cáo tổng hợp KL14"),
         "{:?}",
         m.subject()
     );

@@ -5,7 +5,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use mail_parser::MimeHeaders;
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::support::env::TestEnv;
 use crate::support::repo;
@@ -473,16 +473,125 @@ fn run_sends_through_a_real_smtp_server_with_starttls_and_login() {
     );
 }
 
+/// A parsed .eml and the pieces a reader checks.
+struct Mail {
+    subject: String,
+    message_id: String,
+    in_reply_to: Option<String>,
+    references: Option<String>,
+    date_header: String,
+    text: String,
+    attachment_name: String,
+    attachment: Vec<u8>,
+}
+
+fn read_mail(path: &Path) -> Mail {
+    let raw = fs::read(path).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let header = |name: &str| {
+        let raw = String::from_utf8_lossy(&raw);
+        let head = &raw[..raw.find("\r\n\r\n").unwrap()];
+        head.split("\r\n")
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+    };
+    let att = m.attachments().next().expect("an attachment");
+    Mail {
+        subject: m.subject().unwrap().to_owned(),
+        message_id: header("Message-ID").unwrap(),
+        in_reply_to: header("In-Reply-To"),
+        references: header("References"),
+        date_header: header("Date").unwrap(),
+        text: m.body_text(0).unwrap().replace("\r\n", "\n"),
+        attachment_name: att.attachment_name().unwrap().to_owned(),
+        attachment: att.contents().to_vec(),
+    }
+}
+
+/// The cells of the attached workbook's summary sheet that hold `needle`.
+fn summary_cells_with(env: &TestEnv, bytes: &[u8], needle: &str) -> Vec<String> {
+    let path = env.dir.path().join("attached.xlsx");
+    fs::write(&path, bytes).unwrap();
+    grid(&path, "Tổng hợp")
+        .into_iter()
+        .flatten()
+        .filter(|c| c.contains(needle))
+        .collect()
+}
+
+#[test]
+fn the_mail_says_first_who_is_missing_rejected_and_late_and_names_every_file_with_errors() {
+    let env = TestEnv::samples();
+    env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
+    let mail = read_mail(&TestEnv::emls(&env.outbox)[0]);
+    let top: Vec<&str> = mail.text.lines().take(16).collect();
+    assert_eq!(
+        top,
+        [
+            "Kính gửi: Thường trực Tỉnh ủy",
+            "",
+            // 13 + 2 + 3 = 18, the roster.
+            "Tháng 10/2026: 13/18 đơn vị có báo cáo được tổng hợp (trong đó 1 nộp muộn), \
+             2 đơn vị chưa nộp, 3 đơn vị bị từ chối.",
+            "",
+            "CHƯA NỘP (2)",
+            "- Huyện ủy Đam Rông",
+            "- Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026 \
+             (tệp \"HU Cat Tien T9-2026.xlsx\")",
+            "",
+            "BỊ TỪ CHỐI (3)",
+            "- Huyện ủy Di Linh: 2 lỗi trong tệp \"HU Di Linh T10.xlsx\"",
+            "- Đảng ủy Khối các cơ quan tỉnh: 1 lỗi trong tệp \"ĐUK CCQ - BC T10.xlsx\"",
+            "- Đảng ủy Khối Doanh nghiệp tỉnh: 1 lỗi trong tệp \"DU Khoi DN T10.xlsx\"",
+            "",
+            "NỘP MUỘN (1)",
+            "- Huyện ủy Lâm Hà (nhận lúc 20:30 ngày 03/11/2026)",
+            "",
+        ],
+        "{}",
+        mail.text
+    );
+    // 6 errors in the summary: 2 + 1 + 1 in the rejected units' files above, 2 in Book1.xlsx.
+    let s = env.summary("2026-10");
+    let errors: usize = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .filter(|f| f["severity"] == "error")
+        .count();
+    assert_eq!(errors, 6);
+    for line in [
+        "TỆP KHÁC KHÔNG ĐƯỢC TỔNG HỢP (1)\n- \"Book1.xlsx\": không xác định được đơn vị; 2 lỗi\n",
+        "liệt kê 6 lỗi (4 trong tệp của các đơn vị bị từ chối, 2 trong các tệp khác không được \
+         tổng hợp) và 5 cảnh báo",
+    ] {
+        assert!(
+            mail.text.contains(line),
+            "missing {line:?} in:\n{}",
+            mail.text
+        );
+    }
+    assert!(
+        mail.text.find("NỘP MUỘN").unwrap() < mail.text.find("SỐ LIỆU TỔNG HỢP").unwrap(),
+        "{}",
+        mail.text
+    );
+    // The office's offset, from the configured zone (Asia/Ho_Chi_Minh).
+    assert!(mail.date_header.ends_with(" +0700"), "{}", mail.date_header);
+}
+
 #[test]
 fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
     let env = TestEnv::samples();
     env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+    let original = read_mail(&TestEnv::emls(&env.outbox)[0]);
+    assert_eq!(original.in_reply_to, None);
     // The same period again: refused, nothing sent.
     let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
     assert!(out.stderr.contains("already sent"), "{}", out.stderr);
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
-    // Nothing new yet: no supplement.
+    // Nothing new yet: no supplement, and no workbook written for one.
     let out = env
         .cmd(&["run", "--period", "2026-10", "--supplement"])
         .expect_code(0);
@@ -492,36 +601,75 @@ fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
         out.stdout
     );
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
+    let workbooks = || {
+        let mut v: Vec<String> = fs::read_dir(env.period_dir("2026-10"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".xlsx"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(workbooks(), ["Tổng hợp KL14 2026-10.xlsx"]);
 
     // Đam Rông reports late; the supplementary report says so and moves the totals.
-    let dir = env.dir.path().join("new");
-    fs::create_dir_all(&dir).unwrap();
-    let f = crate::support::env::filled_report(
-        &dir,
-        "HU Dam Rong T10.xlsx",
-        "Huyện ủy Đam Rông",
-        "Tháng 10/2026",
-        "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
-    );
-    fs::copy(&f, env.inbox.join("HU Dam Rong T10.xlsx")).unwrap();
+    let late = |file: &str, unit: &str| {
+        let dir = env.dir.path().join("new");
+        fs::create_dir_all(&dir).unwrap();
+        let f = crate::support::env::filled_report(
+            &dir,
+            file,
+            unit,
+            "Tháng 10/2026",
+            "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
+        );
+        fs::copy(&f, env.inbox.join(file)).unwrap();
+    };
+    late("HU Dam Rong T10.xlsx", "Huyện ủy Đam Rông");
     env.cmd(&["run", "--period", "2026-10", "--supplement"])
         .expect_code(1);
-    let emls = TestEnv::emls(&env.outbox);
-    assert_eq!(emls.len(), 2);
-    let parsed: Vec<_> = emls.iter().map(|p| fs::read(p).unwrap()).collect();
-    let supplement = parsed
+    let new_mail = |seen: &[PathBuf]| {
+        let emls = TestEnv::emls(&env.outbox);
+        let fresh: Vec<&PathBuf> = emls.iter().filter(|p| !seen.contains(p)).collect();
+        assert_eq!(fresh.len(), 1, "{emls:?}");
+        (fresh[0].clone(), read_mail(fresh[0]))
+    };
+    let seen = TestEnv::emls(&env.outbox);
+    assert_eq!(seen.len(), 2);
+    let first_path = seen
         .iter()
-        .map(|raw| mail_parser::MessageParser::default().parse(raw).unwrap())
-        .find(|m| {
-            m.subject()
-                .is_some_and(|s| s.starts_with("Báo cáo bổ sung"))
-        })
-        .expect("a supplementary report");
+        .find(|p| read_mail(p).message_id != original.message_id)
+        .unwrap()
+        .clone();
+    let first = read_mail(&first_path);
     assert_eq!(
-        supplement.subject(),
-        Some("Báo cáo bổ sung KL14 - Tháng 10/2026 (14/18 đơn vị)")
+        first.subject,
+        "Bổ sung lần 1: Báo cáo tổng hợp KL14 - Tháng 10/2026 (14/18 đơn vị)"
     );
-    let body = supplement.body_text(0).unwrap();
+    assert_eq!(
+        first.attachment_name,
+        "Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx"
+    );
+    // A reply to the original report, in one thread with it.
+    assert_eq!(first.in_reply_to.as_deref(), Some(&*original.message_id));
+    assert_eq!(first.references.as_deref(), Some(&*original.message_id));
+    assert!(
+        first.date_header.ends_with(" +0700"),
+        "{}",
+        first.date_header
+    );
+    // The workbook's title block says it too, and the original workbook is still there.
+    let marked = summary_cells_with(&env, &first.attachment, "BỔ SUNG LẦN 1");
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert!(marked[0].starts_with("TỔNG HỢP "), "{marked:?}");
+    assert_eq!(
+        workbooks(),
+        [
+            "Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx",
+            "Tổng hợp KL14 2026-10.xlsx"
+        ]
+    );
+    let body = &first.text;
     assert!(body.contains("Huyện ủy Đam Rông"), "{body}");
     // NG Kỳ này: 2.901 before, 3.001 with Đam Rông's 100.
     assert!(body.contains("2.901") && body.contains("3.001"), "{body}");
@@ -529,4 +677,24 @@ fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
     env.cmd(&["run", "--period", "2026-10", "--supplement"])
         .expect_code(0);
     assert_eq!(TestEnv::emls(&env.outbox).len(), 2);
+
+    // Cát Tiên sends its October report at last: the second supplementary report, counted
+    // from the store, still a reply to the original report.
+    late("HU Cat Tien T10-2026.xlsx", "Huyện ủy Cát Tiên");
+    env.cmd(&["run", "--period", "2026-10", "--supplement"])
+        .expect_code(1);
+    let (_, second) = new_mail(&seen);
+    assert_eq!(
+        second.subject,
+        "Bổ sung lần 2: Báo cáo tổng hợp KL14 - Tháng 10/2026 (15/18 đơn vị)"
+    );
+    assert_eq!(
+        second.attachment_name,
+        "Tổng hợp KL14 2026-10 (bổ sung lần 2).xlsx"
+    );
+    assert_eq!(second.in_reply_to.as_deref(), Some(&*original.message_id));
+    assert_eq!(
+        summary_cells_with(&env, &second.attachment, "BỔ SUNG LẦN 2").len(),
+        1
+    );
 }
