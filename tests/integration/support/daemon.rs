@@ -310,12 +310,16 @@ pub struct State {
 
 impl State {
     pub fn open(data: &Path) -> State {
+        // Read-write without create, but query-only: a read-only connection cannot recover the
+        // WAL of a daemon killed with -9 and fails with "attempt to write a readonly database"
+        // (SQLITE_READONLY_RECOVERY), which made the kill loop flaky under load.
         let conn = rusqlite::Connection::open_with_flags(
             data.join("tonghop.sqlite3"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .unwrap();
         conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.pragma_update(None, "query_only", true).unwrap();
         State { conn }
     }
 
