@@ -511,7 +511,7 @@ fn manual_run_and_schedule_at_the_same_moment_make_one_report() {
         match *code {
             // The one that sent (the samples hold rejected files).
             REJECTED_FILES => assert!(stdout.contains("Thư đã ghi ra tệp"), "{stdout}"),
-            ALREADY_SENT => assert!(stderr.contains("already sent"), "{stderr}"),
+            ALREADY_SENT => assert!(stderr.contains("đã được gửi lúc"), "{stderr}"),
             other => panic!("exit code {other}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
         }
     }
