@@ -98,11 +98,19 @@ pub fn run_error(e: &RunError) -> String {
     }
 }
 
+/// The workbook writer's error: an IO error (also one inside its zip writer) is a disk problem.
 fn xlsx(e: &rust_xlsxwriter::XlsxError) -> String {
-    match e {
-        rust_xlsxwriter::XlsxError::IoError(io) => os(io),
-        other => format!("lỗi chương trình ({other})"),
+    if let rust_xlsxwriter::XlsxError::IoError(io) = e {
+        return os(io);
     }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return os(io);
+        }
+        cause = c.source();
+    }
+    format!("lỗi chương trình ({e})")
 }
 
 /// The run lock.
