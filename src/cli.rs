@@ -702,7 +702,7 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
                 out(&operator::status_text(&settings, &s));
             }
             if let operator::StoreState::Error { error, .. } = &s.store {
-                eprintln!("tonghop: không đọc được dữ liệu trạng thái: {error}");
+                eprintln!("tonghop: {error}");
                 return exit::INTERNAL_ERROR;
             }
             exit::SUCCESS

@@ -240,7 +240,8 @@ pub fn run_once(
             std::fs::read_to_string(&o.summary).ok(),
         ),
         Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
-        Err(e) => ("failed", Some(e.to_string()), None, None),
+        // The history shows it to the clerk.
+        Err(e) => ("failed", Some(crate::explain::run_error(e)), None, None),
     };
     store.finish_run(
         run_id,
