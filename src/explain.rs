@@ -217,7 +217,7 @@ pub fn delivery(e: &DeliveryError) -> String {
         } => format!("máy chủ thư {server} trả lời {code} {reply}"),
         DeliveryError::Timeout { server, after } => format!(
             "máy chủ thư {server} không trả lời đầy đủ trong {} giây.",
-            after.as_secs()
+            after.as_secs_f64()
         ),
         DeliveryError::Protocol {
             server, message, ..

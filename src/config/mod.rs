@@ -71,7 +71,7 @@ fn unknown_sections(text: &str) -> Result<(), String> {
 
 /// A TOML or serde error in Vietnamese, with its line. The toml crate's errors are text only:
 /// the common serde phrasings are translated, anything else is quoted after a Vietnamese lead.
-fn toml_error(text: &str, e: &toml::de::Error) -> String {
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
     let line = e
         .span()
         .and_then(|s| text.get(..s.start))
