@@ -181,10 +181,12 @@ pub fn main() -> u8 {
             };
         }
     };
-    let default_log = if matches!(cli.command, Command::Daemon { .. }) {
-        "info"
-    } else {
-        "warn"
+    let default_log = match cli.command {
+        Command::Daemon { .. } => "info",
+        // Every problem with a checked file is printed as a Vietnamese finding; the same
+        // problem as an English log line beside it only confuses the unit on the phone.
+        Command::Check { .. } => "error",
+        _ => "warn",
     };
     init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_json);
     match cli.command {
