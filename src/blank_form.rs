@@ -114,20 +114,12 @@ pub fn write_blank_form(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    let mut tmp = crate::pipeline::output_file()
         .prefix(".tonghop-form-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io)?;
     tmp.write_all(&bytes).map_err(io)?;
-    // The temporary file is created 0600; the form is meant to be shared.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io)?;
-    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     #[cfg(unix)]

@@ -72,24 +72,31 @@ enum Command {
         supplement: bool,
     },
     /// Check files exactly as a run would and print every finding (exit 0 if all would be accepted).
+    ///
+    /// A folder is checked as a run reads its inbox: every file in it and its subfolders. A file
+    /// a run ignores (not a spreadsheet, a lock or temporary file) is said to be ignored. Exit 0
+    /// every file would be accepted, 1 some would not, 2 a file or folder does not exist.
     Check {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
         /// Judge the files against this period (default: the period each file declares).
         #[arg(long)]
         period: Option<String>,
-        /// Files to check.
+        /// Files (or folders) to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Run until SIGTERM or SIGINT: consolidate and send on schedule, remind units, scan the
     /// inbox, retry mails, and answer `tonghop trigger` on 127.0.0.1.
     Daemon {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Write the blank form for units, from the form declaration.
     Form {
+        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
         /// Where to write the form (.xlsx).
@@ -118,7 +125,7 @@ enum Command {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
-        /// How many runs to show.
+        /// How many runs to show (at least 1).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Print JSON instead of text.
@@ -174,10 +181,12 @@ pub fn main() -> u8 {
             };
         }
     };
-    let default_log = if matches!(cli.command, Command::Daemon { .. }) {
-        "info"
-    } else {
-        "warn"
+    let default_log = match cli.command {
+        Command::Daemon { .. } => "info",
+        // Every problem with a checked file is printed as a Vietnamese finding; the same
+        // problem as an English log line beside it only confuses the unit on the phone.
+        Command::Check { .. } => "error",
+        _ => "warn",
     };
     init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_json);
     match cli.command {
@@ -251,7 +260,7 @@ fn init_logging(filter: &str, json: bool) {
 
 fn load(config: Option<&Path>) -> Result<Settings, u8> {
     let settings = Settings::discover(config).map_err(|e| {
-        eprintln!("tonghop: configuration error: {e}");
+        eprintln!("tonghop: lỗi cấu hình: {e}");
         exit::BAD_CONFIG
     })?;
     for w in settings.permission_warnings() {
@@ -262,19 +271,31 @@ fn load(config: Option<&Path>) -> Result<Settings, u8> {
 
 /// The settings and the `--period` of a command, or the exit code of what is wrong with them.
 fn setup(config: Option<&Path>, period: Option<&str>) -> Result<(Settings, Option<Period>), u8> {
-    Ok((load(config)?, parse_period(period)?))
+    let settings = load(config)?;
+    let period = parse_period(&settings, period)?;
+    Ok((settings, period))
 }
 
-fn parse_period(s: Option<&str>) -> Result<Option<Period>, u8> {
-    match s {
-        None => Ok(None),
-        Some(s) => Period::parse_key(s).map(Some).ok_or_else(|| {
-            eprintln!(
-                "tonghop: --period {s:?}: expected YYYY-MM (e.g. 2026-10) or YYYY-Qn (e.g. 2026-Q4)"
-            );
-            exit::BAD_CONFIG
-        }),
+/// `--period` as typed, checked against the configuration's kind of period (a quarter under a
+/// monthly configuration would consolidate every monthly report of three months as one).
+fn parse_period(settings: &Settings, s: Option<&str>) -> Result<Option<Period>, u8> {
+    let Some(s) = s else { return Ok(None) };
+    let refuse = |why: String| {
+        eprintln!("tonghop: --period {s}: {why}.");
+        exit::BAD_CONFIG
+    };
+    let p = Period::parse_arg(s).map_err(refuse)?;
+    if p.kind != settings.period_kind {
+        let (configured, example) = match settings.period_kind {
+            crate::period::PeriodKind::Month => ("theo tháng (period = \"month\")", "2026-10"),
+            crate::period::PeriodKind::Quarter => ("theo quý (period = \"quarter\")", "2026-Q4"),
+        };
+        return Err(refuse(format!(
+            "cấu hình này báo cáo {configured}, không nhận kỳ {}; dùng kỳ dạng {example}",
+            p.label()
+        )));
     }
+    Ok(Some(p))
 }
 
 fn cmd_run(
@@ -334,7 +355,7 @@ fn cmd_run(
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            eprintln!("tonghop: {}", crate::explain::run_error(&e));
             match e {
                 pipeline::RunError::AlreadySent { .. } => exit::ALREADY_SENT,
                 pipeline::RunError::Intake(_) | pipeline::RunError::NotSentYet { .. } => {
@@ -449,11 +470,13 @@ fn cmd_daemon(config: Option<&Path>) -> u8 {
     match result {
         Ok(()) => exit::SUCCESS,
         Err(e @ crate::daemon::DaemonError::AlreadyRunning(_)) => {
-            eprintln!("tonghop: {e}");
+            tracing::error!(error = %e, "daemon not started");
+            eprintln!("tonghop: {}", crate::explain::daemon(&e));
             exit::ALREADY_RUNNING
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            tracing::error!(error = %e, "daemon stopped on an error");
+            eprintln!("tonghop: {}", crate::explain::daemon(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -467,19 +490,70 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
     let matcher = UnitMatcher::new(&settings.roster);
     let mut reader = pipeline::isolate::Reader::new(&settings.read);
     let mut all_ok = true;
+    let mut missing = false;
     for path in files {
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
             Err(e) => {
-                say!("{}: không mở được tệp ({e})", path.display());
-                all_ok = false;
+                say!(
+                    "{}: không mở được: {}.",
+                    path.display(),
+                    crate::explain::os(&e)
+                );
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    missing = true;
+                } else {
+                    all_ok = false;
+                }
                 continue;
             }
         };
+        if meta.is_dir() {
+            // A folder is read as a run reads its inbox: same files, same files ignored.
+            let scan = match intake::scan(path, std::time::SystemTime::now(), Default::default()) {
+                Ok(scan) => scan,
+                Err(intake::IntakeError::Inbox { source, .. }) => {
+                    say!(
+                        "{}: không đọc được thư mục: {}.",
+                        path.display(),
+                        crate::explain::os(&source)
+                    );
+                    all_ok = false;
+                    continue;
+                }
+            };
+            if scan.submissions.is_empty() {
+                say!("{}: thư mục không có tệp bảng tính nào.", path.display());
+                all_ok = false;
+            }
+            for sub in &scan.submissions {
+                all_ok &= check_file(&settings, &matcher, &mut reader, period, sub);
+            }
+            if !scan.skipped.is_empty() {
+                say!(
+                    "Một lần chạy bỏ qua {} tệp khác trong {}:",
+                    scan.skipped.len(),
+                    path.display()
+                );
+                for s in &scan.skipped {
+                    say!("  - {}: {}", s.rel, s.reason);
+                }
+            }
+            continue;
+        }
         let name = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| crate::text::nfc(&n.to_string_lossy()))
             .unwrap_or_default();
+        if let Some(reason) = intake::ignore_reason(&name) {
+            // The verdict a run gives the same file: it is not read at all.
+            say!("{}", path.display());
+            say!(
+                "  Kết quả: BỎ QUA: không phải tệp báo cáo, một lần chạy bỏ qua tệp này ({reason})."
+            );
+            all_ok = false;
+            continue;
+        }
         let parent = path
             .parent()
             .and_then(|p| p.file_name())
@@ -495,61 +569,75 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
             size: meta.len(),
             modified: meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH),
         };
-        let mut ins = pipeline::inspect(&settings, &matcher, &mut reader, &sub);
-        let unit = ins
-            .unit
-            .as_deref()
-            .and_then(|u| settings.roster.get(u))
-            .map(|u| u.name.clone());
-        let mut other_period = false;
-        if let (Some(want), Some(got)) = (period, ins.period)
-            && want != got
-        {
-            other_period = true;
-            ins.findings.push(crate::finding::Finding::new(
-                Severity::Error,
-                "other_period",
-                format!(
-                    "Tệp là báo cáo {}, không phải {}.",
-                    got.label(),
-                    want.label()
-                ),
-            ));
-        }
-        let (errors, warnings) = crate::finding::counts(&ins.findings);
-        let accepted = errors == 0 && ins.unit.is_some() && ins.content.is_some() && !other_period;
-        all_ok &= accepted;
-        say!("{}", path.display());
-        say!(
-            "  Đơn vị: {}",
-            unit.as_deref().unwrap_or("(không xác định)")
-        );
-        say!(
-            "  Kỳ báo cáo: {}",
-            ins.period
-                .map(|p| p.label())
-                .unwrap_or_else(|| "(không đọc được)".into())
-        );
-        if let Some(c) = &ins.content {
-            say!("  Số hoạt động: {}", c.activities.len());
-        }
-        say!(
-            "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
-            if accepted {
-                "HỢP LỆ"
-            } else {
-                "BỊ TỪ CHỐI"
-            }
-        );
-        for f in &ins.findings {
-            say!("  - {}: {}", f.severity.label(), f.message);
-        }
+        all_ok &= check_file(&settings, &matcher, &mut reader, period, &sub);
     }
-    if all_ok {
+    if missing {
+        exit::BAD_CONFIG
+    } else if all_ok {
         exit::SUCCESS
     } else {
         exit::REJECTED_FILES
     }
+}
+
+/// Check one file as a run would, print its verdict and findings; true if it would be accepted.
+fn check_file(
+    settings: &Settings,
+    matcher: &UnitMatcher,
+    reader: &mut pipeline::isolate::Reader,
+    period: Option<Period>,
+    sub: &intake::Submission,
+) -> bool {
+    let path = &sub.path;
+    let mut ins = pipeline::inspect(settings, matcher, reader, sub);
+    let unit = ins
+        .unit
+        .as_deref()
+        .and_then(|u| settings.roster.get(u))
+        .map(|u| u.name.clone());
+    let mut other_period = false;
+    if let (Some(want), Some(got)) = (period, ins.period)
+        && want != got
+    {
+        other_period = true;
+        ins.findings.push(crate::finding::Finding::new(
+            Severity::Error,
+            "other_period",
+            format!(
+                "Tệp là báo cáo {}, không phải {}.",
+                got.label(),
+                want.label()
+            ),
+        ));
+    }
+    let (errors, warnings) = crate::finding::counts(&ins.findings);
+    let accepted = errors == 0 && ins.unit.is_some() && ins.content.is_some() && !other_period;
+    say!("{}", path.display());
+    say!(
+        "  Đơn vị: {}",
+        unit.as_deref().unwrap_or("(không xác định)")
+    );
+    say!(
+        "  Kỳ báo cáo: {}",
+        ins.period
+            .map(|p| p.label())
+            .unwrap_or_else(|| "(không đọc được)".into())
+    );
+    if let Some(c) = &ins.content {
+        say!("  Số hoạt động: {}", c.activities.len());
+    }
+    say!(
+        "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
+        if accepted {
+            "HỢP LỆ"
+        } else {
+            "BỊ TỪ CHỐI"
+        }
+    );
+    for f in &ins.findings {
+        say!("  - {}: {}", f.severity.label(), f.message);
+    }
+    accepted
 }
 
 fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
@@ -563,7 +651,11 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: cannot write {}: {e}", out.display());
+            let why = match &e {
+                crate::blank_form::WriteFormError::Io { source, .. } => crate::explain::os(source),
+                other => format!("lỗi chương trình ({other})"),
+            };
+            eprintln!("tonghop: không ghi được mẫu biểu {}: {why}.", out.display());
             exit::INTERNAL_ERROR
         }
     }
@@ -612,13 +704,13 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
                 out(&operator::status_text(&settings, &s));
             }
             if let operator::StoreState::Error { error, .. } = &s.store {
-                eprintln!("tonghop: state store: {error}");
+                eprintln!("tonghop: {error}");
                 return exit::INTERNAL_ERROR;
             }
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            eprintln!("tonghop: {}", crate::explain::run_error(&e));
             match e {
                 pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
                 _ => exit::INTERNAL_ERROR,
@@ -632,6 +724,11 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if limit == 0 {
+        // Zero runs shown would read as "no runs yet" although runs exist.
+        eprintln!("tonghop: --limit 0: cần hiện ít nhất 1 lần chạy (ví dụ --limit 5).");
+        return exit::BAD_CONFIG;
+    }
     match operator::history(&settings, limit) {
         Ok(h) => {
             if json {
@@ -645,7 +742,7 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
             }
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            eprintln!("tonghop: {}", crate::explain::store(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -668,7 +765,7 @@ fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) ->
             r.exit_code()
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            eprintln!("tonghop: {}", crate::explain::resend(&e));
             e.exit_code()
         }
     }
@@ -701,9 +798,11 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
                 Err(ControlError::NoDaemon { .. }) => no_daemon(),
                 _ => {
                     eprintln!(
-                        "tonghop: a daemon answers on 127.0.0.1:{port}, but the control token {} \
-                         cannot be read ({e}): is it running with this configuration's data folder?",
-                        token_file.display()
+                        "tonghop: có một daemon trả lời ở 127.0.0.1:{port}, nhưng không đọc được \
+                         mã điều khiển {} ({}): daemon đó có dùng đúng thư mục dữ liệu của cấu \
+                         hình này không?",
+                        token_file.display(),
+                        crate::explain::os(&e)
                     );
                     exit::BAD_CONFIG
                 }
@@ -723,19 +822,19 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
             ..
         }) => {
             eprintln!("Báo cáo kỳ này đã được gửi; dùng --resend để gửi lại.");
-            eprintln!("tonghop: {error}");
+            tracing::info!(%error, "the daemon says the report was already sent");
             exit::ALREADY_SENT
         }
         Err(ControlError::Unauthorized { .. }) => {
             eprintln!(
-                "tonghop: the daemon on 127.0.0.1:{port} refused the token in {}: is it running \
-                 with this configuration's data folder?",
+                "tonghop: daemon ở 127.0.0.1:{port} từ chối mã điều khiển trong {}: daemon đó có \
+                 dùng đúng thư mục dữ liệu của cấu hình này không?",
                 token_file.display()
             );
             exit::BAD_CONFIG
         }
         Err(e) => {
-            eprintln!("tonghop: {e}");
+            eprintln!("tonghop: {}", crate::explain::control(&e));
             exit::INTERNAL_ERROR
         }
     }

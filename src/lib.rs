@@ -8,6 +8,7 @@ pub mod config;
 pub mod crashpoint;
 pub mod daemon;
 pub mod exit;
+pub mod explain;
 pub mod finding;
 pub mod legacy;
 pub mod lock;

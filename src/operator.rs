@@ -57,7 +57,7 @@ fn open_existing(settings: &Settings) -> (StoreState, Option<Store>) {
         Err(e) => (
             StoreState::Error {
                 path: shown,
-                error: e.to_string(),
+                error: crate::explain::store(&e),
             },
             None,
         ),
@@ -205,7 +205,7 @@ pub fn status(
         Some(Err(e)) => {
             store_state = StoreState::Error {
                 path: settings.data.join(store::FILE_NAME).display().to_string(),
-                error: e.to_string(),
+                error: crate::explain::store(&e),
             };
             (ReportState::not_sent(), Vec::new())
         }
@@ -446,8 +446,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             o,
             "  Chưa gửi. (Chưa có dữ liệu trạng thái: {path} chưa có, chưa chạy lần nào với thư mục dữ liệu này.)"
         );
-    } else if let StoreState::Error { path, error } = &s.store {
-        let _ = writeln!(o, "  Không đọc được dữ liệu trạng thái {path}: {error}");
+    } else if let StoreState::Error { error, .. } = &s.store {
+        let _ = writeln!(o, "  {error}");
     } else {
         match &s.report.sent {
             Some(d) => {
@@ -638,8 +638,8 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(o, "Chưa có lần chạy nào ({path} chưa có).");
             return o;
         }
-        StoreState::Error { path, error } => {
-            let _ = writeln!(o, "Không đọc được dữ liệu trạng thái {path}: {error}");
+        StoreState::Error { error, .. } => {
+            let _ = writeln!(o, "{error}");
             return o;
         }
         StoreState::Open { .. } => {}

@@ -135,7 +135,11 @@ fn attempt(
     let bytes = match std::fs::read(&row.eml_path) {
         Ok(b) => b,
         Err(e) => {
-            let msg = format!("spooled message {} cannot be read: {e}", row.eml_path);
+            let msg = format!(
+                "không đọc được bản thư đã lưu {}: {}",
+                row.eml_path,
+                crate::explain::os(&e)
+            );
             store.mark_attempt_failed(row.id, &msg, None)?;
             tracing::error!(delivery = row.id, error = %msg, "delivery failed for good");
             return Ok(result(DeliveryStatus::Failed, msg));
@@ -163,17 +167,20 @@ fn attempt(
             // than the delay: otherwise the retry would be due before it is even recorded.
             let ended = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
             let retry_at = ended + backoff(settings, row.attempts + 1);
-            store.mark_attempt_failed(row.id, &e.to_string(), Some(retry_at))?;
+            // Stored as the clerk reads it (status, history); the log keeps the English.
+            let said = crate::explain::delivery(&e);
+            store.mark_attempt_failed(row.id, &said, Some(retry_at))?;
             tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %retry_at, "delivery failed; will retry");
-            Ok(result(DeliveryStatus::Pending, e.to_string()))
+            Ok(result(DeliveryStatus::Pending, said))
         }
         Err(e) => {
-            store.mark_attempt_failed(row.id, &e.to_string(), None)?;
+            let said = crate::explain::delivery(&e);
+            store.mark_attempt_failed(row.id, &said, None)?;
             tracing::error!(delivery = row.id, kind = %row.kind, error = %e, "delivery failed for good; alerting the operator");
             if row.kind != "alert" {
-                alert(settings, store, row, &e.to_string(), now)?;
+                alert(settings, store, row, &said, now)?;
             }
-            Ok(result(DeliveryStatus::Failed, e.to_string()))
+            Ok(result(DeliveryStatus::Failed, said))
         }
     }
 }

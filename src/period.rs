@@ -51,14 +51,29 @@ impl Period {
 
     /// Parse a key as written on the command line: `2026-10`, `2026-Q4` (also `2026-q4`).
     pub fn parse_key(s: &str) -> Option<Period> {
-        let (y, rest) = s.trim().split_once('-')?;
-        let year: i32 = y.parse().ok().filter(|y| (1900..=9999).contains(y))?;
-        if let Some(q) = rest.strip_prefix(['Q', 'q']) {
-            let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q))?;
-            return Some(Period::quarter(year, q));
+        Period::parse_arg(s).ok()
+    }
+
+    /// A period key as the clerk types it (`--period`), or what is wrong with it, in Vietnamese.
+    pub fn parse_arg(s: &str) -> Result<Period, String> {
+        let form = "cần dạng YYYY-MM (ví dụ 2026-10) hoặc YYYY-Qn (ví dụ 2026-Q4)";
+        let (y, rest) = s.trim().split_once('-').ok_or_else(|| form.to_owned())?;
+        let year: i32 = y.parse().map_err(|_| form.to_owned())?;
+        if !(1900..=9999).contains(&year) {
+            return Err(format!("năm {year} nằm ngoài khoảng 1900..9999"));
         }
-        let m: u32 = rest.parse().ok().filter(|m| (1..=12).contains(m))?;
-        Some(Period::month(year, m))
+        if let Some(q) = rest.strip_prefix(['Q', 'q']) {
+            let q: u32 = q.parse().map_err(|_| form.to_owned())?;
+            if !(1..=4).contains(&q) {
+                return Err(format!("không có quý {q} (quý chỉ từ 1 đến 4)"));
+            }
+            return Ok(Period::quarter(year, q));
+        }
+        let m: u32 = rest.parse().map_err(|_| form.to_owned())?;
+        if !(1..=12).contains(&m) {
+            return Err(format!("không có tháng {m} (tháng chỉ từ 1 đến 12)"));
+        }
+        Ok(Period::month(year, m))
     }
 
     /// The Vietnamese label: `Tháng 10/2026`, `Quý IV/2026`.
@@ -300,6 +315,15 @@ mod tests {
         assert_eq!(Period::parse_key("oct"), None);
         assert_eq!(Period::quarter(2026, 4).label(), "Quý IV/2026");
         assert_eq!(Period::month(2026, 10).label(), "Tháng 10/2026");
+    }
+
+    #[test]
+    fn a_period_argument_out_of_range_says_which_part() {
+        let e = |s: &str| Period::parse_arg(s).unwrap_err();
+        assert_eq!(e("2026-13"), "không có tháng 13 (tháng chỉ từ 1 đến 12)");
+        assert_eq!(e("2026-Q5"), "không có quý 5 (quý chỉ từ 1 đến 4)");
+        assert!(e("10/2026").starts_with("cần dạng YYYY-MM"));
+        assert_eq!(Period::parse_arg(" 2026-q4 "), Ok(Period::quarter(2026, 4)));
     }
 
     #[test]

@@ -187,7 +187,7 @@ pub struct ImpliesRule {
 impl Form {
     /// Parse and check a declaration. Errors are in English for the operator, naming the key.
     pub fn from_toml(text: &str) -> Result<Form, String> {
-        let form: Form = toml::from_str(text).map_err(|e| e.to_string())?;
+        let form: Form = toml::from_str(text).map_err(|e| super::toml_error(text, &e))?;
         form.check()?;
         Ok(form)
     }

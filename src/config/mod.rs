@@ -22,12 +22,12 @@ pub const EMBEDDED_FORM: &str = include_str!("../../config/form-kl14.toml");
 /// A configuration problem, naming the file and the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("không đọc được tệp cấu hình {}: {}", path.display(), crate::explain::os(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{file}: {message}")]
+    #[error("tệp cấu hình {file}: {message}")]
     Invalid { file: String, message: String },
 }
 
@@ -36,6 +36,66 @@ fn invalid(file: &str, message: impl Into<String>) -> ConfigError {
         file: file.to_owned(),
         message: message.into(),
     }
+}
+
+/// The sections (top-level keys) of the main file, as `MainFile` declares them.
+const MAIN_SECTIONS: &[&str] = &[
+    "roster", "form", "timezone", "period", "paths", "deadline", "intake", "report", "mail",
+    "schedule", "daemon", "read",
+];
+
+/// A misspelt section (`[mial]`) named before serde sees the file: serde may otherwise report
+/// a missing key inside the real section (`[mail.file]` creates `mail`) and never the typo.
+fn unknown_sections(text: &str) -> Result<(), String> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Ok(()); // a syntax error: toml_error says where
+    };
+    for key in table.keys() {
+        if MAIN_SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        let near = MAIN_SECTIONS
+            .iter()
+            .map(|k| (strsim::damerau_levenshtein(k, key), *k))
+            .min()
+            .filter(|(d, _)| *d <= 2)
+            .map(|(_, k)| format!(" (có phải là [{k}]?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "mục hoặc khóa [{key}] không có trong cấu hình{near}; các mục hợp lệ: {}",
+            MAIN_SECTIONS.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// A TOML or serde error in Vietnamese, with its line. The toml crate's errors are text only:
+/// the common serde phrasings are translated, anything else is quoted after a Vietnamese lead.
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let line = e
+        .span()
+        .and_then(|s| text.get(..s.start))
+        .map(|before| format!("dòng {}: ", before.matches('\n').count() + 1))
+        .unwrap_or_default();
+    let m = e.message().trim();
+    let tick = |rest: &str| rest.split('`').nth(1).unwrap_or(rest).to_owned();
+    let said = if let Some(rest) = m.strip_prefix("missing field ") {
+        format!("thiếu khóa `{}`", tick(rest))
+    } else if let Some(rest) = m.strip_prefix("unknown field ") {
+        let valid = rest.split_once("expected ").map(|(_, v)| v).unwrap_or("");
+        format!(
+            "khóa `{}` không hợp lệ (các khóa hợp lệ: {valid})",
+            tick(rest)
+        )
+    } else if let Some(rest) = m.strip_prefix("unknown variant ") {
+        let valid = rest.split_once("expected ").map(|(_, v)| v).unwrap_or("");
+        format!("giá trị `{}` không hợp lệ (chỉ nhận: {valid})", tick(rest))
+    } else if let Some(rest) = m.strip_prefix("invalid type: ") {
+        format!("sai kiểu giá trị ({rest})")
+    } else {
+        format!("lỗi cú pháp TOML ({m})")
+    };
+    format!("{line}{said}")
 }
 
 /// Loads a file named in the main file: (text, name for messages).
@@ -307,7 +367,7 @@ impl CronSpec {
         let fields = expr.split_whitespace().count();
         if fields != 6 {
             return Err(format!(
-                "{key}: {expr:?} has {fields} fields; expected 6, seconds first: \"sec min hour day-of-month month day-of-week\" (e.g. \"0 0 8 4 * *\" = 08:00:00 on day 4 of every month)"
+                "{key}: {expr:?} có {fields} trường; cần 6 trường, giây đứng đầu: \"giây phút giờ ngày tháng thứ\" (ví dụ \"0 0 8 4 * *\" = 08:00:00 ngày 4 hằng tháng)"
             ));
         }
         let cron = croner::parser::CronParser::builder()
@@ -315,7 +375,7 @@ impl CronSpec {
             .dom_and_dow(true)
             .build()
             .parse(expr)
-            .map_err(|e| format!("{key}: {expr:?} is not a valid cron expression: {e}"))?;
+            .map_err(|e| format!("{key}: {expr:?} không phải là biểu thức cron hợp lệ: {e}"))?;
         Ok(CronSpec {
             expr: expr.to_owned(),
             cron,
@@ -502,12 +562,14 @@ impl Settings {
         base: &Path,
         load: &Loader<'_>,
     ) -> Result<Settings, ConfigError> {
-        let main: MainFile = toml::from_str(text).map_err(|e| invalid(name, e.to_string()))?;
+        unknown_sections(text).map_err(|m| invalid(name, m))?;
+        let main: MainFile =
+            toml::from_str(text).map_err(|e| invalid(name, toml_error(text, &e)))?;
         let timezone: chrono_tz::Tz = main.timezone.parse().map_err(|_| {
             invalid(
                 name,
                 format!(
-                    "timezone: {:?} is not an IANA time zone (e.g. \"Asia/Ho_Chi_Minh\")",
+                    "timezone: {:?} không phải là tên múi giờ IANA (ví dụ \"Asia/Ho_Chi_Minh\")",
                     main.timezone
                 ),
             )
@@ -515,14 +577,17 @@ impl Settings {
         if !(1..=28).contains(&main.deadline.day) {
             return Err(invalid(
                 name,
-                format!("deadline.day: expected 1..28, found {}", main.deadline.day),
+                format!(
+                    "deadline.day: cần một ngày từ 1 đến 28, đang là {}",
+                    main.deadline.day
+                ),
             ));
         }
         let time = NaiveTime::parse_from_str(&main.deadline.time, "%H:%M").map_err(|_| {
             invalid(
                 name,
                 format!(
-                    "deadline.time: expected HH:MM (24-hour), found {:?}",
+                    "deadline.time: cần giờ dạng HH:MM (24 giờ), đang là {:?}",
                     main.deadline.time
                 ),
             )
@@ -536,18 +601,21 @@ impl Settings {
         for (key, list) in [("mail.to", &mail.to), ("mail.cc", &mail.cc)] {
             for addr in list {
                 addr.parse::<lettre::message::Mailbox>().map_err(|e| {
-                    invalid(name, format!("{key}: {addr:?} is not a mail address: {e}"))
+                    invalid(
+                        name,
+                        format!("{key}: {addr:?} không phải là địa chỉ thư: {e}"),
+                    )
                 })?;
             }
         }
         mail.from.parse::<lettre::message::Mailbox>().map_err(|e| {
             invalid(
                 name,
-                format!("mail.from: {:?} is not a mail address: {e}", mail.from),
+                format!("mail.from: {:?} không phải là địa chỉ thư: {e}", mail.from),
             )
         })?;
         if mail.to.is_empty() {
-            return Err(invalid(name, "mail.to: at least one recipient is needed"));
+            return Err(invalid(name, "mail.to: cần ít nhất một người nhận"));
         }
         let password_file = match (&mail.transport, &mail.smtp) {
             (TransportKind::Smtp, Some(smtp)) => {
@@ -558,7 +626,10 @@ impl Settings {
         let transport = match mail.transport {
             TransportKind::File => {
                 let f = mail.file.ok_or_else(|| {
-                    invalid(name, "mail.file: needed when mail.transport = \"file\"")
+                    invalid(
+                        name,
+                        "thiếu mục [mail.file] (cần khi mail.transport = \"file\")",
+                    )
                 })?;
                 Transport::File {
                     dir: resolve(base, &f.dir),
@@ -566,13 +637,16 @@ impl Settings {
             }
             TransportKind::Smtp => {
                 let s = mail.smtp.ok_or_else(|| {
-                    invalid(name, "mail.smtp: needed when mail.transport = \"smtp\"")
+                    invalid(
+                        name,
+                        "thiếu mục [mail.smtp] (cần khi mail.transport = \"smtp\")",
+                    )
                 })?;
                 let password = match (&s.password_env, &s.password_file) {
                     (Some(_), Some(_)) => {
                         return Err(invalid(
                             name,
-                            "mail.smtp: give password_env or password_file, not both",
+                            "mail.smtp: chỉ khai một trong hai, password_env hoặc password_file",
                         ));
                     }
                     (Some(var), None) => match std::env::var(var) {
@@ -582,7 +656,7 @@ impl Settings {
                             return Err(invalid(
                                 name,
                                 format!(
-                                    "mail.smtp.password_env: the environment variable {var} is not set"
+                                    "mail.smtp.password_env: biến môi trường {var} chưa được đặt"
                                 ),
                             ));
                         }
@@ -597,7 +671,7 @@ impl Settings {
                 if s.username.is_some() && password.is_none() {
                     return Err(invalid(
                         name,
-                        "mail.smtp: username is set but no password_env or password_file",
+                        "mail.smtp: có username nhưng không có password_env hay password_file",
                     ));
                 }
                 Transport::Smtp(SmtpSettings {
@@ -625,7 +699,7 @@ impl Settings {
             op.parse::<lettre::message::Mailbox>().map_err(|e| {
                 invalid(
                     name,
-                    format!("daemon.operator_email: {op:?} is not a mail address: {e}"),
+                    format!("daemon.operator_email: {op:?} không phải là địa chỉ thư: {e}"),
                 )
             })?;
         }
@@ -756,11 +830,11 @@ mod tests {
     fn cron_expressions_need_six_fields_and_say_so() {
         let err = CronSpec::parse("schedule.send", "0 8 4 * *").unwrap_err();
         assert!(
-            err.contains("5 fields") && err.contains("seconds first"),
+            err.contains("có 5 trường") && err.contains("giây đứng đầu"),
             "{err}"
         );
         let err = CronSpec::parse("schedule.send", "0 0 25 4 * *").unwrap_err();
-        assert!(err.contains("not a valid cron"), "{err}");
+        assert!(err.contains("không phải là biểu thức cron"), "{err}");
         let c = CronSpec::parse("schedule.send", "0 0 8 4 * *").unwrap();
         let tz = chrono_tz::Asia::Ho_Chi_Minh;
         let t = chrono::TimeZone::with_ymd_and_hms(&tz, 2026, 11, 25, 10, 0, 0).unwrap();
@@ -827,8 +901,59 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(err.starts_with("x.toml:"), "{err}");
-        assert!(err.contains("settle_secs"), "{err}");
+        assert!(err.starts_with("tệp cấu hình x.toml: dòng 33: "), "{err}");
+        assert!(err.contains("khóa `settle_secs` không hợp lệ"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_section_with_subtables_is_named() {
+        // `[mail.file]` and `[mail.smtp]` still create `mail`, so serde alone reports a field
+        // missing from it and never the typo.
+        let text = EMBEDDED_MAIN.replace("[mail]\n", "[mial]\n");
+        assert_ne!(text, EMBEDDED_MAIN);
+        let err = Settings::from_main(&text, "x.toml", Path::new("."), &embedded_files)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[mial] không có trong cấu hình (có phải là [mail]?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_section_list_is_what_the_shipped_file_has() {
+        // The shipped file holds every section (see config/tonghop.toml), so this list cannot rot.
+        let table: toml::Table = EMBEDDED_MAIN.parse().unwrap();
+        let mut shipped: Vec<&str> = table.keys().map(String::as_str).collect();
+        let mut known = MAIN_SECTIONS.to_vec();
+        shipped.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(shipped, known);
+    }
+
+    #[test]
+    fn a_missing_key_and_a_wrong_value_are_said_in_vietnamese() {
+        let text = EMBEDDED_MAIN.replace("period = \"month\"", "period = \"week\"");
+        assert_ne!(text, EMBEDDED_MAIN);
+        let err = Settings::from_main(&text, "m", Path::new("."), &embedded_files)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("giá trị `week` không hợp lệ (chỉ nhận:"),
+            "{err}"
+        );
+        let text = EMBEDDED_MAIN.replace("timezone = ", "# timezone = ");
+        let err = Settings::from_main(&text, "m", Path::new("."), &embedded_files)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("thiếu khóa `timezone`"), "{err}");
+        let err = Settings::load(Path::new("/nonexistent/tonghop.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "không đọc được tệp cấu hình /nonexistent/tonghop.toml: không tìm thấy tệp hoặc thư mục"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct Roster {
 
 impl Roster {
     pub fn from_toml(text: &str) -> Result<Roster, String> {
-        let file: RosterFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let file: RosterFile = toml::from_str(text).map_err(|e| super::toml_error(text, &e))?;
         let roster = Roster { units: file.units };
         roster.check()?;
         Ok(roster)
@@ -41,7 +41,7 @@ impl Roster {
 
     fn check(&self) -> Result<(), String> {
         if self.units.is_empty() {
-            return Err("unit: the roster has no units".into());
+            return Err("unit: danh sách đơn vị trống".into());
         }
         for (i, u) in self.units.iter().enumerate() {
             let ok_id = !u.id.is_empty()
@@ -50,15 +50,15 @@ impl Roster {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             if !ok_id {
                 return Err(format!(
-                    "unit[{i}].id: {:?} must be lower-case ASCII letters, digits, '-' or '_'",
+                    "unit[{i}].id: {:?} chỉ được gồm chữ thường không dấu, chữ số, '-' hoặc '_'",
                     u.id
                 ));
             }
             if self.units[..i].iter().any(|o| o.id == u.id) {
-                return Err(format!("unit[{i}].id: {:?} appears twice", u.id));
+                return Err(format!("unit[{i}].id: {:?} bị trùng", u.id));
             }
             if u.name.trim().is_empty() {
-                return Err(format!("unit[{i}].name: empty"));
+                return Err(format!("unit[{i}].name: chưa có tên đơn vị"));
             }
             // Groups must be contiguous so subtotals follow roster order.
             if i > 0
@@ -66,7 +66,7 @@ impl Roster {
                 && self.units[..i].iter().any(|o| o.group == u.group)
             {
                 return Err(format!(
-                    "unit[{i}].group: units of group {:?} must be listed together",
+                    "unit[{i}].group: các đơn vị của nhóm {:?} phải đứng liền nhau",
                     u.group
                 ));
             }

@@ -1157,7 +1157,7 @@ pub fn write_file_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf
     };
     fs_err::create_dir_all(dir).map_err(write_err(dir))?;
     let path = dir.join(name);
-    let mut tmp = tempfile::Builder::new()
+    let mut tmp = crate::pipeline::output_file()
         .prefix(".tonghop-mail-")
         .suffix(".tmp")
         .tempfile_in(dir)

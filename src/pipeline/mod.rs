@@ -240,7 +240,8 @@ pub fn run_once(
             std::fs::read_to_string(&o.summary).ok(),
         ),
         Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
-        Err(e) => ("failed", Some(e.to_string()), None, None),
+        // The history shows it to the clerk.
+        Err(e) => ("failed", Some(crate::explain::run_error(e)), None, None),
     };
     store.finish_run(
         run_id,
@@ -280,7 +281,11 @@ fn run_body(
     };
 
     let t = Instant::now();
-    let dir = settings.out.join(period.key());
+    let mut dir = settings.out.join(period.key());
+    if recorded.is_none() && report_went_out(settings, &period) {
+        // A dry run never writes over the files of a report that went out.
+        dir = dir.join(PREVIEW_DIR);
+    }
     std::fs::create_dir_all(&dir).map_err(|e| RunError::Output {
         path: dir.clone(),
         source: e,
@@ -638,17 +643,50 @@ fn outcome_str(o: consolidate::FileOutcome) -> &'static str {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = output_file().tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
+/// The temporary file every output is written to before its rename. Its mode follows one rule,
+/// the process umask (0666 & !umask, as any program's new file): the systemd unit sets
+/// `UMask=0027`. tempfile's own default, 0600, would make summary.json and the mails private
+/// while the workbook beside them is not. The data folder is kept private by its own mode
+/// (0700, `store::create_private_dir`), the control token by 0600 (`daemon::control`).
+pub fn output_file() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
+}
+
+/// Where a dry run writes, under `out/<period>/`, once the period's report went out.
+pub const PREVIEW_DIR: &str = "preview";
+
+/// Whether a report or supplement of `period` was sent (or is queued): then its files in
+/// `out/<period>/` are what went out. A store that cannot be read counts as yes.
+fn report_went_out(settings: &Settings, period: &Period) -> bool {
+    if !settings.data.join(crate::store::FILE_NAME).is_file() {
+        return false;
+    }
+    let key = period.key();
+    match Store::open(&settings.data) {
+        Err(_) => true,
+        Ok(s) => {
+            !matches!(s.report_for(&key), Ok(None)) || !matches!(s.latest_sent(&key), Ok(None))
+        }
+    }
+}
+
 /// Copy a file atomically (as [`write_atomic`] writes one), without holding it in memory.
 fn copy_atomic(from: &Path, to: &Path) -> std::io::Result<()> {
     let dir = to.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut tmp = output_file().tempfile_in(dir)?;
     std::io::copy(&mut std::fs::File::open(from)?, tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(to).map_err(|e| e.error)?;

@@ -1135,7 +1135,7 @@ pub fn write_atomic(workbook: &mut Workbook, path: &Path) -> Result<(), SaveErro
         .file_name()
         .ok_or_else(|| io_err(io::Error::new(io::ErrorKind::InvalidInput, "no file name")))?;
     // A dot name: a folder watcher or a person listing the folder passes over it.
-    let mut tmp = tempfile::Builder::new()
+    let mut tmp = crate::pipeline::output_file()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".tmp")
         .tempfile_in(dir)
@@ -1149,13 +1149,6 @@ pub fn write_atomic(workbook: &mut Workbook, path: &Path) -> Result<(), SaveErro
                 source,
             })?;
         out.flush().map_err(io_err)?;
-    }
-    // tempfile creates 0600; the report is read by people and other programs.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(io_err)?;
     }
     tmp.as_file().sync_all().map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
@@ -2462,7 +2455,14 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o644);
+            // The process umask decides, as for every output (pipeline::output_file).
+            let status = std::fs::read_to_string("/proc/self/status").unwrap();
+            let umask = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+                .unwrap();
+            assert_eq!(mode & 0o777, 0o666 & !umask);
         }
     }
 

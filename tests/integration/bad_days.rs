@@ -60,7 +60,7 @@ fn a_full_disk_fails_the_run_cleanly_and_the_next_run_succeeds() {
         let r = env
             .cmd(&["run", "--period", "2026-10", "--out", out.to_str().unwrap()])
             .expect_code(70);
-        assert!(r.stderr.contains("No space left on device"), "{}", r.stderr);
+        assert!(r.stderr.contains("ổ đĩa đã đầy"), "{}", r.stderr);
         // No half-written workbook under its name, no temporary file left, nothing sent.
         let left: Vec<_> = walkdir::WalkDir::new(&out)
             .into_iter()
@@ -83,7 +83,7 @@ fn a_full_disk_fails_the_run_cleanly_and_the_next_run_succeeds() {
                 out.join("x").to_str().unwrap(),
             ])
             .expect_code(70);
-        assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+        assert!(r.stderr.contains("Không ghi được"), "{}", r.stderr);
         fs::remove_file(&out).unwrap();
         fs::create_dir_all(&out).unwrap();
     }
@@ -107,8 +107,9 @@ fn a_missing_inbox_is_a_clear_error() {
         ])
         .expect_code(2);
     assert!(
-        r.stderr
-            .contains("inbox /nonexistent/chia-se cannot be read"),
+        r.stderr.contains(
+            "Không đọc được thư mục nhận báo cáo /nonexistent/chia-se: không tìm thấy tệp hoặc thư mục"
+        ),
         "{}",
         r.stderr
     );
@@ -149,7 +150,8 @@ fn a_damaged_state_store_stops_the_run_and_is_left_alone() {
     fs::write(data.join("tonghop.sqlite3"), &garbage).unwrap();
     let r = env.cmd(&["run", "--period", "2026-10"]).expect_code(70);
     assert!(
-        r.stderr.contains("state store") && r.stderr.contains("not a database"),
+        r.stderr.contains("dữ liệu trạng thái")
+            && r.stderr.contains("không phải là cơ sở dữ liệu SQLite"),
         "{}",
         r.stderr
     );
@@ -179,7 +181,8 @@ fn a_locked_state_store_is_a_clear_error_after_waiting() {
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let r = env.cmd(&["run", "--period", "2026-10"]).expect_code(70);
     assert!(
-        r.stderr.contains("state store") && r.stderr.contains("locked"),
+        r.stderr.contains("dữ liệu trạng thái")
+            && r.stderr.contains("đang bị một tiến trình khác khóa"),
         "{}",
         r.stderr
     );

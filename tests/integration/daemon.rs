@@ -511,7 +511,7 @@ fn manual_run_and_schedule_at_the_same_moment_make_one_report() {
         match *code {
             // The one that sent (the samples hold rejected files).
             REJECTED_FILES => assert!(stdout.contains("Thư đã ghi ra tệp"), "{stdout}"),
-            ALREADY_SENT => assert!(stderr.contains("already sent"), "{stderr}"),
+            ALREADY_SENT => assert!(stderr.contains("đã được gửi lúc"), "{stderr}"),
             other => panic!("exit code {other}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
         }
     }
@@ -620,8 +620,11 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     // `tonghop run` makes one attempt: refused for good, no retry.
     let (code, stdout, stderr) = output(env.cmd(&["run", "--period", period.as_str()]));
     assert_eq!(code, DELIVERY_FAILED, "{stdout}\n{stderr}");
-    assert!(stdout.contains("Thư KHÔNG gửi được"), "{stdout}");
-    assert!(stdout.contains("550"), "{stdout}");
+    assert!(
+        stdout.contains("Thư KHÔNG gửi được: máy chủ thư"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" trả lời 550"), "{stdout}");
     let state = State::open(&data_dir(&env));
     let report = state.deliveries_of("report").remove(0);
     assert_eq!((report.status.as_str(), report.attempts), ("failed", 1));
@@ -729,7 +732,7 @@ fn smtp_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
     assert!(report.attempts >= pending.attempts);
     let error = report.last_error.clone().unwrap();
     assert!(
-        error.contains("no complete answer within 2 s"),
+        error.contains("không trả lời đầy đủ trong 2 giây"),
         "the error names the timeout: {error}"
     );
     // The next attempt is the one the last failed attempt announced, later than that attempt.

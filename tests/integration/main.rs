@@ -5,6 +5,7 @@ mod support;
 mod bad_days;
 mod bench_smoke;
 mod blank_form;
+mod clerk;
 mod daemon;
 mod hostile;
 mod operator;

@@ -298,12 +298,20 @@ fn resend_of_a_failed_report_retries_the_same_message() {
 fn resend_of_an_unknown_run_changes_nothing_and_exits_2() {
     let env = TestEnv::samples();
     let out = op(&env, &["resend", "1"]).expect_code(2);
-    assert!(out.stderr.contains("no state store"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Chưa có dữ liệu trạng thái"),
+        "{}",
+        out.stderr
+    );
     run_october(&env);
     let out = op(&env, &["resend", "42"]).expect_code(2);
-    assert!(out.stderr.contains("there is no run 42"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Không có lần chạy số 42"),
+        "{}",
+        out.stderr
+    );
     let out = op(&env, &["resend", "--delivery", "42"]).expect_code(2);
-    assert!(out.stderr.contains("there is no mail 42"), "{}", out.stderr);
+    assert!(out.stderr.contains("Không có thư số 42"), "{}", out.stderr);
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
 }
 

@@ -589,7 +589,11 @@ fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
     assert_eq!(original.in_reply_to, None);
     // The same period again: refused, nothing sent.
     let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
-    assert!(out.stderr.contains("already sent"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Báo cáo Tháng 10/2026 đã được gửi lúc"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
     // Nothing new yet: no supplement, and no workbook written for one.
     let out = env

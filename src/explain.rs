@@ -1,0 +1,346 @@
+//! Errors explained to the clerk at the terminal, in Vietnamese. The errors' own `Display`
+//! stays English for the operator log (`tracing`); the commands print these texts instead.
+//! Each function matches on the error's type and variant, never on its text.
+
+use std::io::ErrorKind;
+
+use crate::lock::LockError;
+use crate::outbox::OutboxError;
+use crate::pipeline::RunError;
+use crate::pipeline::deliver::DeliveryError;
+use crate::store::StoreError;
+
+/// What an operating-system error means, in Vietnamese ("không tìm thấy tệp hoặc thư mục").
+/// A kind without a translation keeps the system's own words after a Vietnamese lead.
+pub fn os(e: &std::io::Error) -> String {
+    let text = match e.kind() {
+        ErrorKind::NotFound => "không tìm thấy tệp hoặc thư mục",
+        ErrorKind::PermissionDenied => "không có quyền truy cập",
+        ErrorKind::AlreadyExists => "đã có tệp hoặc thư mục trùng tên",
+        ErrorKind::IsADirectory => "đây là một thư mục, không phải tệp",
+        ErrorKind::NotADirectory => "không phải là thư mục",
+        ErrorKind::DirectoryNotEmpty => "thư mục không trống",
+        ErrorKind::StorageFull => "ổ đĩa đã đầy",
+        ErrorKind::QuotaExceeded => "đã vượt hạn mức dung lượng được cấp",
+        ErrorKind::ReadOnlyFilesystem => "ổ đĩa chỉ cho phép đọc, không ghi được",
+        ErrorKind::FileTooLarge => "tệp quá lớn",
+        ErrorKind::ResourceBusy | ErrorKind::WouldBlock => "đang bị một chương trình khác dùng",
+        ErrorKind::TimedOut => "quá thời gian chờ",
+        ErrorKind::ConnectionRefused => "máy bên kia từ chối kết nối",
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "kết nối bị ngắt",
+        ErrorKind::NotConnected | ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            "không kết nối được qua mạng"
+        }
+        ErrorKind::NetworkDown => "mạng không hoạt động",
+        ErrorKind::StaleNetworkFileHandle => {
+            "tệp trên ổ mạng không còn truy cập được (ổ mạng bị ngắt?)"
+        }
+        ErrorKind::InvalidFilename => "tên tệp không hợp lệ",
+        ErrorKind::CrossesDevices => "không thể chuyển tệp sang ổ đĩa khác",
+        ErrorKind::TooManyLinks => "đường dẫn qua quá nhiều liên kết",
+        ErrorKind::UnexpectedEof => "tệp bị cắt cụt (kết thúc sớm hơn dự kiến)",
+        ErrorKind::OutOfMemory => "không đủ bộ nhớ",
+        ErrorKind::InvalidData => "dữ liệu không hợp lệ",
+        ErrorKind::Interrupted => "bị ngắt giữa chừng",
+        _ => return format!("lỗi hệ thống ({e})"),
+    };
+    text.to_owned()
+}
+
+/// A failed run, for the clerk.
+pub fn run_error(e: &RunError) -> String {
+    match e {
+        RunError::Intake(crate::pipeline::intake::IntakeError::Inbox { path, source }) => format!(
+            "Không đọc được thư mục nhận báo cáo {}: {}.",
+            path.display(),
+            os(source)
+        ),
+        RunError::Output { path, source } => {
+            format!("Không ghi được {}: {}.", path.display(), os(source))
+        }
+        RunError::Render(x) => format!("Không lập được bảng tổng hợp (lỗi chương trình: {x})."),
+        RunError::Save(crate::pipeline::render::SaveError::Io { path, source }) => format!(
+            "Không ghi được bảng tổng hợp {}: {}.",
+            path.display(),
+            os(source)
+        ),
+        RunError::Save(crate::pipeline::render::SaveError::Xlsx { path, source }) => format!(
+            "Không ghi được bảng tổng hợp {}: {}.",
+            path.display(),
+            xlsx(source)
+        ),
+        RunError::Compose(d) => format!("Không soạn được thư: {}", delivery(d)),
+        RunError::Lock(l) => lock(l),
+        RunError::Store(s) => store(s),
+        RunError::Outbox(o) => outbox(o),
+        RunError::AlreadySent {
+            period,
+            message_id,
+            at,
+        } => format!(
+            "Báo cáo {} đã được gửi lúc {at} (Message-ID {message_id}); không gửi lại. \
+             Muốn gửi lại: thêm --resend; muốn gửi báo cáo bổ sung: --supplement.",
+            period.label()
+        ),
+        RunError::NotSentYet { period } => format!(
+            "Báo cáo {} chưa được gửi nên chưa có gì để bổ sung: hãy chạy tonghop run trước.",
+            period.label()
+        ),
+        RunError::ReadersFailing { files } => format!(
+            "Không đọc được tệp nào trong {files} tệp: tiến trình đọc tệp (tonghop __read-worker) \
+             không chạy được. Kiểm tra chương trình đã cài đầy đủ và giới hạn trong mục [read] của \
+             cấu hình. Chưa lập báo cáo."
+        ),
+        RunError::NothingToSupplement { period } => format!(
+            "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
+            period.label()
+        ),
+    }
+}
+
+/// The workbook writer's error: an IO error (also one inside its zip writer) is a disk problem.
+fn xlsx(e: &rust_xlsxwriter::XlsxError) -> String {
+    if let rust_xlsxwriter::XlsxError::IoError(io) = e {
+        return os(io);
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return os(io);
+        }
+        cause = c.source();
+    }
+    format!("lỗi chương trình ({e})")
+}
+
+/// The run lock.
+pub fn lock(e: &LockError) -> String {
+    match e {
+        LockError::Open { path, source } => {
+            format!("Không mở được tệp khóa {}: {}.", path.display(), os(source))
+        }
+        LockError::Busy { path, waited } => format!(
+            "Một lần chạy khác của tonghop (có thể của tonghop daemon) vẫn đang chạy (giữ {}); \
+             đã chờ {} phút. Hãy thử lại sau.",
+            path.display(),
+            waited.as_secs().div_ceil(60)
+        ),
+    }
+}
+
+/// The state store.
+pub fn store(e: &StoreError) -> String {
+    match e {
+        StoreError::Sqlite { path, source } => format!(
+            "Không dùng được dữ liệu trạng thái {}: {}.",
+            path.display(),
+            sqlite(source)
+        ),
+        StoreError::TooNew { path, found, known } => format!(
+            "Dữ liệu trạng thái {} do một phiên bản tonghop mới hơn ghi (lược đồ {found}, phiên bản \
+             này chỉ biết đến {known}): hãy dùng phiên bản mới hơn.",
+            path.display()
+        ),
+        StoreError::Spool(m) => format!("Không lưu được thư vào hàng đợi: {m}"),
+        StoreError::Folder { path, source } => format!(
+            "Không tạo được thư mục dữ liệu {}: {}.",
+            path.display(),
+            os(source)
+        ),
+    }
+}
+
+fn sqlite(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode as C;
+    match e.sqlite_error_code() {
+        Some(C::DatabaseBusy | C::DatabaseLocked) => {
+            "đang bị một tiến trình khác khóa (đã chờ mà chưa được)".into()
+        }
+        Some(C::NotADatabase) => "tệp không phải là cơ sở dữ liệu SQLite (not a database)".into(),
+        Some(C::DatabaseCorrupt) => "cơ sở dữ liệu bị hỏng".into(),
+        Some(C::ReadOnly) => "chỉ cho phép đọc, không ghi được".into(),
+        Some(C::CannotOpen) => "không mở được tệp (thư mục không có hoặc không có quyền)".into(),
+        Some(C::PermissionDenied) => "không có quyền truy cập".into(),
+        Some(C::DiskFull) => "ổ đĩa đã đầy".into(),
+        Some(C::SystemIoFailure) => "lỗi đọc ghi đĩa".into(),
+        _ => format!("lỗi SQLite ({e})"),
+    }
+}
+
+fn outbox(e: &OutboxError) -> String {
+    match e {
+        OutboxError::Store(s) => store(s),
+        OutboxError::Delivery(d) => delivery(d),
+    }
+}
+
+/// A mail that could not be composed, written or sent. The server's own reply is quoted as is.
+pub fn delivery(e: &DeliveryError) -> String {
+    match e {
+        DeliveryError::Address {
+            field,
+            value,
+            reason,
+        } => format!("mail.{field}: {value:?} không phải là địa chỉ thư hợp lệ ({reason})."),
+        DeliveryError::Build(m) => format!("lỗi khi dựng thư ({m})."),
+        DeliveryError::Write { path, source } => {
+            format!("không ghi được thư ra {}: {}.", path.display(), os(source))
+        }
+        DeliveryError::CaFile { path, reason } => format!(
+            "tệp chứng chỉ mail.smtp.ca_file {} không dùng được ({reason}).",
+            path.display()
+        ),
+        DeliveryError::NoPassword { server, username } => format!(
+            "máy chủ thư {server}: có tên đăng nhập {username:?} nhưng không tìm thấy mật khẩu."
+        ),
+        DeliveryError::Connect { server, message } => {
+            format!("không kết nối được tới máy chủ thư {server} ({message}).")
+        }
+        DeliveryError::Tls { server, message } => {
+            format!("máy chủ thư {server}: lỗi kết nối bảo mật TLS ({message}).")
+        }
+        DeliveryError::Auth {
+            server,
+            username,
+            code,
+            reply,
+        } => format!(
+            "máy chủ thư {server} từ chối đăng nhập {}: {code} {reply}",
+            username
+                .as_deref()
+                .unwrap_or("(chưa cấu hình tên đăng nhập)")
+        ),
+        DeliveryError::Reply {
+            server,
+            code,
+            reply,
+        } => format!("máy chủ thư {server} trả lời {code} {reply}"),
+        DeliveryError::Timeout { server, after } => format!(
+            "máy chủ thư {server} không trả lời đầy đủ trong {} giây.",
+            after.as_secs_f64()
+        ),
+        DeliveryError::Protocol {
+            server, message, ..
+        } => format!("máy chủ thư {server}: lỗi giao thức ({message})."),
+    }
+}
+
+/// The daemon could not start or stopped on an error.
+pub fn daemon(e: &crate::daemon::DaemonError) -> String {
+    use crate::daemon::DaemonError as D;
+    match e {
+        D::AlreadyRunning(data) => format!(
+            "Một tonghop daemon khác đang chạy với thư mục dữ liệu {}; mỗi thư mục dữ liệu \
+             chỉ dùng được cho một daemon.",
+            data.display()
+        ),
+        D::Io { path, source } => format!("Không mở được {}: {}.", path.display(), os(source)),
+        D::Store(s) => store(s),
+        D::Listen { port, source } => format!(
+            "Không mở được cổng điều khiển 127.0.0.1:{port}: {} (cổng đã bị chương trình \
+             khác dùng? đổi daemon.control_port).",
+            os(source)
+        ),
+        D::Scheduler(m) => format!("Lỗi bộ lập lịch: {m}"),
+    }
+}
+
+/// `tonghop resend` could not send.
+pub fn resend(e: &crate::operator::ResendError) -> String {
+    use crate::operator::ResendError as R;
+    match e {
+        R::NoStore(path) => format!(
+            "Chưa có dữ liệu trạng thái {}: thư mục dữ liệu này chưa từng gửi báo cáo nào.",
+            path.display()
+        ),
+        R::UnknownRun(id) => {
+            format!("Không có lần chạy số {id} (xem danh sách bằng: tonghop history).")
+        }
+        R::UnknownDelivery(id) => {
+            format!("Không có thư số {id} (xem danh sách bằng: tonghop history --json).")
+        }
+        R::NoReport {
+            run_id,
+            outcome,
+            error,
+        } => format!(
+            "Lần chạy số {run_id} không tạo thư báo cáo nào (kết quả: {outcome}{}).",
+            error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        R::Spool { path, source } => {
+            format!("Không đọc được bản thư đã lưu {path}: {}.", os(source))
+        }
+        R::NoMessageId(path) => format!("Bản thư đã lưu {path} không có dòng Message-ID."),
+        R::Lock(l) => lock(l),
+        R::Store(s) => store(s),
+        R::Outbox(o) => outbox(o),
+        R::Write(d) => format!("Không lưu được thư mới vào hàng đợi: {}", delivery(d)),
+    }
+}
+
+/// `tonghop trigger` got no run from the daemon. A run's own error is the daemon's text.
+pub fn control(e: &crate::daemon::control::ControlError) -> String {
+    use crate::daemon::control::ControlError as C;
+    match e {
+        C::NoDaemon { port, reason } => {
+            format!("Không có tonghop daemon nào chạy ở 127.0.0.1:{port} ({reason}).")
+        }
+        C::Unauthorized { port } => format!(
+            "Daemon ở 127.0.0.1:{port} từ chối mã điều khiển (daemon dùng thư mục dữ liệu khác?)."
+        ),
+        C::Run { error, .. } => format!("Daemon không tổng hợp được: {error}"),
+        C::Timeout { port, timeout } => format!(
+            "Daemon ở 127.0.0.1:{port} không trả lời trong {} phút; xem nhật ký của daemon \
+             (journalctl -u tonghop) và tonghop history.",
+            timeout.as_secs().div_ceil(60)
+        ),
+        C::Unexpected { port, message } => {
+            format!("Câu trả lời lạ từ 127.0.0.1:{port}: {message}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn os_errors_are_said_in_vietnamese() {
+        let e = std::fs::File::open("/nonexistent/tonghop/x.xlsx").unwrap_err();
+        assert_eq!(os(&e), "không tìm thấy tệp hoặc thư mục");
+        let e = std::io::Error::from(ErrorKind::PermissionDenied);
+        assert_eq!(os(&e), "không có quyền truy cập");
+        let e = std::io::Error::from_raw_os_error(28); // ENOSPC
+        assert_eq!(os(&e), "ổ đĩa đã đầy");
+        let e = std::io::Error::other("weird");
+        assert_eq!(os(&e), "lỗi hệ thống (weird)");
+    }
+
+    #[test]
+    fn an_already_sent_run_says_when_and_how_to_send_again() {
+        let e = RunError::AlreadySent {
+            period: crate::period::Period::month(2026, 10),
+            message_id: "<a@b>".into(),
+            at: "08:00 04/11/2026".into(),
+        };
+        let text = run_error(&e);
+        assert!(text.starts_with("Báo cáo Tháng 10/2026 đã được gửi lúc 08:00 04/11/2026"));
+        assert!(text.contains("--resend"), "{text}");
+    }
+
+    #[test]
+    fn an_unwritable_output_names_the_path_and_the_cause() {
+        let e = RunError::Output {
+            path: PathBuf::from("/srv/out/2026-10"),
+            source: std::io::Error::from(ErrorKind::ReadOnlyFilesystem),
+        };
+        assert_eq!(
+            run_error(&e),
+            "Không ghi được /srv/out/2026-10: ổ đĩa chỉ cho phép đọc, không ghi được."
+        );
+    }
+}
