@@ -1641,8 +1641,9 @@ impl Styles {
             wrap_middle: cell.clone().set_text_wrap(),
             center: center.clone(),
             top_center: top.clone().set_align(FormatAlign::Center),
-            error_center: center
+            error_center: top
                 .clone()
+                .set_align(FormatAlign::Center)
                 .set_bold()
                 .set_font_color(Color::RGB(REJECTED_FONT)),
             late_center: center.clone().set_font_color(Color::RGB(LATE_FONT)),

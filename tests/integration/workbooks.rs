@@ -232,6 +232,36 @@ fn the_report_prints_for_a_leader_and_carries_what_the_clerk_needs() {
     ] {
         assert!(workbook_xml.contains(repeat), "{repeat}: {workbook_xml}");
     }
+    // The same, as openpyxl reads it.
+    let out = std::process::Command::new(crate::support::python())
+        .arg(crate::support::repo().join("tests/support/read_print_setup.py"))
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for sheet in py["sheets"].as_array().unwrap() {
+        assert_eq!(sheet["paper"], 9, "{sheet}");
+        // One page wide: fitToWidth absent means 1.
+        assert!(
+            sheet["fit_width"].is_null() || sheet["fit_width"] == 1,
+            "{sheet}"
+        );
+        assert_eq!(sheet["orientation"], "landscape", "{sheet}");
+        assert_eq!(sheet["fit_to_page"], true, "{sheet}");
+        assert_eq!(sheet["fit_height"], 0, "{sheet}");
+    }
+    let summary_sheet = &py["sheets"][0];
+    assert_eq!(summary_sheet["title_rows"], "$10:$11");
+    assert_eq!(summary_sheet["freeze"], "C12");
+    assert_eq!(summary_sheet["top_left"], "A10");
+    assert_eq!(py["sheets"][2]["title_rows"], "$1:$1");
+    assert_eq!(py["stt_types"], serde_json::json!(["int"]));
+
     // Only the table header of "Tổng hợp" is frozen, not the title block above it.
     let summary_xml = zip_entry(&book, "xl/worksheets/sheet1.xml");
     assert!(
@@ -257,6 +287,12 @@ fn the_report_prints_for_a_leader_and_carries_what_the_clerk_needs() {
             .iter()
             .find(|r| r[unit_col] == u["name"].as_str().unwrap())
             .unwrap();
+        if u["status"] == "missing" {
+            for (label, key) in fields {
+                assert!(u["header"][key].is_null(), "{}: {}", u["id"], u["header"]);
+                assert_eq!(row[col(label)], "");
+            }
+        }
         if u["status"] != "accepted" {
             continue;
         }
