@@ -976,11 +976,11 @@ impl Cx<'_> {
                 seen > width + 0.5 && matches!(col.kind, ColumnType::Text | ColumnType::Choice);
             wraps.push(wraps_here.then_some(width));
             formats.push(match col.kind {
-                ColumnType::Serial => &st.serial,
-                ColumnType::Date => &st.date,
-                ColumnType::Count => &st.int,
-                ColumnType::Text | ColumnType::Choice if wraps_here => &st.wrap_middle,
-                ColumnType::Text | ColumnType::Choice => &st.text,
+                ColumnType::Serial => &st.list_serial,
+                ColumnType::Date => &st.list_date,
+                ColumnType::Count => &st.list_int,
+                ColumnType::Text | ColumnType::Choice if wraps_here => &st.list_wrap,
+                ColumnType::Text | ColumnType::Choice => &st.list_text,
             });
         }
         widths.set(source_col.into(), 10.0);
@@ -1033,14 +1033,17 @@ impl Cx<'_> {
                 ws.set_name(format!("{SHEET_ACTIVITIES} ({sheet})"))?;
             }
             widths.apply(ws)?;
+            // The grid is printed, not drawn with cell borders: a column format with borders
+            // would draw them on every row of the column, the blank rows under the list too.
+            ws.set_print_gridlines(true);
             // Each column carries its format; cells are written without one and take it
             // (rust_xlsxwriter hashes a cell's `Format` on every write: most of the time of a
             // big sheet went there).
-            ws.set_column_format(0, &st.text)?;
+            ws.set_column_format(0, &st.list_text)?;
             for (k, format) in formats.iter().enumerate() {
                 ws.set_column_format((k + 1) as ColNum, format)?;
             }
-            ws.set_column_format(source_col, &st.serial)?;
+            ws.set_column_format(source_col, &st.list_serial)?;
             // A header with filter buttons, not an Excel table: rust_xlsxwriter records every
             // cell of a table in a map to check overlaps (9 million entries for a million rows).
             for (col, h) in headers.iter().enumerate() {
@@ -1048,13 +1051,13 @@ impl Cx<'_> {
             }
             ws.autofilter(0, 0, n as RowNum, last_col)?;
             fit_header(ws, 0, &headers, &widths)?;
-            // A line under the list, after a blank row: it says the list is whole, or where it
-            // goes on. It is also what keeps the sheet's XML sound: rust_xlsxwriter 0.102 writes
+            // A line under the list, across it: it says the list is whole, or where it goes
+            // on. It is also what keeps the sheet's XML sound: rust_xlsxwriter 0.102 writes
             // the last row of a low- or constant-memory sheet a second time, as an empty
             // `<row>`, when that row has a height (`flush_last_row` flushes the current row
             // into itself), and Excel then calls the file corrupt. A last row without options
             // cannot be written twice.
-            let note_row = (n as RowNum).checked_add(2).filter(|&r| r < EXCEL_ROWS);
+            let note_row = (n as RowNum).checked_add(1).filter(|&r| r < EXCEL_ROWS);
             for (i, (u, a)) in rest.by_ref().take(n).enumerate() {
                 let r = 1 + i as RowNum;
                 let lines = a
@@ -1110,7 +1113,7 @@ impl Cx<'_> {
                         crate::numbers::vi(row_count as u64)
                     )
                 };
-                ws.write_string_with_format(note, 0, text, &st.note)?;
+                ws.merge_range(note, 0, note, last_col, &text, &st.note)?;
             }
             ws.set_freeze_panes(1, 1)?;
             let title = if sheet == 1 {
@@ -1548,13 +1551,17 @@ struct Styles {
     top_text: Format,
     wrap: Format,
     wrap_middle: Format,
+    /// The activity list's column formats: no borders (see `activities`).
+    list_text: Format,
+    list_wrap: Format,
+    list_serial: Format,
+    list_date: Format,
+    list_int: Format,
     center: Format,
     top_center: Format,
     error_center: Format,
     late_center: Format,
     int: Format,
-    serial: Format,
-    date: Format,
     datetime: Format,
     small: Format,
     group_text: Format,
@@ -1639,6 +1646,21 @@ impl Styles {
             top_text: top.clone(),
             wrap: top.clone().set_text_wrap(),
             wrap_middle: cell.clone().set_text_wrap(),
+            list_text: Format::new().set_align(FormatAlign::VerticalCenter),
+            list_wrap: Format::new()
+                .set_align(FormatAlign::VerticalCenter)
+                .set_text_wrap(),
+            list_serial: Format::new()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format("0"),
+            list_date: Format::new()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format("dd/mm/yyyy"),
+            list_int: Format::new()
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format(INT),
             center: center.clone(),
             top_center: top.clone().set_align(FormatAlign::Center),
             error_center: top
@@ -1648,8 +1670,6 @@ impl Styles {
                 .set_font_color(Color::RGB(REJECTED_FONT)),
             late_center: center.clone().set_font_color(Color::RGB(LATE_FONT)),
             int: cell.clone().set_num_format(INT),
-            serial: center.clone().set_num_format("0"),
-            date: center.clone().set_num_format("dd/mm/yyyy"),
             datetime: center.clone().set_num_format("dd/mm/yyyy hh:mm"),
             small: cell.clone().set_font_size(8),
             group_text: group.clone(),
@@ -1801,12 +1821,14 @@ impl Widths {
     }
 }
 
-/// Lines a text takes when it wraps in a column `width` characters wide (a width unit is the
-/// width of a digit; Vietnamese prose in Calibri/Carlito runs about 0.82 of that a letter,
-/// measured on the LibreOffice rendering, scripts/render_workbook.sh). Counted at 0.9, since
-/// words wrap whole: rows get the height their text takes, not one line more.
+/// Lines a text takes when it wraps in a column `width` characters wide. A width unit is the
+/// width of a digit; Vietnamese prose in Calibri (Carlito in LibreOffice) takes about 0.8 of
+/// that a character, spaces included (measured on the LibreOffice rendering,
+/// scripts/render_workbook.sh: 72 characters fit a line 60 wide, 47 a line 38 wide). Words
+/// are wrapped whole, as the viewers do, at 0.82 a character: a row one line high keeps one
+/// line of text, and a wrapped row gets the lines it shows.
 fn lines_in(text: &str, width: f64) -> usize {
-    lines_at(text, width, 0.9)
+    lines_at(text, width, 0.82)
 }
 
 /// `lines_in` for bold header text, which runs wider.
@@ -1814,16 +1836,30 @@ fn header_lines_in(text: &str, width: f64) -> usize {
     lines_at(text, width, 1.0)
 }
 
-fn lines_at(text: &str, width: f64, factor: f64) -> usize {
-    let per_line = (width - 1.0).max(1.0);
+fn lines_at(text: &str, width: f64, per_char: f64) -> usize {
+    let room = (width - 1.0).max(1.0);
     text.split('\n')
-        .map(|line| {
-            let chars = line.chars().count() as f64;
-            if chars * factor + 1.0 <= width {
-                1
-            } else {
-                ((chars * factor) / per_line).ceil().max(1.0) as usize
+        .map(|paragraph| {
+            let mut lines = 1;
+            let mut used = 0.0;
+            for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+                let w = word.chars().count() as f64 * per_char;
+                let need = if used > 0.0 { used + per_char + w } else { w };
+                if need <= room {
+                    used = need;
+                } else if used > 0.0 && w <= room {
+                    lines += 1;
+                    used = w;
+                } else {
+                    // A word longer than the line is broken where it reaches the edge.
+                    let start = if used > 0.0 { used + per_char } else { 0.0 };
+                    let total = start + w;
+                    let extra = ((total / room).ceil() as usize).max(1) - 1;
+                    lines += extra;
+                    used = total - extra as f64 * room;
+                }
             }
+            lines
         })
         .sum()
 }
@@ -2616,11 +2652,7 @@ mod tests {
     fn activities_are_one_row_each_and_a_units_formula_text_stays_text() {
         let (_dir, path) = saved(&sample());
         let g = grid(&path, SHEET_ACTIVITIES);
-        assert_eq!(
-            g.height(),
-            3 + 3,
-            "header, 3 activities, a blank row, the count"
-        );
+        assert_eq!(g.height(), 3 + 2, "header, 3 activities, the count");
         assert_eq!(
             (0..9).map(|col| cell(&g, 0, col)).collect::<Vec<_>>(),
             [
@@ -2671,8 +2703,8 @@ mod tests {
             "{:?}",
             column(&g, 1, 1..=3)
         );
-        // Under the list, after a blank row, the count.
-        assert_eq!(cell(&g, 5, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
+        // Under the list, the count.
+        assert_eq!(cell(&g, 4, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
     }
 
     #[test]
@@ -2768,7 +2800,7 @@ mod tests {
             grid(&shared, SHEET_ACTIVITIES),
             grid(&inline, SHEET_ACTIVITIES),
         );
-        assert_eq!(a.height(), 6);
+        assert_eq!(a.height(), 5);
         assert_eq!(a, b);
     }
 
@@ -2785,10 +2817,10 @@ mod tests {
         assert_eq!(names[5..7], [SHEET_ACTIVITIES, "Hoạt động (2)"]);
         let first = grid(&path, SHEET_ACTIVITIES);
         let second = grid(&path, "Hoạt động (2)");
-        assert_eq!(first.height(), 5);
-        assert_eq!(cell(&first, 4, 0), "Tiếp theo ở trang \"Hoạt động (2)\".");
-        assert_eq!(second.height(), 4);
-        assert_eq!(cell(&second, 3, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
+        assert_eq!(first.height(), 4);
+        assert_eq!(cell(&first, 3, 0), "Tiếp theo ở trang \"Hoạt động (2)\".");
+        assert_eq!(second.height(), 3);
+        assert_eq!(cell(&second, 2, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
         assert_eq!(cell(&second, 0, 0), "Đơn vị");
         assert_eq!(cell(&second, 1, 0), "Thành ủy Bảo Lộc");
         assert_eq!(cell(&first, 2, 4), HYPERLINK);
@@ -3103,6 +3135,22 @@ mod tests {
         assert!(matches!(err, SaveError::Xlsx { .. }), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn wrapped_lines_are_counted_by_whole_words() {
+        // Fits: one line, so no row height.
+        assert_eq!(lines_in("Hội nghị quán triệt Kết luận 14", 40.0), 1);
+        assert_eq!(lines_in("", 10.0), 1);
+        // 86 characters in a 38-wide column: two lines in LibreOffice.
+        let text =
+            "- Lồng ghép nội dung Kết luận trong sinh hoạt chi bộ thường kỳ, sinh hoạt chuyên đề.";
+        assert_eq!(lines_in(text, 38.0), 2);
+        // Line breaks start new lines; a word longer than the column breaks across lines.
+        assert_eq!(lines_in("a\nb\nc", 20.0), 3);
+        assert_eq!(lines_in(&"x".repeat(50), 11.0), 5);
+        // A header in bold wraps sooner.
+        assert_eq!(header_lines_in("Số cảnh báo", 9.0), 2);
     }
 
     #[test]
