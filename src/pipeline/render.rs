@@ -68,9 +68,10 @@ const PAPER_A4: u8 = 9;
 const STATUS_SERIES: [(&str, u32); 4] = [
     ("Đúng hạn", 0x70AD47),
     ("Nộp muộn", 0xED7D31),
-    ("Bị từ chối", 0xC00000),
+    ("Bị từ chối", REJECTED_BAR),
     ("Chưa nộp", 0xA5A5A5),
 ];
+const REJECTED_BAR: u32 = 0xC00000;
 const BAR_COLOR: u32 = 0x4472C4;
 /// Pixels: the charts fill an A4 landscape page at 100 %.
 const CHART_WIDTH: u32 = 1000;
@@ -1363,8 +1364,19 @@ impl Cx<'_> {
                         ChartFormat::new()
                             .set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(*color))),
                     )
-                    // No "0" label on a segment that is not there.
-                    .set_data_label(ChartDataLabel::new().show_value().set_num_format("0;;;"))
+                    // No "0" label on a segment that is not there; white on the dark ones.
+                    .set_data_label(
+                        ChartDataLabel::new()
+                            .show_value()
+                            .set_num_format("0;;;")
+                            .set_font(ChartFont::new().set_bold().set_color(
+                                if *color == REJECTED_BAR {
+                                    Color::White
+                                } else {
+                                    Color::Black
+                                },
+                            )),
+                    )
                     .set_gap(60);
             }
             chart.y_axis().set_reverse();
