@@ -747,6 +747,11 @@ impl Cx<'_> {
             for (k, (key, _)) in extra.iter().enumerate() {
                 let col = (FIRST_EXTRA + k) as ColNum;
                 match header_of(u, key) {
+                    // A date as a date cell (Ngày lập), when it reads back as typed.
+                    Some(value) if as_date(&value).is_some() => {
+                        let date = as_date(&value).unwrap_or_default();
+                        ws.write_datetime_with_format(r, col, date, &st.date)?
+                    }
                     Some(value) => {
                         let value = cell_text(&value).into_owned();
                         lines = lines.max(lines_in(&value, widths.get(col.into())));
@@ -1563,6 +1568,7 @@ struct Styles {
     top_text: Format,
     wrap: Format,
     wrap_middle: Format,
+    date: Format,
     /// The activity list's column formats: no borders (see `activities`).
     list_text: Format,
     list_wrap: Format,
@@ -1658,6 +1664,7 @@ impl Styles {
             top_text: top.clone(),
             wrap: top.clone().set_text_wrap(),
             wrap_middle: cell.clone().set_text_wrap(),
+            date: center.clone().set_num_format("dd/mm/yyyy"),
             list_text: Format::new().set_align(FormatAlign::VerticalCenter),
             list_wrap: Format::new()
                 .set_align(FormatAlign::VerticalCenter)
@@ -1935,6 +1942,12 @@ fn cell_text(s: &str) -> Cow<'_, str> {
         out.push_str(TRUNCATED);
     }
     Cow::Owned(out)
+}
+
+/// A date written dd/mm/yyyy, as a date; `None` for anything that would not read back the same.
+fn as_date(t: &str) -> Option<chrono::NaiveDate> {
+    let d = chrono::NaiveDate::parse_from_str(t.trim(), "%d/%m/%Y").ok()?;
+    (d.format("%d/%m/%Y").to_string() == t.trim()).then_some(d)
 }
 
 /// A row number typed as text ("1", " 12 "), as a number; `None` for anything that would not
@@ -2564,11 +2577,13 @@ mod tests {
         assert_eq!(cell(&g, 2, 4), "03/11/2026 18:30");
         assert_eq!(column(&g, 5, 1..=3), ["0", "0", "1"]);
         assert_eq!(cell(&g, 2, 6), "1");
-        // The header fields the unit's file holds, for the clerk who calls the unit.
+        // The header fields the unit's file holds, for the clerk who calls the unit; the
+        // date as a date.
         assert_eq!(
             (7..10).map(|col| cell(&g, 1, col)).collect::<Vec<_>>(),
             ["Nguyễn Văn An", "0263 3822 111", "02/11/2026"]
         );
+        assert!(matches!(g.get_value((1, 9)), Some(Data::DateTime(_))));
         assert_eq!(column(&g, 7, 2..=5), ["", "", "", ""]);
         assert_eq!(column(&g, 3, 5..=5), [""], "a missing unit has no file");
         // No provenance here: it is on its own sheet, at the end.
