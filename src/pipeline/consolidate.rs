@@ -531,7 +531,7 @@ pub struct Content {
     pub figures: Option<Figures>,
     pub activities: Activities,
     pub narrative: Vec<String>,
-    /// Header fields other than unit and period: (label, text).
+    /// Header fields other than unit and period: (key, text), keyed as the form declares them.
     pub header: Vec<(String, String)>,
 }
 

@@ -851,7 +851,6 @@ fn inspect_bytes(
             return (out, Some(bytes));
         }
     };
-    let form = &settings.form;
     match identify::identify(
         matcher,
         &settings.roster,
@@ -867,15 +866,7 @@ fn inspect_bytes(
         .header
         .iter()
         .filter(|h| h.key != "unit" && h.key != "period")
-        .map(|h| {
-            let label = form
-                .header
-                .iter()
-                .find(|f| f.key == h.key)
-                .map(|f| f.label.clone())
-                .unwrap_or_default();
-            (label, h.text.clone())
-        })
+        .map(|h| (h.key.clone(), h.text.clone()))
         .collect();
     out.content = Some(Content {
         figures: ex.figures.take(),

@@ -1,9 +1,13 @@
 //! Render: the consolidated workbook's layout (pure), and writing it atomically.
 //!
-//! Sheets, in this order: "Tổng hợp" (title block, units by group with SUM subtotals and a grand
-//! total), "Tình hình nộp báo cáo" (every unit, every file), "Hoạt động" (one row per activity under a filtered header; more
-//! sheets "Hoạt động (2)", ... past Excel's row limit), "Thuyết minh" (narratives side by side),
-//! "Lỗi, cảnh báo" (every message) and "Biểu đồ" (a column chart of the main indicators).
+//! Sheets, in this order, what a leader prints first: "Tổng hợp" (title block, units by group
+//! with SUM subtotals and a grand total), "Biểu đồ" (the reporting rate by group and one bar
+//! chart per main indicator by unit), "Tình hình nộp báo cáo" (every unit: status, file, the
+//! preparer and phone), "Thuyết minh" (narratives side by side), "Lỗi, cảnh báo" (every
+//! message), "Hoạt động" (one row per activity under a filtered header; more sheets
+//! "Hoạt động (2)", ... past Excel's row limit) and "Tệp đã nhận" (every file with its SHA-256
+//! and size, in roster order; the files set aside apart).
+//! Every sheet prints on A4 landscape, fit to width, in readable type (`print_scale`).
 //!
 //! Invariants:
 //! - Every formula carries its computed value (`Formula::set_result`): rust_xlsxwriter never
@@ -20,16 +24,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use rust_xlsxwriter::{
-    Chart, ChartLegendPosition, ChartType, ColNum, Color, DocProperties, Format, FormatAlign,
-    FormatBorder, FormatUnderline, Formula, RowNum, Table, TableColumn, Workbook, Worksheet,
-    XlsxError,
+    Chart, ChartDataLabel, ChartFont, ChartFormat, ChartLegendPosition, ChartSolidFill, ChartType,
+    ColNum, Color, DocProperties, Format, FormatAlign, FormatBorder, FormatUnderline, Formula,
+    RowNum, Workbook, Worksheet, XlsxError,
 };
 
 use crate::config::ReportSettings;
 use crate::config::form::{ColumnType, Form};
 use crate::finding::{Severity, a1, counts};
 use crate::pipeline::consolidate::{
-    Consolidation, Figures, FileOutcome, UnitRow, UnitStatus, Value,
+    Consolidation, Figures, FileOutcome, FileRecord, UnitRow, UnitStatus, Value,
 };
 
 pub const SHEET_SUMMARY: &str = "Tổng hợp";
@@ -39,6 +43,8 @@ pub const SHEET_ACTIVITIES: &str = "Hoạt động";
 pub const SHEET_NARRATIVE: &str = "Thuyết minh";
 pub const SHEET_MESSAGES: &str = "Lỗi, cảnh báo";
 pub const SHEET_CHART: &str = "Biểu đồ";
+/// Every file seen, with its SHA-256 and size, and the files set aside: the last sheet.
+pub const SHEET_FILES: &str = "Tệp đã nhận";
 
 /// Rows in an Excel worksheet.
 const EXCEL_ROWS: u32 = 1_048_576;
@@ -46,8 +52,105 @@ const EXCEL_ROWS: u32 = 1_048_576;
 const EXCEL_CELL_CHARS: usize = 32_767;
 /// Arguments of one Excel function call.
 const EXCEL_ARGS: usize = 255;
+/// Width of a unit's name column: longer names wrap onto a second line.
+const NAME_WIDTH: f64 = 24.0;
+/// Width of the status column of "Tổng hợp": "Có báo cáo: 13/18" on one line.
+const STATUS_WIDTH: f64 = 18.0;
+/// Total column width (characters) that prints at fit-to-width on A4 landscape in about 10-point
+/// type (`print_scale`): the sheets a leader reads are laid out within it.
+const READABLE_WIDTH: f64 = 150.0;
+/// Left and right print margins (inches): a little more of the A4 width for the tables.
+const MARGIN_SIDE: f64 = 0.3;
 /// Paper size code for A4 (Excel page setup).
 const PAPER_A4: u8 = 9;
+
+/// The reporting chart's series: a unit's status label and its bar colour.
+const STATUS_SERIES: [(&str, u32); 4] = [
+    ("Đúng hạn", 0x70AD47),
+    ("Nộp muộn", 0xED7D31),
+    ("Bị từ chối", REJECTED_BAR),
+    ("Chưa nộp", 0xA5A5A5),
+];
+const REJECTED_BAR: u32 = 0xC00000;
+const BAR_COLOR: u32 = 0x4472C4;
+/// Pixels: the charts fill an A4 landscape page at 100 %.
+const CHART_WIDTH: u32 = 1000;
+const RATE_CHART_HEIGHT: u32 = 300;
+/// Default row height in pixels (15 points).
+const ROW_PIXELS: u32 = 20;
+
+/// Where things are on "Biểu đồ" (zero-based rows): the reporting numbers and their chart on
+/// the first page, the indicator charts two by two on the next pages, their numbers last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartLayout {
+    /// Indicators drawn (indexes into the form's items) and the value column drawn.
+    pub codes: Vec<usize>,
+    pub value: usize,
+    /// Header of the numbers by group ("Nhóm", "Đúng hạn", ...); a row per group, then "Toàn tỉnh".
+    pub rate_header: RowNum,
+    pub rate_chart_row: RowNum,
+    /// The first row of the indicator charts.
+    pub bar_chart_row: RowNum,
+    pub bar_chart_height: u32,
+    /// Header of the numbers by unit ("Đơn vị", one column per drawn indicator); a row per unit.
+    pub data_header: RowNum,
+}
+
+impl ChartLayout {
+    pub fn of(c: &Consolidation, form: &Form) -> ChartLayout {
+        let (codes, value): (Vec<usize>, usize) = match &form.indicators.chart {
+            Some(decl) => (
+                decl.codes
+                    .iter()
+                    .filter_map(|code| form.indicator_index(code))
+                    .collect(),
+                form.value_index(&decl.value).unwrap_or(0),
+            ),
+            None => ((0..form.indicators.items.len().min(4)).collect(), 0),
+        };
+        let rate_header = 2;
+        let rate_chart_row = rate_header + blocks(c).len() as RowNum + 3;
+        // A blank row at the top of each page of charts (the page breaks above it).
+        let bar_chart_row = rate_chart_row + RATE_CHART_HEIGHT.div_ceil(ROW_PIXELS) + 3;
+        // Two charts side by side a page: 20 pixels a bar, so every unit's name has room.
+        let bar_chart_height = (c.units.len() as u32 * 20 + 100).clamp(600, 1300);
+        let chart_rows = bar_chart_height.div_ceil(ROW_PIXELS) + 1;
+        let pairs = codes.len().div_ceil(2) as RowNum;
+        let data_header = bar_chart_row + pairs * chart_rows + 1;
+        ChartLayout {
+            codes,
+            value,
+            rate_header,
+            rate_chart_row,
+            bar_chart_row,
+            bar_chart_height,
+            data_header,
+        }
+    }
+
+    /// Row and horizontal offset (pixels) of the k-th indicator chart.
+    fn bar_chart_at(&self, k: usize) -> (RowNum, u32) {
+        let chart_rows = self.bar_chart_height.div_ceil(ROW_PIXELS) + 1;
+        let row = self.bar_chart_row + (k / 2) as RowNum * chart_rows;
+        let x = if k.is_multiple_of(2) {
+            0
+        } else {
+            CHART_WIDTH / 2 + 5
+        };
+        (row, x)
+    }
+
+    /// A page for the reporting, one per row of two indicator charts, then the numbers.
+    fn page_breaks(&self) -> Vec<RowNum> {
+        let chart_rows = self.bar_chart_height.div_ceil(ROW_PIXELS) + 1;
+        let pairs = self.codes.len().div_ceil(2) as RowNum;
+        let mut out: Vec<RowNum> = (0..pairs)
+            .map(|p| self.bar_chart_row + p * chart_rows - 1)
+            .collect();
+        out.push(self.data_header - 1);
+        out
+    }
+}
 
 /// Top right of the title block, as on documents of party bodies. Not yet configurable.
 const UNKNOWN_UNIT: &str = "(không xác định)";
@@ -250,12 +353,15 @@ fn render_with(
         .set_creation_datetime(&c.generated_at.with_timezone(&Utc));
     wb.set_properties(&props);
 
+    // What a leader reads and prints comes first; the long activity list and the provenance
+    // of every file last.
     cx.summary(wb.add_worksheet())?;
+    cx.chart(wb.add_worksheet())?;
     cx.status(wb.add_worksheet())?;
-    cx.activities(&mut wb)?;
     cx.narrative(wb.add_worksheet())?;
     cx.messages(wb.add_worksheet())?;
-    cx.chart(wb.add_worksheet())?;
+    cx.activities(&mut wb)?;
+    cx.files(wb.add_worksheet())?;
     Ok(wb)
 }
 
@@ -362,7 +468,10 @@ impl Cx<'_> {
         ] {
             merge(ws, h, col, h + 1, col, text, &st.header)?;
         }
-        let value_width = self.value_width(&blocks);
+        let value_widths: Vec<f64> = (0..lay.indicators)
+            .flat_map(|i| (0..nval).map(move |v| (i, v)))
+            .map(|(i, v)| self.value_width(&blocks, i, v))
+            .collect();
         let mut header_lines = 2.0_f64;
         for (i, item) in form.indicators.items.iter().enumerate() {
             let text = format!("{} - {}", item.code, item.name);
@@ -371,7 +480,7 @@ impl Cx<'_> {
                 lay.value_col(i, nval.saturating_sub(1)),
             );
             merge(ws, h, first, h, last_v, &text, &st.header)?;
-            let span = value_width * nval as f64;
+            let span: f64 = value_widths[i * nval..(i + 1) * nval].iter().sum();
             header_lines = header_lines.max((text_chars(&text) as f64 * 1.1 / span).ceil());
             for (v, col) in form.indicators.values.iter().enumerate() {
                 ws.write_string_with_format(h + 1, lay.value_col(i, v), &col.title, &st.header)?;
@@ -380,7 +489,16 @@ impl Cx<'_> {
         ws.set_row_height(h, (15.0 * header_lines + 3.0).min(409.0))?;
         ws.set_row_height(h + 1, 30)?;
 
-        // Groups: a subtotal row, then the units.
+        // Groups: a subtotal row, then the units. A long name wraps onto a second line.
+        let name_col = (c
+            .units
+            .iter()
+            .map(|u| text_chars(&u.name))
+            .chain(blocks.iter().map(|b| text_chars(&b.name)))
+            .max()
+            .unwrap_or(0) as f64
+            + 2.0)
+            .clamp(16.0, NAME_WIDTH);
         let mut number = 0;
         for (b, block) in blocks.iter().enumerate() {
             let row = match block.group {
@@ -388,6 +506,7 @@ impl Cx<'_> {
                 None => lay.unit_rows[block.units[0]] - 1,
             };
             ws.write_string_with_format(row, 0, roman(b + 1), &st.group_center)?;
+            set_lines(ws, row, lines_in(&block.name, name_col))?;
             ws.write_string_with_format(row, 1, &block.name, &st.group_text)?;
             let accepted = block
                 .units
@@ -420,7 +539,9 @@ impl Cx<'_> {
             }
             for &u in &block.units {
                 number += 1;
-                self.summary_unit(ws, &lay, lay.unit_rows[u], number, &c.units[u])?;
+                let row = lay.unit_rows[u];
+                set_lines(ws, row, lines_in(&c.units[u].name, name_col))?;
+                self.summary_unit(ws, &lay, row, number, &c.units[u])?;
             }
         }
 
@@ -454,20 +575,17 @@ impl Cx<'_> {
         }
 
         // Widths, panes, print.
-        let name_width = c
-            .units
-            .iter()
-            .map(|u| text_chars(&u.name))
-            .chain(blocks.iter().map(|b| text_chars(&b.name)))
-            .max()
-            .unwrap_or(0) as f64;
-        ws.set_column_width(0, 6)?;
-        ws.set_column_width(1, (name_width + 2.0).clamp(18.0, 45.0))?;
-        ws.set_column_width(2, 16)?;
-        if ncols > lay.first_value_col {
-            ws.set_column_range_width(lay.first_value_col, last, value_width)?;
+        ws.set_column_width(0, 5)?;
+        ws.set_column_width(1, name_col)?;
+        ws.set_column_width(2, STATUS_WIDTH)?;
+        for (k, w) in value_widths.iter().enumerate() {
+            ws.set_column_width(lay.first_value_col + k as ColNum, *w)?;
         }
-        ws.set_freeze_panes(lay.first_data_row, 2)?;
+        // Only the two header rows stay in view (and the names on the left): the view opens
+        // scrolled to the header, the title block above it, so a laptop shows the units.
+        ws.set_top_left_cell(h, 0)?;
+        ws.set_freeze_panes(lay.first_data_row - h, 2)?;
+        ws.set_freeze_panes_top_cell(lay.first_data_row, 2)?;
         page_setup(ws, Some((h, h + 1)), None)?;
         Ok(())
     }
@@ -482,8 +600,8 @@ impl Cx<'_> {
     ) -> Result<(), XlsxError> {
         let st = &self.st;
         let (text, center, status, blank) = match (u.status, u.late) {
-            (UnitStatus::Accepted, false) => (&st.text, &st.center, &st.center, &st.int),
-            (UnitStatus::Accepted, true) => (&st.text, &st.center, &st.late_center, &st.int),
+            (UnitStatus::Accepted, false) => (&st.wrap_middle, &st.center, &st.center, &st.int),
+            (UnitStatus::Accepted, true) => (&st.wrap_middle, &st.center, &st.late_center, &st.int),
             (UnitStatus::Missing, _) => (
                 &st.missing_text,
                 &st.missing_center,
@@ -515,19 +633,19 @@ impl Cx<'_> {
         Ok(())
     }
 
-    /// Width of a figure column: the widest number with its thousands separators, at least 8.
-    fn value_width(&self, blocks: &[Block]) -> f64 {
+    /// Width of one figure column: its widest number with its thousands separators and a
+    /// margin, at least the width of "Kỳ này" / "Lũy kế" on two lines.
+    fn value_width(&self, blocks: &[Block], indicator: usize, value: usize) -> f64 {
         let widest = blocks
             .iter()
             .map(|b| &b.figures)
             .chain(std::iter::once(&self.c.totals))
             .chain(self.c.units.iter().filter_map(accepted_figures))
-            .flat_map(|f| f.values.iter().flatten())
-            .copied()
+            .map(|f| figure(f, indicator, value))
             .max()
             .unwrap_or(0);
         let digits = widest.to_string().len();
-        ((digits + (digits - 1) / 3) as f64 + 2.0).max(8.0)
+        ((digits + (digits - 1) / 3) as f64 + 1.5).max(6.0)
     }
 
     // ---------------------------------------------------------------------------------------
@@ -537,6 +655,8 @@ impl Cx<'_> {
     fn status(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
         let (c, st) = (self.c, &self.st);
         ws.set_name(SHEET_STATUS)?;
+        // The header fields of the form other than unit and period (Người lập biểu, Số điện
+        // thoại, Ngày lập): the clerk calls the unit with them.
         let extra: Vec<(&str, &str)> = self
             .form
             .header
@@ -544,75 +664,58 @@ impl Cx<'_> {
             .filter(|h| h.key != "unit" && h.key != "period")
             .map(|h| (h.key.as_str(), h.label.as_str()))
             .collect();
-        // Both blocks give a column the same meaning where they can (unit, status or outcome,
-        // file, time, counts, SHA-256), so one width fits both.
+        // What a leader and the clerk read, in readable type on A4: the provenance (SHA-256,
+        // sizes, every other file) is on its own sheet at the end.
         let mut headers: Vec<String> = [
             "STT",
             "Đơn vị",
-            "Nhóm",
             "Tình trạng",
             "Tệp",
             "Nhận lúc",
             "Số lỗi",
             "Số cảnh báo",
-            "SHA-256",
         ]
         .map(str::to_owned)
         .to_vec();
         headers.extend(extra.iter().map(|(_, label)| (*label).to_owned()));
-        let file_headers: Vec<String> = [
-            "STT",
-            "Đơn vị",
-            "Kỳ báo cáo",
-            "Kết quả",
-            "Tệp",
-            "Nhận lúc",
-            "Số lỗi",
-            "Số cảnh báo",
-            "SHA-256",
-            "Kích thước (byte)",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        let file_unit = |f: &crate::pipeline::consolidate::FileRecord| {
-            f.unit
-                .as_deref()
-                .map_or_else(|| UNKNOWN_UNIT.to_owned(), |id| self.unit_name_of(id))
+        const FIRST_EXTRA: usize = 7;
+        let header_of = |u: &UnitRow, key: &str| {
+            u.header
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
 
-        // Widths first: row heights of wrapped cells depend on them.
         let mut widths = Widths::new(&headers);
-        widths.see_all(&file_headers);
         for u in &c.units {
             widths.see(1, &u.name);
-            widths.see(2, &u.group);
             if let Some(f) = &u.file {
-                widths.see(4, &f.path);
+                widths.see(3, &f.path);
             }
             for (k, (key, _)) in extra.iter().enumerate() {
-                if let Some((_, value)) = u.header.iter().find(|(hk, _)| hk == key) {
-                    widths.see(9 + k, value);
+                if let Some(value) = header_of(u, key) {
+                    widths.see(FIRST_EXTRA + k, &value);
                 }
             }
         }
-        for f in &c.files {
-            widths.see(1, &file_unit(f));
-            widths.see(3, f.outcome.label());
-            widths.see(4, &f.path);
+        widths.set(0, 5.0);
+        widths.cap(1, NAME_WIDTH);
+        widths.set(2, 11.0);
+        widths.set(3, widths.get(3).clamp(16.0, 30.0));
+        widths.set(4, 16.0);
+        widths.set(5, 7.0);
+        widths.set(6, 9.0);
+        for k in 0..extra.len() {
+            widths.cap(FIRST_EXTRA + k, 20.0);
         }
-        for col in 0..widths.len() {
-            widths.cap(col, 40.0);
-        }
-        widths.set(4, widths.get(4).clamp(30.0, 50.0));
-        widths.set(5, 17.0);
-        // 64 hexadecimal digits in an 8-point font.
-        widths.set(8, 50.0);
         widths.apply(ws)?;
-        let path_width = widths.get(4);
 
         let n = c.units.len() as RowNum;
-        table_or_note(ws, 0, &headers, n, "DonVi", "Danh sách đơn vị trống.", st)?;
-        fit_header(ws, 0, &headers, &widths)?;
+        header_row(ws, 0, &headers, &widths, st)?;
+        if n > 0 {
+            ws.autofilter(0, 0, n, (headers.len() - 1) as ColNum)?;
+        }
         for (i, u) in c.units.iter().enumerate() {
             let r = 1 + i as RowNum;
             let status = match (u.status, u.late) {
@@ -621,75 +724,212 @@ impl Cx<'_> {
                 (UnitStatus::Missing, _) => &st.missing_center,
                 (UnitStatus::Rejected, _) => &st.rejected_center,
             };
+            let mut lines = lines_in(&u.name, widths.get(1));
             ws.write_number_with_format(r, 0, (i + 1) as u32, &st.center)?;
-            ws.write_string_with_format(r, 1, &u.name, &st.text)?;
-            ws.write_string_with_format(r, 2, &u.group, &st.text)?;
-            ws.write_string_with_format(r, 3, u.status_label(), status)?;
-            if let Some(f) = &u.file {
-                let path = cell_text(&f.path);
-                set_lines(ws, r, lines_in(&path, path_width))?;
-                ws.write_string_with_format(r, 4, path.as_ref(), &st.wrap)?;
-                ws.write_datetime_with_format(r, 5, f.received.naive_local(), &st.datetime)?;
-                ws.write_number_with_format(r, 6, f.errors as f64, &st.int)?;
-                ws.write_number_with_format(r, 7, f.warnings as f64, &st.int)?;
-                ws.write_string_with_format(r, 8, &f.sha256, &st.small)?;
-            }
-            for (k, (key, _)) in extra.iter().enumerate() {
-                if let Some((_, value)) = u.header.iter().find(|(hk, _)| hk == key) {
-                    let value = cell_text(value);
-                    ws.write_string_with_format(r, 9 + k as ColNum, value.as_ref(), &st.text)?;
+            ws.write_string_with_format(r, 1, &u.name, &st.wrap_middle)?;
+            ws.write_string_with_format(r, 2, u.status_label(), status)?;
+            match &u.file {
+                Some(f) => {
+                    let path = cell_text(&f.path);
+                    lines = lines.max(lines_in(&path, widths.get(3)));
+                    ws.write_string_with_format(r, 3, path.as_ref(), &st.wrap_middle)?;
+                    ws.write_datetime_with_format(r, 4, f.received.naive_local(), &st.datetime)?;
+                    ws.write_number_with_format(r, 5, f.errors as f64, &st.int)?;
+                    ws.write_number_with_format(r, 6, f.warnings as f64, &st.int)?;
+                }
+                None => {
+                    ws.write_blank(r, 3, &st.text)?;
+                    ws.write_blank(r, 4, &st.center)?;
+                    ws.write_blank(r, 5, &st.int)?;
+                    ws.write_blank(r, 6, &st.int)?;
                 }
             }
+            for (k, (key, _)) in extra.iter().enumerate() {
+                let col = (FIRST_EXTRA + k) as ColNum;
+                match header_of(u, key) {
+                    // A date as a date cell (Ngày lập), when it reads back as typed.
+                    Some(value) if as_date(&value).is_some() => {
+                        let date = as_date(&value).unwrap_or_default();
+                        ws.write_datetime_with_format(r, col, date, &st.date)?
+                    }
+                    Some(value) => {
+                        let value = cell_text(&value).into_owned();
+                        lines = lines.max(lines_in(&value, widths.get(col.into())));
+                        ws.write_string_with_format(r, col, value, &st.wrap_middle)?
+                    }
+                    None => ws.write_blank(r, col, &st.text)?,
+                };
+            }
+            set_lines(ws, r, lines)?;
         }
-
-        // Every file seen, below.
-        let heading = n.max(1) + 2;
-        let files_header = heading + 1;
-        let text = format!("Các tệp đã nhận trong kỳ ({} tệp)", c.files.len());
-        ws.write_string_with_format(heading, 0, text, &st.heading)?;
-        table_or_note(
-            ws,
-            files_header,
-            &file_headers,
-            c.files.len() as RowNum,
-            "TepNhan",
-            "Không có tệp nào trong thư mục nhận.",
-            st,
+        if n == 0 {
+            ws.write_string_with_format(1, 0, "Danh sách đơn vị trống.", &st.note)?;
+        }
+        let note = 1 + n.max(1) + 1;
+        ws.write_string_with_format(
+            note,
+            0,
+            format!(
+                "Mọi tệp đã nhận (cả tệp bị thay, tệp kỳ khác, tệp bỏ qua) với mã SHA-256 và kích thước: xem trang \"{SHEET_FILES}\"."
+            ),
+            &st.note,
         )?;
-        fit_header(ws, files_header, &file_headers, &widths)?;
-        for (i, f) in c.files.iter().enumerate() {
-            let r = files_header + 1 + i as RowNum;
+
+        ws.set_freeze_panes(1, 2)?;
+        let title = format!("Tình hình nộp báo cáo — {}", c.period.label());
+        page_setup(ws, Some((0, 0)), Some(&title))?;
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Tệp đã nhận (provenance, last)
+    // ---------------------------------------------------------------------------------------
+
+    /// Every file seen: the units' files in roster order (each unit's oldest first), then files
+    /// of no unit; the files set aside without being read (Thumbs.db, lock files) apart, below.
+    fn files(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
+        let (c, st) = (self.c, &self.st);
+        ws.set_name(SHEET_FILES)?;
+        let headers: Vec<String> = [
+            "STT",
+            "Đơn vị",
+            "Kỳ báo cáo",
+            "Kết quả",
+            "Tệp",
+            "Nhận lúc",
+            "Số lỗi",
+            "Số cảnh báo",
+            "Kích thước (byte)",
+            "SHA-256",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let file_unit = |f: &FileRecord| {
+            f.unit
+                .as_deref()
+                .map_or_else(|| UNKNOWN_UNIT.to_owned(), |id| self.unit_name_of(id))
+        };
+        let (read, ignored) = files_in_roster_order(c);
+
+        let mut widths = Widths::new(&headers);
+        for f in read.iter().chain(&ignored) {
+            widths.see(1, &file_unit(f));
+            widths.see(3, f.outcome.label());
+            widths.see(4, &f.path);
+        }
+        widths.set(0, 5.0);
+        widths.cap(1, NAME_WIDTH);
+        widths.set(2, 13.0);
+        widths.cap(3, 20.0);
+        widths.set(4, widths.get(4).clamp(16.0, 36.0));
+        widths.set(5, 16.0);
+        widths.set(6, 7.0);
+        widths.set(7, 9.0);
+        widths.set(8, 11.0);
+        // 64 hexadecimal digits in an 8-point font.
+        widths.set(9, 50.0);
+        widths.apply(ws)?;
+
+        let text = format!("Các tệp đã nhận trong kỳ ({} tệp)", read.len());
+        ws.write_string_with_format(0, 0, text, &st.heading)?;
+        let h = 1;
+        header_row(ws, h, &headers, &widths, st)?;
+        if read.is_empty() {
+            ws.write_string_with_format(
+                h + 1,
+                0,
+                "Không có tệp nào trong thư mục nhận.",
+                &st.note,
+            )?;
+        } else {
+            ws.autofilter(h, 0, h + read.len() as RowNum, 9)?;
+        }
+        for (i, f) in read.iter().enumerate() {
+            let r = h + 1 + i as RowNum;
             let (errors, warnings) = counts(&f.findings);
             let outcome_format = match f.outcome {
                 FileOutcome::Rejected | FileOutcome::Unidentified => &st.rejected_center,
                 _ => &st.center,
             };
             let path = cell_text(&f.path);
-            set_lines(ws, r, lines_in(&path, path_width))?;
+            let unit = file_unit(f);
+            set_lines(
+                ws,
+                r,
+                lines_in(&path, widths.get(4))
+                    .max(lines_in(&unit, widths.get(1)))
+                    .max(lines_in(f.outcome.label(), widths.get(3))),
+            )?;
             ws.write_number_with_format(r, 0, (i + 1) as u32, &st.center)?;
-            ws.write_string_with_format(r, 1, file_unit(f), &st.text)?;
+            ws.write_string_with_format(r, 1, unit, &st.wrap_middle)?;
             match f.period {
                 Some(p) => ws.write_string_with_format(r, 2, p.label(), &st.center)?,
                 None => ws.write_blank(r, 2, &st.center)?,
             };
             ws.write_string_with_format(r, 3, f.outcome.label(), outcome_format)?;
-            ws.write_string_with_format(r, 4, path.as_ref(), &st.wrap)?;
+            ws.write_string_with_format(r, 4, path.as_ref(), &st.wrap_middle)?;
             match &f.received {
                 Some(t) => ws.write_datetime_with_format(r, 5, t.naive_local(), &st.datetime)?,
                 None => ws.write_blank(r, 5, &st.center)?,
             };
             ws.write_number_with_format(r, 6, errors as f64, &st.int)?;
             ws.write_number_with_format(r, 7, warnings as f64, &st.int)?;
+            ws.write_number_with_format(r, 8, f.size as f64, &st.int)?;
             match &f.sha256 {
-                Some(sha) => ws.write_string_with_format(r, 8, sha, &st.small)?,
-                None => ws.write_blank(r, 8, &st.small)?,
+                Some(sha) => ws.write_string_with_format(r, 9, sha, &st.small)?,
+                None => ws.write_blank(r, 9, &st.small)?,
             };
-            ws.write_number_with_format(r, 9, f.size as f64, &st.int)?;
         }
 
-        ws.set_freeze_panes(1, 2)?;
-        let title = format!("Tình hình nộp báo cáo — {}", c.period.label());
-        page_setup(ws, Some((0, 0)), Some(&title))?;
+        // The files set aside without being read, apart.
+        let heading = h + 1 + (read.len() as RowNum).max(1) + 1;
+        let text = format!("Các tệp bỏ qua, không phải báo cáo ({} tệp)", ignored.len());
+        ws.write_string_with_format(heading, 0, text, &st.heading)?;
+        if !ignored.is_empty() {
+            // The reason over the three columns after STT, so it reads on one line.
+            let r = heading + 1;
+            ws.write_string_with_format(r, 0, "STT", &st.header)?;
+            ws.merge_range(r, 1, r, 3, "Lý do bỏ qua", &st.header)?;
+            ws.write_string_with_format(r, 4, "Tệp", &st.header)?;
+            ws.write_string_with_format(r, 5, "Nhận lúc", &st.header)?;
+            ws.merge_range(r, 6, r, 8, "Kích thước (byte)", &st.header)?;
+            let reason_width = widths.get(1) + widths.get(2) + widths.get(3);
+            for (i, f) in ignored.iter().enumerate() {
+                let r = heading + 2 + i as RowNum;
+                let reason = f
+                    .findings
+                    .first()
+                    .map(|x| {
+                        x.message
+                            .trim_start_matches("Bỏ qua:")
+                            .trim()
+                            .trim_end_matches('.')
+                    })
+                    .unwrap_or("");
+                let reason = cell_text(reason);
+                let path = cell_text(&f.path);
+                set_lines(
+                    ws,
+                    r,
+                    lines_in(&path, widths.get(4)).max(lines_in(&reason, reason_width)),
+                )?;
+                ws.write_number_with_format(r, 0, (i + 1) as u32, &st.center)?;
+                ws.merge_range(r, 1, r, 3, reason.as_ref(), &st.wrap_middle)?;
+                ws.write_string_with_format(r, 4, path.as_ref(), &st.wrap_middle)?;
+                match &f.received {
+                    Some(t) => {
+                        ws.write_datetime_with_format(r, 5, t.naive_local(), &st.datetime)?
+                    }
+                    None => ws.write_blank(r, 5, &st.center)?,
+                };
+                ws.merge_range(r, 6, r, 8, "", &st.int)?;
+                ws.write_number_with_format(r, 6, f.size as f64, &st.int)?;
+            }
+        }
+
+        ws.set_freeze_panes(h + 1, 2)?;
+        let title = format!("Các tệp đã nhận — {}", c.period.label());
+        page_setup(ws, Some((h, h)), Some(&title))?;
         Ok(())
     }
 
@@ -731,36 +971,42 @@ impl Cx<'_> {
         let mut wraps: Vec<Option<f64>> = Vec::with_capacity(columns.len());
         for (k, col) in columns.iter().enumerate() {
             let seen = widths.get(k + 1);
-            let width = col.width.unwrap_or(seen.min(50.0)).max(6.0);
+            // A number column's header wraps rather than widen the column.
+            let fallback = match col.kind {
+                ColumnType::Count | ColumnType::Serial | ColumnType::Date => seen.min(12.0),
+                ColumnType::Text | ColumnType::Choice => seen.min(50.0),
+            };
+            let width = col.width.unwrap_or(fallback).max(6.0);
             widths.set(k + 1, width);
             let wraps_here =
                 seen > width + 0.5 && matches!(col.kind, ColumnType::Text | ColumnType::Choice);
             wraps.push(wraps_here.then_some(width));
             formats.push(match col.kind {
-                ColumnType::Serial => &st.serial,
-                ColumnType::Date => &st.date,
-                ColumnType::Count => &st.int,
-                ColumnType::Text | ColumnType::Choice if wraps_here => &st.wrap,
-                ColumnType::Text | ColumnType::Choice => &st.text,
+                ColumnType::Serial => &st.list_serial,
+                ColumnType::Date => &st.list_date,
+                ColumnType::Count => &st.list_int,
+                ColumnType::Text | ColumnType::Choice if wraps_here => &st.list_wrap,
+                ColumnType::Text | ColumnType::Choice => &st.list_text,
             });
         }
         widths.set(source_col.into(), 10.0);
+        let serial: Vec<bool> = columns
+            .iter()
+            .map(|col| col.kind == ColumnType::Serial)
+            .collect();
         let title = format!("Danh sách hoạt động — {}", c.period.label());
 
         if row_count == 0 {
             let ws = wb.add_worksheet();
             ws.set_name(SHEET_ACTIVITIES)?;
             widths.apply(ws)?;
-            table_or_note(
-                ws,
+            header_row(ws, 0, &headers, &widths, st)?;
+            ws.write_string_with_format(
+                1,
                 0,
-                &headers,
-                0,
-                "HoatDong1",
                 "Không có hoạt động nào được báo cáo trong kỳ.",
-                st,
+                &st.note,
             )?;
-            fit_header(ws, 0, &headers, &widths)?;
             page_setup(ws, Some((0, 0)), Some(&title))?;
             return Ok(());
         }
@@ -793,14 +1039,17 @@ impl Cx<'_> {
                 ws.set_name(format!("{SHEET_ACTIVITIES} ({sheet})"))?;
             }
             widths.apply(ws)?;
+            // The grid is printed, not drawn with cell borders: a column format with borders
+            // would draw them on every row of the column, the blank rows under the list too.
+            ws.set_print_gridlines(true);
             // Each column carries its format; cells are written without one and take it
             // (rust_xlsxwriter hashes a cell's `Format` on every write: most of the time of a
             // big sheet went there).
-            ws.set_column_format(0, &st.text)?;
+            ws.set_column_format(0, &st.list_text)?;
             for (k, format) in formats.iter().enumerate() {
                 ws.set_column_format((k + 1) as ColNum, format)?;
             }
-            ws.set_column_format(source_col, &st.serial)?;
+            ws.set_column_format(source_col, &st.list_serial)?;
             // A header with filter buttons, not an Excel table: rust_xlsxwriter records every
             // cell of a table in a map to check overlaps (9 million entries for a million rows).
             for (col, h) in headers.iter().enumerate() {
@@ -808,6 +1057,13 @@ impl Cx<'_> {
             }
             ws.autofilter(0, 0, n as RowNum, last_col)?;
             fit_header(ws, 0, &headers, &widths)?;
+            // A line under the list, across it: it says the list is whole, or where it goes
+            // on. It is also what keeps the sheet's XML sound: rust_xlsxwriter 0.102 writes
+            // the last row of a low- or constant-memory sheet a second time, as an empty
+            // `<row>`, when that row has a height (`flush_last_row` flushes the current row
+            // into itself), and Excel then calls the file corrupt. A last row without options
+            // cannot be written twice.
+            let note_row = (n as RowNum).checked_add(1).filter(|&r| r < EXCEL_ROWS);
             for (i, (u, a)) in rest.by_ref().take(n).enumerate() {
                 let r = 1 + i as RowNum;
                 let lines = a
@@ -819,7 +1075,8 @@ impl Cx<'_> {
                     })
                     .max()
                     .unwrap_or(1);
-                if heights {
+                let last = i + 1 == n;
+                if heights && (note_row.is_some() || !last) {
                     set_lines(ws, r, lines)?;
                 }
                 ws.write_string(r, 0, &u.name)?;
@@ -828,6 +1085,11 @@ impl Cx<'_> {
                     match v {
                         // An empty cell shows its column's format.
                         Value::Empty => {}
+                        // A row number is a number (Excel flags numbers stored as text and
+                        // sorts them 1, 10, 100), when it is one exactly as typed.
+                        Value::Text(t) if serial[k] && whole_number(t).is_some() => {
+                            ws.write_number(r, col, whole_number(t).unwrap_or_default())?;
+                        }
                         // Always a string: a unit's "=HYPERLINK(...)" stays text.
                         Value::Text(t) => {
                             ws.write_string(r, col, cell_text(t).as_ref())?;
@@ -843,6 +1105,22 @@ impl Cx<'_> {
                 ws.write_number(r, source_col, a.source_row)?;
             }
             remaining -= n;
+            if let Some(note) = note_row {
+                let text = if remaining > 0 {
+                    format!("Tiếp theo ở trang \"{SHEET_ACTIVITIES} ({})\".", sheet + 1)
+                } else {
+                    let units = c
+                        .units
+                        .iter()
+                        .filter(|u| u.status == UnitStatus::Accepted && !u.activities.is_empty())
+                        .count();
+                    format!(
+                        "Cộng: {} hoạt động của {units} đơn vị.",
+                        crate::numbers::vi(row_count as u64)
+                    )
+                };
+                ws.merge_range(note, 0, note, last_col, &text, &st.note)?;
+            }
             ws.set_freeze_panes(1, 1)?;
             let title = if sheet == 1 {
                 title.clone()
@@ -859,7 +1137,6 @@ impl Cx<'_> {
     // ---------------------------------------------------------------------------------------
 
     fn narrative(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
-        const BLOCK_WIDTH: f64 = 60.0;
         let (c, st) = (self.c, &self.st);
         ws.set_name(SHEET_NARRATIVE)?;
         let mut headers: Vec<String> = ["STT", "Đơn vị", "Tình trạng"].map(str::to_owned).to_vec();
@@ -868,11 +1145,15 @@ impl Cx<'_> {
         for u in &c.units {
             widths.see(1, &u.name);
         }
-        widths.cap(1, 40.0);
-        widths.set(0, 6.0);
-        widths.set(2, 14.0);
+        widths.cap(1, NAME_WIDTH);
+        widths.set(0, 5.0);
+        widths.set(2, 11.0);
+        // The blocks share what is left of a page width in readable type (`READABLE_WIDTH`).
+        let fixed = widths.get(0) + widths.get(1) + widths.get(2);
+        let n = self.form.narrative.len().max(1) as f64;
+        let block_width = ((READABLE_WIDTH - fixed) / n).clamp(30.0, 60.0);
         for k in 0..self.form.narrative.len() {
-            widths.set(3 + k, BLOCK_WIDTH);
+            widths.set(3 + k, block_width);
         }
         widths.apply(ws)?;
         for (col, h) in headers.iter().enumerate() {
@@ -882,7 +1163,7 @@ impl Cx<'_> {
         for (i, u) in c.units.iter().enumerate() {
             let r = 1 + i as RowNum;
             let (text, center, block) = match u.status {
-                UnitStatus::Accepted => (&st.top_text, &st.top_center, &st.wrap),
+                UnitStatus::Accepted => (&st.wrap, &st.top_center, &st.wrap),
                 UnitStatus::Missing => (&st.missing_text, &st.missing_center, &st.missing_center),
                 UnitStatus::Rejected => {
                     (&st.rejected_text, &st.rejected_center, &st.rejected_center)
@@ -899,9 +1180,10 @@ impl Cx<'_> {
             let lines = blocks
                 .iter()
                 .flatten()
-                .map(|t| lines_in(t, BLOCK_WIDTH))
+                .map(|t| lines_in(t, block_width))
                 .max()
-                .unwrap_or(1);
+                .unwrap_or(1)
+                .max(lines_in(&u.name, widths.get(1)));
             set_lines(ws, r, lines)?;
             ws.write_number_with_format(r, 0, (i + 1) as u32, center)?;
             ws.write_string_with_format(r, 1, &u.name, text)?;
@@ -944,23 +1226,20 @@ impl Cx<'_> {
             widths.see(2, &m.file);
             widths.see(3, m.finding.sheet.as_deref().unwrap_or(""));
         }
-        widths.cap(1, 35.0);
-        widths.cap(2, 40.0);
-        widths.cap(3, 20.0);
-        widths.set(4, 8.0);
-        widths.set(5, 10.0);
-        widths.set(6, 80.0);
+        widths.set(0, 5.0);
+        widths.cap(1, NAME_WIDTH);
+        widths.cap(2, 28.0);
+        widths.cap(3, 12.0);
+        widths.set(4, 7.0);
+        widths.set(5, 9.0);
+        widths.set(6, 60.0);
         widths.apply(ws)?;
-        table_or_note(
-            ws,
-            0,
-            &headers,
-            table_rows as RowNum,
-            "LoiCanhBao",
-            "Không có lỗi hay cảnh báo nào.",
-            st,
-        )?;
-        fit_header(ws, 0, &headers, &widths)?;
+        header_row(ws, 0, &headers, &widths, st)?;
+        if table_rows == 0 {
+            ws.write_string_with_format(1, 0, "Không có lỗi hay cảnh báo nào.", &st.note)?;
+        } else {
+            ws.autofilter(0, 0, table_rows as RowNum, (headers.len() - 1) as ColNum)?;
+        }
         for (i, m) in messages.iter().enumerate() {
             let r = 1 + i as RowNum;
             let unit = m.unit_name.as_deref().unwrap_or(UNKNOWN_UNIT);
@@ -970,10 +1249,12 @@ impl Cx<'_> {
                 Severity::Error => &st.error_center,
                 _ => &st.top_center,
             };
-            let lines = lines_in(&file, widths.get(2)).max(lines_in(&message, widths.get(6)));
+            let lines = lines_in(&file, widths.get(2))
+                .max(lines_in(&message, widths.get(6)))
+                .max(lines_in(unit, widths.get(1)));
             set_lines(ws, r, lines)?;
             ws.write_number_with_format(r, 0, (i + 1) as u32, &st.top_center)?;
-            ws.write_string_with_format(r, 1, unit, &st.top_text)?;
+            ws.write_string_with_format(r, 1, unit, &st.wrap)?;
             ws.write_string_with_format(r, 2, file.as_ref(), &st.wrap)?;
             match &m.finding.sheet {
                 Some(s) => {
@@ -1006,102 +1287,201 @@ impl Cx<'_> {
     // 6. Biểu đồ
     // ---------------------------------------------------------------------------------------
 
-    /// The chart of the main indicators by unit, on its own sheet with the numbers it draws.
+    /// The charts a leader reads at a glance, on one sheet with the numbers they draw: the
+    /// reporting by group (units on time, late, rejected, missing), then one bar chart per main
+    /// indicator (the form's `[indicators.chart]`) by unit, each on its own scale. Every unit of
+    /// the roster is a bar, in roster order; a unit without an accepted report has no bar and
+    /// its name carries the reason ("Huyện ủy Đam Rông (chưa nộp)").
     ///
-    /// The chart reads a block of plain numbers on this sheet, copied from the same figures as
-    /// the unit rows of "Tổng hợp": rust_xlsxwriter fills a chart's cached data only from number
-    /// and string cells (not from formula results), and the accepted units are not contiguous on
-    /// "Tổng hợp" (group rows and units without figures sit between them), which would need a
-    /// union reference that gets no cache at all. Without a cache, viewers that do not
-    /// recalculate (phone previews) draw an empty chart.
+    /// The charts read blocks of plain numbers on this sheet, copied from the same figures as
+    /// "Tổng hợp": rust_xlsxwriter fills a chart's cached data only from number and string
+    /// cells (not from formula results). Without a cache, viewers that do not recalculate
+    /// (phone previews) draw an empty chart.
     fn chart(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
         let (c, form, st) = (self.c, self.form, &self.st);
         ws.set_name(SHEET_CHART)?;
-        let (codes, value): (Vec<usize>, usize) = match &form.indicators.chart {
-            Some(decl) => (
-                decl.codes
-                    .iter()
-                    .filter_map(|code| form.indicator_index(code))
-                    .collect(),
-                form.value_index(&decl.value).unwrap_or(0),
-            ),
-            None => ((0..form.indicators.items.len().min(4)).collect(), 0),
-        };
+        let layout = ChartLayout::of(c, form);
+        let codes = &layout.codes;
+        let value = layout.value;
         let value_title = form
             .indicators
             .values
             .get(value)
             .map_or("", |v| v.title.as_str());
-        let title = format!(
-            "Các chỉ tiêu chính theo đơn vị ({}) — {}",
-            value_title.to_lowercase(),
-            c.period.label()
-        );
-        ws.write_string_with_format(0, 0, &title, &st.heading)?;
-        let units: Vec<&UnitRow> = c
-            .units
-            .iter()
-            .filter(|u| accepted_figures(u).is_some())
-            .collect();
+        ws.write_string_with_format(0, 0, format!("Biểu đồ — {}", c.period.label()), &st.heading)?;
         ws.set_column_width(0, 40)?;
+        for col in 1..=codes.len().max(STATUS_SERIES.len() + 1) {
+            ws.set_column_width(col as ColNum, 16)?;
+        }
         page_setup(ws, None, None)?;
-        if units.len() <= 40 {
-            // The chart and its numbers on one sheet of paper.
-            ws.set_print_fit_to_pages(1, 1);
-        }
-        if units.is_empty() || codes.is_empty() {
-            ws.write_string_with_format(
-                1,
-                0,
-                "Chưa có đơn vị nào có báo cáo được tiếp nhận nên chưa có biểu đồ.",
-                &st.note,
-            )?;
-            return Ok(());
-        }
-        ws.write_string_with_format(
-            1,
-            0,
-            format!(
-                "Số liệu cột \"{value_title}\" của các đơn vị có báo cáo được tiếp nhận, như ở trang \"{SHEET_SUMMARY}\"."
-            ),
-            &st.note,
-        )?;
 
-        // The chart on top (rows 2..=26), the numbers under it.
-        let header: RowNum = 28;
-        let (first, last) = (header + 1, header + units.len() as RowNum);
-        ws.write_string_with_format(header, 0, "Đơn vị", &st.header)?;
+        // 1. Reporting by group: the numbers, then the chart over them.
+        let h = layout.rate_header;
+        ws.write_string_with_format(h, 0, "Nhóm", &st.header)?;
+        for (k, (label, _)) in STATUS_SERIES.iter().enumerate() {
+            ws.write_string_with_format(h, (k + 1) as ColNum, *label, &st.header)?;
+        }
+        let share_col = (STATUS_SERIES.len() + 1) as ColNum;
+        ws.write_string_with_format(h, share_col, "Có báo cáo", &st.header)?;
+        let groups = blocks(c);
+        for (g, block) in groups.iter().enumerate() {
+            let r = h + 1 + g as RowNum;
+            ws.write_string_with_format(r, 0, &block.name, &st.text)?;
+            let units: Vec<&UnitRow> = block.units.iter().map(|&u| &c.units[u]).collect();
+            for (k, (label, _)) in STATUS_SERIES.iter().enumerate() {
+                let n = units.iter().filter(|u| u.status_label() == *label).count();
+                ws.write_number_with_format(r, (k + 1) as ColNum, n as f64, &st.int)?;
+            }
+            let accepted = units
+                .iter()
+                .filter(|u| u.status == UnitStatus::Accepted)
+                .count();
+            let share = format!("{accepted}/{}", units.len());
+            ws.write_string_with_format(r, share_col, share, &st.center)?;
+        }
+        let total = h + 1 + groups.len() as RowNum;
+        ws.write_string_with_format(total, 0, "Toàn tỉnh", &st.total_text)?;
+        for (k, (label, _)) in STATUS_SERIES.iter().enumerate() {
+            let n = c
+                .units
+                .iter()
+                .filter(|u| u.status_label() == *label)
+                .count();
+            ws.write_number_with_format(total, (k + 1) as ColNum, n as f64, &st.total_int)?;
+        }
+        let share = format!("{}/{}", c.accepted_count(), c.units.len());
+        ws.write_string_with_format(total, share_col, share, &st.total_center)?;
+
+        if !groups.is_empty() {
+            let mut chart = Chart::new(ChartType::BarStacked);
+            chart
+                .title()
+                .set_name("Tình hình nộp báo cáo theo nhóm (số đơn vị)");
+            let (first, last) = (h + 1, h + groups.len() as RowNum);
+            for (k, (_, color)) in STATUS_SERIES.iter().enumerate() {
+                let col = (k + 1) as ColNum;
+                chart
+                    .add_series()
+                    .set_name((SHEET_CHART, h, col))
+                    .set_categories((SHEET_CHART, first, 0, last, 0))
+                    .set_values((SHEET_CHART, first, col, last, col))
+                    .set_format(
+                        ChartFormat::new()
+                            .set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(*color))),
+                    )
+                    // No "0" label on a segment that is not there; white on the dark ones.
+                    .set_data_label(
+                        ChartDataLabel::new()
+                            .show_value()
+                            .set_num_format("0;;;")
+                            .set_font(ChartFont::new().set_bold().set_color(
+                                if *color == REJECTED_BAR {
+                                    Color::White
+                                } else {
+                                    Color::Black
+                                },
+                            )),
+                    )
+                    .set_gap(60);
+            }
+            chart.y_axis().set_reverse();
+            chart.x_axis().set_num_format("0");
+            chart.legend().set_position(ChartLegendPosition::Bottom);
+            chart.set_width(CHART_WIDTH).set_height(RATE_CHART_HEIGHT);
+            ws.insert_chart(layout.rate_chart_row, 0, &chart)?;
+        }
+
+        // 2. One chart per main indicator, two side by side; the numbers under all of them.
+        let d = layout.data_header;
+        let text = format!(
+            "Số liệu cột \"{value_title}\" của các đơn vị, như ở trang \"{SHEET_SUMMARY}\"; đơn vị chưa có báo cáo được tiếp nhận để trống."
+        );
+        ws.write_string_with_format(d - 1, 0, text, &st.note)?;
+        ws.write_string_with_format(d, 0, "Đơn vị", &st.header)?;
         for (k, &i) in codes.iter().enumerate() {
             let item = &form.indicators.items[i];
             let text = format!("{} - {}", item.code, item.name);
-            ws.write_string_with_format(header, (k + 1) as ColNum, text, &st.header)?;
-            ws.set_column_width((k + 1) as ColNum, 16)?;
+            ws.write_string_with_format(d, (k + 1) as ColNum, text, &st.header)?;
         }
-        ws.set_row_height(header, 75)?;
-        for (r, u) in units.iter().enumerate() {
-            let row = first + r as RowNum;
-            ws.write_string_with_format(row, 0, &u.name, &st.text)?;
-            if let Some(f) = accepted_figures(u) {
-                for (k, &i) in codes.iter().enumerate() {
-                    let n = figure(f, i, value) as f64;
-                    ws.write_number_with_format(row, (k + 1) as ColNum, n, &st.int)?;
-                }
+        let header_lines = codes
+            .iter()
+            .map(|&i| {
+                let item = &form.indicators.items[i];
+                header_lines_in(&format!("{} - {}", item.code, item.name), 16.0)
+            })
+            .max()
+            .unwrap_or(1);
+        set_lines(ws, d, header_lines)?;
+        for (r, u) in c.units.iter().enumerate() {
+            let row = d + 1 + r as RowNum;
+            let (label, format) = match u.status {
+                UnitStatus::Accepted => (u.name.clone(), &st.text),
+                UnitStatus::Missing => (
+                    format!("{} ({})", u.name, u.status_label().to_lowercase()),
+                    &st.missing_text,
+                ),
+                UnitStatus::Rejected => (
+                    format!("{} ({})", u.name, u.status_label().to_lowercase()),
+                    &st.rejected_text,
+                ),
+            };
+            ws.write_string_with_format(row, 0, label, format)?;
+            for (k, &i) in codes.iter().enumerate() {
+                let col = (k + 1) as ColNum;
+                match accepted_figures(u) {
+                    Some(f) => {
+                        ws.write_number_with_format(row, col, figure(f, i, value) as f64, &st.int)?
+                    }
+                    None => ws.write_blank(row, col, format)?,
+                };
             }
         }
-        let mut chart = Chart::new(ChartType::Column);
-        chart.title().set_name(title.as_str());
-        for k in 0..codes.len() {
+        if c.units.is_empty() || codes.is_empty() {
+            return Ok(());
+        }
+        let (first, last) = (d + 1, d + c.units.len() as RowNum);
+        for (k, &i) in codes.iter().enumerate() {
+            let item = &form.indicators.items[i];
             let col = (k + 1) as ColNum;
+            let mut chart = Chart::new(ChartType::Bar);
+            let title = format!(
+                "{} ({}, {})",
+                item.name,
+                item.measure,
+                value_title.to_lowercase()
+            );
+            chart.title().set_name(title.as_str());
+            chart
+                .title()
+                .set_font(ChartFont::new().set_size(11).set_bold());
             chart
                 .add_series()
-                .set_name((SHEET_CHART, header, col))
+                .set_name((SHEET_CHART, d, col))
                 .set_categories((SHEET_CHART, first, 0, last, 0))
-                .set_values((SHEET_CHART, first, col, last, col));
+                .set_values((SHEET_CHART, first, col, last, col))
+                .set_format(
+                    ChartFormat::new()
+                        .set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(BAR_COLOR))),
+                )
+                .set_data_label(
+                    ChartDataLabel::new()
+                        .show_value()
+                        .set_num_format("#,##0")
+                        .set_font(ChartFont::new().set_size(9)),
+                )
+                .set_gap(40);
+            chart.y_axis().set_reverse();
+            chart.y_axis().set_font(ChartFont::new().set_size(9));
+            chart.x_axis().set_num_format("#,##0");
+            chart.x_axis().set_font(ChartFont::new().set_size(9));
+            chart.legend().set_hidden();
+            chart
+                .set_width(CHART_WIDTH / 2 - 5)
+                .set_height(layout.bar_chart_height);
+            let (row, x) = layout.bar_chart_at(k);
+            ws.insert_chart_with_offset(row, 0, &chart, x, 0)?;
         }
-        chart.y_axis().set_num_format("#,##0");
-        chart.legend().set_position(ChartLegendPosition::Bottom);
-        chart.set_width(1000).set_height(500);
-        ws.insert_chart(2, 0, &chart)?;
+        ws.set_page_breaks(&layout.page_breaks())?;
         Ok(())
     }
 }
@@ -1180,13 +1560,19 @@ struct Styles {
     text: Format,
     top_text: Format,
     wrap: Format,
+    wrap_middle: Format,
+    date: Format,
+    /// The activity list's column formats: no borders (see `activities`).
+    list_text: Format,
+    list_wrap: Format,
+    list_serial: Format,
+    list_date: Format,
+    list_int: Format,
     center: Format,
     top_center: Format,
     error_center: Format,
     late_center: Format,
     int: Format,
-    serial: Format,
-    date: Format,
     datetime: Format,
     small: Format,
     group_text: Format,
@@ -1219,6 +1605,7 @@ impl Styles {
         let center = cell.clone().set_align(FormatAlign::Center);
         let group = cell
             .clone()
+            .set_text_wrap()
             .set_bold()
             .set_background_color(Color::RGB(GROUP_FILL));
         let total = cell
@@ -1227,11 +1614,13 @@ impl Styles {
             .set_background_color(Color::RGB(TOTAL_FILL));
         let missing = cell
             .clone()
+            .set_text_wrap()
             .set_italic()
             .set_font_color(Color::RGB(MISSING_FONT))
             .set_background_color(Color::RGB(MISSING_FILL));
         let rejected = cell
             .clone()
+            .set_text_wrap()
             .set_italic()
             .set_font_color(Color::RGB(REJECTED_FONT))
             .set_background_color(Color::RGB(REJECTED_FILL));
@@ -1267,16 +1656,32 @@ impl Styles {
             text: cell.clone(),
             top_text: top.clone(),
             wrap: top.clone().set_text_wrap(),
+            wrap_middle: cell.clone().set_text_wrap(),
+            date: center.clone().set_num_format("dd/mm/yyyy"),
+            list_text: Format::new().set_align(FormatAlign::VerticalCenter),
+            list_wrap: Format::new()
+                .set_align(FormatAlign::VerticalCenter)
+                .set_text_wrap(),
+            list_serial: Format::new()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format("0"),
+            list_date: Format::new()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format("dd/mm/yyyy"),
+            list_int: Format::new()
+                .set_align(FormatAlign::VerticalCenter)
+                .set_num_format(INT),
             center: center.clone(),
             top_center: top.clone().set_align(FormatAlign::Center),
-            error_center: center
+            error_center: top
                 .clone()
+                .set_align(FormatAlign::Center)
                 .set_bold()
                 .set_font_color(Color::RGB(REJECTED_FONT)),
             late_center: center.clone().set_font_color(Color::RGB(LATE_FONT)),
             int: cell.clone().set_num_format(INT),
-            serial: center.clone().set_num_format("0"),
-            date: center.clone().set_num_format("dd/mm/yyyy"),
             datetime: center.clone().set_num_format("dd/mm/yyyy hh:mm"),
             small: cell.clone().set_font_size(8),
             group_text: group.clone(),
@@ -1304,7 +1709,7 @@ fn page_setup(
         .set_paper_size(PAPER_A4)
         .set_print_fit_to_pages(1, 0)
         .set_print_center_horizontally(true)
-        .set_margins(0.4, 0.4, 0.7, 0.6, 0.3, 0.3)
+        .set_margins(MARGIN_SIDE, MARGIN_SIDE, 0.7, 0.6, 0.3, 0.3)
         .set_footer("&CTrang &P/&N");
     if let Some((first, last)) = repeat {
         ws.set_repeat_rows(first, last)?;
@@ -1335,46 +1740,38 @@ fn merge(
     Ok(())
 }
 
-/// An Excel table with these headers and `rows` data rows under `first_row`; with no rows (a
-/// table needs one), the headers as plain cells and a note under them.
-fn table_or_note(
+/// A header row: bold on a fill with borders, wrapped, tall enough for its wrapped texts. The
+/// look is in the cells' own format (not an Excel table style, which LibreOffice ignores).
+fn header_row(
     ws: &mut Worksheet,
-    first_row: RowNum,
+    row: RowNum,
     headers: &[String],
-    rows: RowNum,
-    name: &str,
-    note: &str,
+    widths: &Widths,
     st: &Styles,
 ) -> Result<(), XlsxError> {
-    let last_col = (headers.len() - 1) as ColNum;
-    if rows > 0 {
-        let table = Table::new()
-            .set_name(name)
-            .set_columns(&table_columns(headers));
-        ws.add_table(first_row, 0, first_row + rows, last_col, &table)?;
-    } else {
-        for (col, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(first_row, col as ColNum, h, &st.header)?;
-        }
-        ws.write_string_with_format(first_row + 1, 0, note, &st.note)?;
+    for (col, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(row, col as ColNum, h, &st.header)?;
     }
-    Ok(())
+    fit_header(ws, row, headers, widths)
 }
 
-fn table_columns(headers: &[String]) -> Vec<TableColumn> {
-    let header_format = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter);
-    headers
+/// The files of the consolidation as the provenance sheet lists them: the files read, by unit
+/// in roster order (files of no unit last), each unit's in the order received; and apart, the
+/// files set aside without being read.
+fn files_in_roster_order(c: &Consolidation) -> (Vec<&FileRecord>, Vec<&FileRecord>) {
+    let order = |f: &FileRecord| {
+        f.unit
+            .as_deref()
+            .and_then(|id| c.units.iter().position(|u| u.id == id))
+            .unwrap_or(usize::MAX)
+    };
+    let (mut ignored, mut read): (Vec<&FileRecord>, Vec<&FileRecord>) = c
+        .files
         .iter()
-        .map(|h| {
-            TableColumn::new()
-                .set_header(h.as_str())
-                .set_header_format(&header_format)
-        })
-        .collect()
+        .partition(|f| f.outcome == FileOutcome::Ignored);
+    read.sort_by(|a, b| (order(a), a.received, &a.path).cmp(&(order(b), b.received, &b.path)));
+    ignored.sort_by(|a, b| a.path.cmp(&b.path));
+    (read, ignored)
 }
 
 /// Table headers must be unique (case-insensitively) and on one line: "Ghi chú", "Ghi chú (2)".
@@ -1414,14 +1811,6 @@ impl Widths {
             *w = w.max(width_of(text));
         }
     }
-    fn see_all(&mut self, headers: &[String]) {
-        if self.0.len() < headers.len() {
-            self.0.resize(headers.len(), 6.0);
-        }
-        for (col, h) in headers.iter().enumerate() {
-            self.see(col, h);
-        }
-    }
     fn get(&self, col: usize) -> f64 {
         self.0.get(col).copied().unwrap_or(8.0)
     }
@@ -1436,9 +1825,6 @@ impl Widths {
             *w = w.min(max);
         }
     }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
     fn apply(&self, ws: &mut Worksheet) -> Result<(), XlsxError> {
         for (col, w) in self.0.iter().enumerate() {
             ws.set_column_width(col as ColNum, *w)?;
@@ -1447,15 +1833,45 @@ impl Widths {
     }
 }
 
-/// Lines a text takes when it wraps in a column `width` characters wide (a little pessimistic:
-/// letters with diacritics and bold headers run wider than the digit a width unit measures).
+/// Lines a text takes when it wraps in a column `width` characters wide. A width unit is the
+/// width of a digit; Vietnamese prose in Calibri (Carlito in LibreOffice) takes about 0.8 of
+/// that a character, spaces included (measured on the LibreOffice rendering,
+/// scripts/render_workbook.sh: 72 characters fit a line 60 wide, 47 a line 38 wide). Words
+/// are wrapped whole, as the viewers do, at 0.82 a character: a row one line high keeps one
+/// line of text, and a wrapped row gets the lines it shows.
 fn lines_in(text: &str, width: f64) -> usize {
-    let per_line = (width - 1.0).max(1.0);
+    lines_at(text, width, 0.82)
+}
+
+/// `lines_in` for bold header text, which runs wider.
+fn header_lines_in(text: &str, width: f64) -> usize {
+    lines_at(text, width, 1.0)
+}
+
+fn lines_at(text: &str, width: f64, per_char: f64) -> usize {
+    let room = (width - 1.0).max(1.0);
     text.split('\n')
-        .map(|line| {
-            ((line.chars().count() as f64 * 1.1) / per_line)
-                .ceil()
-                .max(1.0) as usize
+        .map(|paragraph| {
+            let mut lines = 1;
+            let mut used = 0.0;
+            for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+                let w = word.chars().count() as f64 * per_char;
+                let need = if used > 0.0 { used + per_char + w } else { w };
+                if need <= room {
+                    used = need;
+                } else if used > 0.0 && w <= room {
+                    lines += 1;
+                    used = w;
+                } else {
+                    // A word longer than the line is broken where it reaches the edge.
+                    let start = if used > 0.0 { used + per_char } else { 0.0 };
+                    let total = start + w;
+                    let extra = ((total / room).ceil() as usize).max(1) - 1;
+                    lines += extra;
+                    used = total - extra as f64 * room;
+                }
+            }
+            lines
         })
         .sum()
 }
@@ -1479,7 +1895,7 @@ fn fit_header(
     let lines = headers
         .iter()
         .enumerate()
-        .map(|(col, h)| lines_in(h, widths.get(col)))
+        .map(|(col, h)| header_lines_in(h, widths.get(col)))
         .max()
         .unwrap_or(1);
     set_lines(ws, row, lines)
@@ -1519,6 +1935,20 @@ fn cell_text(s: &str) -> Cow<'_, str> {
         out.push_str(TRUNCATED);
     }
     Cow::Owned(out)
+}
+
+/// A date written dd/mm/yyyy, as a date; `None` for anything that would not read back the same.
+fn as_date(t: &str) -> Option<chrono::NaiveDate> {
+    let d = chrono::NaiveDate::parse_from_str(t.trim(), "%d/%m/%Y").ok()?;
+    (d.format("%d/%m/%Y").to_string() == t.trim()).then_some(d)
+}
+
+/// A row number typed as text ("1", " 12 "), as a number; `None` for anything that would not
+/// read back the same ("01", "1a", "1.0", "").
+fn whole_number(t: &str) -> Option<f64> {
+    let t = t.trim();
+    let n: u32 = t.parse().ok()?;
+    (n.to_string() == t).then_some(f64::from(n))
 }
 
 /// "SUM(A1,A5,A9)"; past Excel's 255 arguments, nested sums.
@@ -1652,7 +2082,8 @@ mod tests {
         Activity {
             source_row: row,
             values: vec![
-                ActivityValue::Count((row - 5).into()),
+                // As the reader gives a serial column: text.
+                ActivityValue::Text((row - 5).to_string()),
                 ActivityValue::Date(NaiveDate::from_ymd_opt(2026, 10, day).unwrap()),
                 ActivityValue::Text(kind.into()),
                 ActivityValue::Text(content.into()),
@@ -1679,6 +2110,7 @@ mod tests {
         da_lat.header = vec![
             ("preparer".into(), "Nguyễn Văn An".into()),
             ("phone".into(), "0263 3822 111".into()),
+            ("date".into(), "02/11/2026".into()),
         ];
         da_lat.activities = vec![
             activity(6, 5, "Hội nghị", "Hội nghị quán triệt Kết luận 14", 250),
@@ -1824,6 +2256,20 @@ mod tests {
                 FileOutcome::Accepted,
                 vec![],
             ),
+            FileRecord {
+                sha256: None,
+                period: None,
+                ..record(
+                    "Thumbs.db",
+                    None,
+                    FileOutcome::Ignored,
+                    vec![Finding::new(
+                        Severity::Info,
+                        "ignored",
+                        "Bỏ qua: tệp hệ thống.",
+                    )],
+                )
+            },
         ];
         let messages = vec![
             Message {
@@ -1905,6 +2351,13 @@ mod tests {
         let mut s = String::new();
         zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
         s
+    }
+
+    /// The XML of a sheet, by its name (rust_xlsxwriter numbers the parts in sheet order).
+    fn sheet_xml(path: &Path, sheet: &str) -> String {
+        let names = open(path).sheet_names();
+        let i = names.iter().position(|n| n == sheet).expect("sheet");
+        zip_entry(path, &format!("xl/worksheets/sheet{}.xml", i + 1))
     }
 
     fn zip_names(path: &Path) -> Vec<String> {
@@ -2035,9 +2488,17 @@ mod tests {
         assert_eq!(cell(&g, 6, 0), "Tổng hợp lúc: 08:00 ngày 04/11/2026");
         assert_eq!(cell(&g, 7, 0), "Số đơn vị có báo cáo: 3/5");
 
-        // Print setup and panes, as written in the sheet XML.
+        // Print setup and panes, as written in the sheet XML: only the two header rows (and
+        // the names) are frozen; the view opens scrolled to the header.
         let xml = zip_entry(&path, "xl/worksheets/sheet1.xml");
-        assert!(xml.contains(r#"<pane xSplit="2" ySplit="11""#), "{xml}");
+        assert!(
+            xml.contains(r#"<sheetView tabSelected="1" topLeftCell="A10""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<pane xSplit="2" ySplit="2" topLeftCell="C12""#),
+            "{xml}"
+        );
         assert!(xml.contains(r#"paperSize="9""#));
         assert!(xml.contains(r#"orientation="landscape""#));
         assert!(xml.contains(r#"fitToHeight="0""#));
@@ -2065,17 +2526,18 @@ mod tests {
             open(&path).sheet_names(),
             [
                 SHEET_SUMMARY,
+                SHEET_CHART,
                 SHEET_STATUS,
-                SHEET_ACTIVITIES,
                 SHEET_NARRATIVE,
                 SHEET_MESSAGES,
-                SHEET_CHART
+                SHEET_ACTIVITIES,
+                SHEET_FILES
             ]
         );
     }
 
     #[test]
-    fn status_sheet_has_one_row_per_unit_and_lists_every_file() {
+    fn status_sheet_has_one_row_per_unit_with_who_prepared_it_and_their_phone() {
         let c = sample();
         let (_dir, path) = saved(&c);
         let g = grid(&path, SHEET_STATUS);
@@ -2084,67 +2546,133 @@ mod tests {
             [
                 "STT",
                 "Đơn vị",
-                "Nhóm",
                 "Tình trạng",
                 "Tệp",
                 "Nhận lúc",
                 "Số lỗi",
                 "Số cảnh báo",
-                "SHA-256",
-                "Người lập biểu"
+                "Người lập biểu",
+                "Số điện thoại",
+                "Ngày lập"
             ]
         );
-        assert_eq!(cell(&g, 0, 10), "Số điện thoại");
         assert_eq!(
             column(&g, 1, 1..=5),
             c.units.iter().map(|u| u.name.clone()).collect::<Vec<_>>()
         );
         assert_eq!(
-            column(&g, 3, 1..=5),
+            column(&g, 2, 1..=5),
             ["Đúng hạn", "Nộp muộn", "Bị từ chối", "Đúng hạn", "Chưa nộp"]
         );
-        assert_eq!(cell(&g, 1, 4), "da-lat/BC KL14 T10.xlsx");
+        assert_eq!(cell(&g, 1, 3), "da-lat/BC KL14 T10.xlsx");
         // A real date-time cell, not text.
-        assert!(matches!(g.get_value((2, 5)), Some(Data::DateTime(_))));
-        assert_eq!(cell(&g, 2, 5), "03/11/2026 18:30");
-        assert_eq!(column(&g, 6, 1..=3), ["0", "0", "1"]);
-        assert_eq!(cell(&g, 2, 7), "1");
-        assert_eq!(cell(&g, 1, 8), format!("{:064x}", 23));
-        assert_eq!(cell(&g, 1, 9), "Nguyễn Văn An");
-        assert_eq!(cell(&g, 1, 10), "0263 3822 111");
-        assert_eq!(column(&g, 4, 5..=5), [""], "a missing unit has no file");
-
-        // The files, under a heading after one blank row.
-        assert_eq!(cell(&g, 7, 0), "Các tệp đã nhận trong kỳ (6 tệp)");
-        assert_eq!(cell(&g, 8, 3), "Kết quả");
+        assert!(matches!(g.get_value((2, 4)), Some(Data::DateTime(_))));
+        assert_eq!(cell(&g, 2, 4), "03/11/2026 18:30");
+        assert_eq!(column(&g, 5, 1..=3), ["0", "0", "1"]);
+        assert_eq!(cell(&g, 2, 6), "1");
+        // The header fields the unit's file holds, for the clerk who calls the unit; the
+        // date as a date.
         assert_eq!(
-            column(&g, 4, 9..=14),
-            c.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>()
+            (7..10).map(|col| cell(&g, 1, col)).collect::<Vec<_>>(),
+            ["Nguyễn Văn An", "0263 3822 111", "02/11/2026"]
+        );
+        assert!(matches!(g.get_value((1, 9)), Some(Data::DateTime(_))));
+        assert_eq!(column(&g, 7, 2..=5), ["", "", "", ""]);
+        assert_eq!(column(&g, 3, 5..=5), [""], "a missing unit has no file");
+        // No provenance here: it is on its own sheet, at the end.
+        assert!(!(0..12).any(|col| cell(&g, 0, col) == "SHA-256"));
+        assert_eq!(
+            cell(&g, 7, 0),
+            "Mọi tệp đã nhận (cả tệp bị thay, tệp kỳ khác, tệp bỏ qua) với mã SHA-256 và kích thước: xem trang \"Tệp đã nhận\"."
+        );
+    }
+
+    #[test]
+    fn files_sheet_lists_unit_files_in_roster_order_and_ignored_files_apart() {
+        let c = sample();
+        let (_dir, path) = saved(&c);
+        let g = grid(&path, SHEET_FILES);
+        assert_eq!(cell(&g, 0, 0), "Các tệp đã nhận trong kỳ (6 tệp)");
+        assert_eq!(
+            (0..10).map(|col| cell(&g, 1, col)).collect::<Vec<_>>(),
+            [
+                "STT",
+                "Đơn vị",
+                "Kỳ báo cáo",
+                "Kết quả",
+                "Tệp",
+                "Nhận lúc",
+                "Số lỗi",
+                "Số cảnh báo",
+                "Kích thước (byte)",
+                "SHA-256"
+            ]
+        );
+        // Roster order (Đà Lạt, Bảo Lộc, Khối CCQ, Quân sự), then the file of no unit; not
+        // the byte order of the paths, and no Thumbs.db among the reports.
+        assert_eq!(
+            column(&g, 4, 2..=7),
+            [
+                "da-lat/BC KL14 T10.xlsx",
+                "BaoLoc_T10 (sua).xlsx",
+                "BaoLoc_T10.xlsx",
+                "DUK CCQ.xlsx",
+                "quan-su.xlsx",
+                "abc.xlsx"
+            ]
         );
         assert_eq!(
-            column(&g, 3, 9..=14),
+            column(&g, 1, 2..=7),
             [
+                "Thành ủy Đà Lạt",
+                "Thành ủy Bảo Lộc",
+                "Thành ủy Bảo Lộc",
+                "Đảng ủy Khối các cơ quan tỉnh",
+                "Đảng ủy Quân sự tỉnh",
+                "(không xác định)"
+            ]
+        );
+        assert_eq!(
+            column(&g, 3, 2..=7),
+            [
+                "Được dùng",
                 "Được dùng",
                 "Bị thay bằng bản sau",
                 "Bị từ chối",
-                "Không xác định được đơn vị",
                 "Được dùng",
-                "Được dùng"
+                "Không xác định được đơn vị"
             ]
         );
-        assert_eq!(cell(&g, 12, 1), "(không xác định)");
-        assert_eq!(cell(&g, 11, 1), "Đảng ủy Khối các cơ quan tỉnh");
-        assert_eq!(cell(&g, 11, 2), "Tháng 10/2026");
-        assert_eq!(cell(&g, 11, 6), "1", "one error in the rejected file");
-        assert_eq!(cell(&g, 9, 7), "1", "one warning in Bảo Lộc's file");
-        assert_eq!(cell(&g, 9, 9), "18432");
+        assert_eq!(column(&g, 0, 2..=7), ["1", "2", "3", "4", "5", "6"]);
+        assert_eq!(cell(&g, 5, 2), "Tháng 10/2026");
+        assert_eq!(cell(&g, 5, 6), "1", "one error in the rejected file");
+        assert_eq!(cell(&g, 3, 7), "1", "one warning in Bảo Lộc's file");
+        assert_eq!(cell(&g, 2, 8), "18432");
+        assert_eq!(cell(&g, 2, 9), "ab".repeat(32));
+        // The files set aside, apart, under their own heading.
+        assert_eq!(cell(&g, 9, 0), "Các tệp bỏ qua, không phải báo cáo (1 tệp)");
+        assert_eq!(
+            [0, 1, 4, 5, 6].map(|col| cell(&g, 10, col)),
+            [
+                "STT",
+                "Lý do bỏ qua",
+                "Tệp",
+                "Nhận lúc",
+                "Kích thước (byte)"
+            ]
+        );
+        assert_eq!(
+            [0, 1, 4, 6].map(|col| cell(&g, 11, col)),
+            ["1", "tệp hệ thống", "Thumbs.db", "18432"]
+        );
+        assert_eq!(g.height(), 12);
     }
 
     #[test]
     fn activities_are_one_row_each_and_a_units_formula_text_stays_text() {
         let (_dir, path) = saved(&sample());
         let g = grid(&path, SHEET_ACTIVITIES);
-        assert_eq!(g.height(), 3 + 1, "header + 3 activities");
+        assert_eq!(g.height(), 3 + 2, "header, 3 activities, the count");
         assert_eq!(
             (0..9).map(|col| cell(&g, 0, col)).collect::<Vec<_>>(),
             [
@@ -2186,8 +2714,17 @@ mod tests {
         assert!(zip_entry(&path, "xl/worksheets/sheet1.xml").contains("<f>SUM("));
         // Filter buttons over exactly these rows (the date above read back as a date: the
         // cells carry their column's format).
-        let sheet = zip_entry(&path, "xl/worksheets/sheet3.xml");
+        let sheet = sheet_xml(&path, SHEET_ACTIVITIES);
         assert!(sheet.contains(r#"<autoFilter ref="A1:I4"/>"#), "{sheet}");
+        // The row numbers (STT) are numbers, not numbers stored as text.
+        assert_eq!(column(&g, 1, 1..=3), ["1", "2", "1"]);
+        assert!(
+            (1..=3).all(|r| matches!(g.get_value((r, 1)), Some(Data::Float(_)))),
+            "{:?}",
+            column(&g, 1, 1..=3)
+        );
+        // Under the list, the count.
+        assert_eq!(cell(&g, 4, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
     }
 
     #[test]
@@ -2199,7 +2736,7 @@ mod tests {
         c.units[0].activities = vec![activity(6, 5, "Hội nghị", &long, 250)].into();
         let data_row_2 = |limits| {
             let (_dir, path) = saved_with(&c, limits);
-            let xml = zip_entry(&path, "xl/worksheets/sheet3.xml");
+            let xml = sheet_xml(&path, SHEET_ACTIVITIES);
             let start = xml.find(r#"<row r="2""#).expect("row 2");
             xml[start..start + xml[start..].find('>').unwrap()].to_owned()
         };
@@ -2210,6 +2747,59 @@ mod tests {
             ..Limits::EXCEL
         });
         assert!(!row.contains("customHeight"), "{row}");
+    }
+
+    /// The numbers of the `<row>` elements of a sheet, in the order written.
+    fn row_numbers(xml: &str) -> Vec<u32> {
+        xml.split("<row r=\"")
+            .skip(1)
+            .map(|r| r[..r.find('"').unwrap()].parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_last_activity_row_is_written_once_even_when_it_wraps() {
+        // rust_xlsxwriter 0.102 wrote the last row of a low-memory sheet twice when it had a
+        // height (`<row r="871">...</row><row r="871" ht="32.25"/>`): Excel calls that corrupt.
+        let mut c = sample();
+        let long = "Hội nghị quán triệt, triển khai Kết luận 14-KL/TW đến cán bộ chủ chốt, \
+                    đảng viên và nhân dân trên địa bàn các xã, phường, thị trấn"
+            .repeat(2);
+        c.units[1].activities = vec![activity(6, 20, "Mạng xã hội", &long, 3400)].into();
+        for limits in [
+            Limits::EXCEL,
+            Limits {
+                rows_per_sheet: 2,
+                ..Limits::EXCEL
+            },
+            Limits {
+                rows_with_shared_strings: 0,
+                ..Limits::EXCEL
+            },
+        ] {
+            let (_dir, path) = saved_with(&c, limits);
+            for name in open(&path).sheet_names() {
+                let rows = row_numbers(&sheet_xml(&path, &name));
+                assert!(
+                    rows.windows(2).all(|w| w[0] < w[1]),
+                    "{name} ({limits:?}): {rows:?}"
+                );
+            }
+            let xml = sheet_xml(&path, SHEET_ACTIVITIES);
+            assert!(
+                xml.contains(r#"customHeight="1""#),
+                "the long row has its height"
+            );
+        }
+    }
+
+    #[test]
+    fn a_row_number_typed_as_text_is_written_as_a_number_only_when_it_reads_back_the_same() {
+        assert_eq!(whole_number("1"), Some(1.0));
+        assert_eq!(whole_number(" 870 "), Some(870.0));
+        for text in ["01", "1a", "1.0", "", "-1", "1 2"] {
+            assert_eq!(whole_number(text), None, "{text:?}");
+        }
     }
 
     #[test]
@@ -2224,13 +2814,13 @@ mod tests {
                 ..Limits::EXCEL
             },
         );
-        assert!(zip_entry(&inline, "xl/worksheets/sheet3.xml").contains(r#"t="inlineStr""#));
-        assert!(!zip_entry(&shared, "xl/worksheets/sheet3.xml").contains("inlineStr"));
+        assert!(sheet_xml(&inline, SHEET_ACTIVITIES).contains(r#"t="inlineStr""#));
+        assert!(!sheet_xml(&shared, SHEET_ACTIVITIES).contains("inlineStr"));
         let (a, b) = (
             grid(&shared, SHEET_ACTIVITIES),
             grid(&inline, SHEET_ACTIVITIES),
         );
-        assert_eq!(a.height(), 4);
+        assert_eq!(a.height(), 5);
         assert_eq!(a, b);
     }
 
@@ -2244,11 +2834,13 @@ mod tests {
             },
         );
         let names = open(&path).sheet_names();
-        assert_eq!(names[2..4], [SHEET_ACTIVITIES, "Hoạt động (2)"]);
+        assert_eq!(names[5..7], [SHEET_ACTIVITIES, "Hoạt động (2)"]);
         let first = grid(&path, SHEET_ACTIVITIES);
         let second = grid(&path, "Hoạt động (2)");
-        assert_eq!(first.height(), 3);
-        assert_eq!(second.height(), 2);
+        assert_eq!(first.height(), 4);
+        assert_eq!(cell(&first, 3, 0), "Tiếp theo ở trang \"Hoạt động (2)\".");
+        assert_eq!(second.height(), 3);
+        assert_eq!(cell(&second, 2, 0), "Cộng: 3 hoạt động của 2 đơn vị.");
         assert_eq!(cell(&second, 0, 0), "Đơn vị");
         assert_eq!(cell(&second, 1, 0), "Thành ủy Bảo Lộc");
         assert_eq!(cell(&first, 2, 4), HYPERLINK);
@@ -2371,12 +2963,58 @@ mod tests {
         assert_eq!(cell(&g, 5, 3), "");
     }
 
+    /// The chart parts in the order their charts were inserted, with their XML.
+    fn charts(path: &Path) -> Vec<String> {
+        let mut names: Vec<String> = zip_names(path)
+            .into_iter()
+            .filter(|n| n.starts_with("xl/charts/chart"))
+            .collect();
+        names.sort_by_key(|n| {
+            n.trim_start_matches("xl/charts/chart")
+                .trim_end_matches(".xml")
+                .parse::<u32>()
+                .unwrap()
+        });
+        names.iter().map(|n| zip_entry(path, n)).collect()
+    }
+
     #[test]
-    fn chart_draws_the_declared_codes_for_the_accepted_units() {
-        let (_dir, path) = saved(&sample());
+    fn chart_sheet_shows_reporting_by_group_and_one_bar_chart_per_main_indicator() {
+        let c = sample();
+        let (_dir, path) = saved(&c);
+        let lay = ChartLayout::of(&c, &form());
         let g = grid(&path, SHEET_CHART);
+
+        // Reporting by group: counts per status, and the share that reported.
+        let h = lay.rate_header;
         assert_eq!(
-            (0..5).map(|col| cell(&g, 28, col)).collect::<Vec<_>>(),
+            (0..6).map(|col| cell(&g, h, col)).collect::<Vec<_>>(),
+            [
+                "Nhóm",
+                "Đúng hạn",
+                "Nộp muộn",
+                "Bị từ chối",
+                "Chưa nộp",
+                "Có báo cáo"
+            ]
+        );
+        let row = |r: u32| (0..6).map(|col| cell(&g, r, col)).collect::<Vec<_>>();
+        assert_eq!(
+            row(h + 1),
+            ["Huyện ủy, Thành ủy", "1", "1", "0", "0", "2/2"]
+        );
+        assert_eq!(
+            row(h + 2),
+            ["Đảng ủy trực thuộc", "1", "0", "1", "0", "1/2"]
+        );
+        assert_eq!(row(h + 3), ["Cơ quan báo chí", "0", "0", "0", "1", "0/1"]);
+        assert_eq!(row(h + 4), ["Toàn tỉnh", "2", "1", "1", "1", "3/5"]);
+
+        // The numbers of the indicator charts: every unit in roster order, those without an
+        // accepted report marked in their name and left blank.
+        let d = lay.data_header;
+        assert_eq!(
+            (0..5).map(|col| cell(&g, d, col)).collect::<Vec<_>>(),
             [
                 "Đơn vị",
                 "HN - Số hội nghị, buổi quán triệt Kết luận 14-KL/TW",
@@ -2386,42 +3024,70 @@ mod tests {
             ]
         );
         assert_eq!(
-            column(&g, 0, 29..=31),
+            column(&g, 0, d + 1..=d + 5),
             [
                 "Thành ủy Đà Lạt",
                 "Thành ủy Bảo Lộc",
-                "Đảng ủy Quân sự tỉnh"
+                "Đảng ủy Khối các cơ quan tỉnh (bị từ chối)",
+                "Đảng ủy Quân sự tỉnh",
+                "Báo Lâm Đồng (chưa nộp)"
             ]
         );
         // "Kỳ này" of HN (i 0), TB (2), MXH (4), SH (5): a + i.
         assert_eq!(
-            (1..5).map(|col| cell(&g, 30, col)).collect::<Vec<_>>(),
+            (1..5).map(|col| cell(&g, d + 2, col)).collect::<Vec<_>>(),
             ["1250", "1252", "1254", "1255"]
         );
+        assert_eq!(column(&g, 1, d + 1..=d + 5), ["12", "1250", "", "3", ""]);
         // The same numbers as the unit rows of "Tổng hợp".
         let s = grid(&path, SHEET_SUMMARY);
-        assert_eq!(cell(&s, 13, HN), cell(&g, 30, 1));
-        assert_eq!(cell(&s, 16, HN + 2 * 2), cell(&g, 31, 2));
+        assert_eq!(cell(&s, 13, HN), cell(&g, d + 2, 1));
+        assert_eq!(cell(&s, 16, HN + 2 * 2), cell(&g, d + 4, 2));
 
-        let chart = zip_entry(&path, "xl/charts/chart1.xml");
-        assert!(chart.contains("<c:barDir val=\"col\"/>"), "{chart}");
+        // Five charts: the reporting (stacked bars, one series per status), then one bar chart
+        // per indicator on its own scale, its categories every unit, its cache the values.
+        let charts = charts(&path);
+        assert_eq!(charts.len(), 5);
+        let rate = &charts[0];
+        assert!(rate.contains(r#"<c:grouping val="stacked"/>"#), "{rate}");
+        assert_eq!(rate.matches("<c:ser>").count(), 4);
+        assert!(rate.contains("Tình hình nộp báo cáo theo nhóm"), "{rate}");
+        let (r1, r3) = (h + 2, h + 4);
         assert!(
-            chart.contains("<c:f>'Biểu đồ'!$A$30:$A$32</c:f>"),
-            "{chart}"
+            rate.contains(&format!("<c:f>'Biểu đồ'!$A${r1}:$A${r3}</c:f>")),
+            "{rate}"
+        );
+        for (k, chart) in charts[1..].iter().enumerate() {
+            assert!(chart.contains(r#"<c:barDir val="bar"/>"#), "{chart}");
+            assert_eq!(chart.matches("<c:ser>").count(), 1, "{chart}");
+            let col = ["B", "C", "D", "E"][k];
+            let (first, last) = (d + 2, d + 6);
+            assert!(
+                chart.contains(&format!(
+                    "<c:f>'Biểu đồ'!${col}${first}:${col}${last}</c:f>"
+                )),
+                "{chart}"
+            );
+            assert!(
+                chart.contains("<c:v>Báo Lâm Đồng (chưa nộp)</c:v>"),
+                "the category names every unit: {chart}"
+            );
+        }
+        assert!(
+            charts[1].contains("Số hội nghị, buổi quán triệt"),
+            "{}",
+            charts[1]
         );
         assert!(
-            chart.contains("<c:f>'Biểu đồ'!$B$30:$B$32</c:f>"),
-            "{chart}"
+            charts[1].contains("<c:v>1250</c:v>"),
+            "the cache holds the values: {}",
+            charts[1]
         );
-        assert!(
-            chart.contains("<c:v>1250</c:v>"),
-            "the cache holds the values: {chart}"
-        );
-        assert_eq!(chart.matches("<c:ser>").count(), 4);
+        assert!(charts[2].contains("<c:v>1252</c:v>"), "{}", charts[2]);
     }
 
     #[test]
-    fn chart_sheet_says_why_when_no_unit_reported() {
+    fn chart_sheet_with_no_report_shows_every_unit_missing_and_no_empty_bars() {
         let mut c = sample();
         for u in &mut c.units {
             u.status = UnitStatus::Missing;
@@ -2429,12 +3095,20 @@ mod tests {
             u.activities.clear();
         }
         let (_dir, path) = saved(&c);
+        let lay = ChartLayout::of(&c, &form());
         let g = grid(&path, SHEET_CHART);
         assert_eq!(
-            cell(&g, 1, 0),
-            "Chưa có đơn vị nào có báo cáo được tiếp nhận nên chưa có biểu đồ."
+            (0..6)
+                .map(|col| cell(&g, lay.rate_header + 4, col))
+                .collect::<Vec<_>>(),
+            ["Toàn tỉnh", "0", "0", "0", "5", "0/5"]
         );
-        assert!(!zip_names(&path).iter().any(|n| n.starts_with("xl/charts/")));
+        assert_eq!(
+            cell(&g, lay.data_header + 1, 0),
+            "Thành ủy Đà Lạt (chưa nộp)"
+        );
+        assert_eq!(cell(&g, lay.data_header + 1, 1), "");
+        assert_eq!(charts(&path).len(), 5);
     }
 
     #[test]
@@ -2488,6 +3162,22 @@ mod tests {
         assert!(matches!(err, SaveError::Xlsx { .. }), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn wrapped_lines_are_counted_by_whole_words() {
+        // Fits: one line, so no row height.
+        assert_eq!(lines_in("Hội nghị quán triệt Kết luận 14", 40.0), 1);
+        assert_eq!(lines_in("", 10.0), 1);
+        // 86 characters in a 38-wide column: two lines in LibreOffice.
+        let text =
+            "- Lồng ghép nội dung Kết luận trong sinh hoạt chi bộ thường kỳ, sinh hoạt chuyên đề.";
+        assert_eq!(lines_in(text, 38.0), 2);
+        // Line breaks start new lines; a word longer than the column breaks across lines.
+        assert_eq!(lines_in("a\nb\nc", 20.0), 3);
+        assert_eq!(lines_in(&"x".repeat(50), 11.0), 5);
+        // A header in bold wraps sooner.
+        assert_eq!(header_lines_in("Số cảnh báo", 9.0), 2);
     }
 
     #[test]

@@ -34,6 +34,25 @@ fn indicators(form: &Form, f: &Figures) -> Value {
     Value::Object(m)
 }
 
+/// A unit's header fields other than unit and period (`preparer`, `phone`, `date`), by the
+/// form's keys in form order; a field the file left empty is null.
+fn header(form: &Form, fields: &[(String, String)]) -> Value {
+    let mut m = Map::new();
+    for decl in form
+        .header
+        .iter()
+        .filter(|h| h.key != "unit" && h.key != "period")
+    {
+        let text = fields
+            .iter()
+            .find(|(k, _)| *k == decl.key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty());
+        m.insert(decl.key.clone(), json!(text));
+    }
+    Value::Object(m)
+}
+
 /// The summary document. `workbook` is the path of the consolidated workbook.
 pub fn summary(c: &Consolidation, form: &Form, workbook: &str, mail: Option<&MailRecord>) -> Value {
     let units: Vec<Value> = c
@@ -53,6 +72,7 @@ pub fn summary(c: &Consolidation, form: &Form, workbook: &str, mail: Option<&Mai
                 "warnings": u.file.as_ref().map(|f| f.warnings).unwrap_or(0),
                 "indicators": u.figures.as_ref().map(|f| indicators(form, f)),
                 "activity_rows": u.activities.len(),
+                "header": header(form, &u.header),
             })
         })
         .collect();

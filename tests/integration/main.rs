@@ -11,3 +11,4 @@ mod hostile;
 mod operator;
 mod run;
 mod smtp;
+mod workbooks;

@@ -297,7 +297,7 @@ fn formula_looking_text_stays_text_in_the_activity_sheet() {
         0,
         "no formula in the activity sheet"
     );
-    // Every accepted activity row is there, plus the header.
+    // Every accepted activity row is there, plus the header and the count under the list.
     let rows = g.iter().filter(|r| r.iter().any(|c| !c.is_empty())).count();
     let expected_rows: u64 = expected()["units"]
         .as_object()
@@ -307,8 +307,8 @@ fn formula_looking_text_stays_text_in_the_activity_sheet() {
         .sum();
     assert_eq!(
         rows as u64,
-        expected_rows + 1,
-        "one row per accepted activity plus the header"
+        expected_rows + 2,
+        "one row per accepted activity plus the header and the count"
     );
 }
 

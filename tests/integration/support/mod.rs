@@ -68,3 +68,4 @@ pub fn bin() -> &'static Path {
 
 pub mod env;
 pub mod tree;
+pub mod xlsx;
