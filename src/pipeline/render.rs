@@ -754,7 +754,10 @@ impl Cx<'_> {
                     }
                     Some(value) => {
                         let value = cell_text(&value).into_owned();
-                        lines = lines.max(lines_in(&value, widths.get(col.into())));
+                        // Names in capitals run wider than the calibrated average (seen:
+                        // "Nguyễn Thị Hồng Nhung" wrapped in LibreOffice at width 20 while the
+                        // estimate said one line), so count these short fields conservatively.
+                        lines = lines.max(header_lines_in(&value, widths.get(col.into())));
                         ws.write_string_with_format(r, col, value, &st.wrap_middle)?
                     }
                     None => ws.write_blank(r, col, &st.text)?,
