@@ -263,7 +263,10 @@ fn load(config: Option<&Path>) -> Result<Settings, u8> {
         eprintln!("tonghop: lỗi cấu hình: {e}");
         exit::BAD_CONFIG
     })?;
+    // Said to the person at the terminal whatever the log level (`check` logs only errors),
+    // and logged for the daemon's journal.
     for w in settings.permission_warnings() {
+        eprintln!("tonghop: cảnh báo: {w}");
         tracing::warn!(warning = %w, "permissions");
     }
     Ok(settings)

@@ -613,6 +613,7 @@ fn trigger_label(t: &str) -> &str {
         "manual" => "thủ công",
         "schedule" => "theo lịch",
         "catch_up" => "bù lịch bị lỡ",
+        "supplement" => "bổ sung",
         other => other,
     }
 }
@@ -625,6 +626,7 @@ fn outcome_label(o: &str) -> &str {
         "failed" => "LỖI",
         "abandoned" => "bị bỏ dở (chương trình dừng giữa chừng)",
         "skipped" => "bỏ qua",
+        "nothing_changed" => "không có gì thay đổi, không gửi",
         other => other,
     }
 }

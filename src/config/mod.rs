@@ -495,7 +495,7 @@ impl Settings {
                 let mode = m.permissions().mode() & 0o777;
                 if mode & mask != 0 {
                     out.push(format!(
-                        "{what} {} is accessible to other users (mode {mode:o}); restrict it (chmod {})",
+                        "{what} {} cho người dùng khác truy cập (quyền {mode:o}); hãy giới hạn lại (chmod {})",
                         path.display(),
                         if m.is_dir() { "700" } else { "600" }
                     ));
@@ -503,12 +503,12 @@ impl Settings {
             }
         };
         if let Some(c) = &self.config_file {
-            check("the configuration file", c, 0o002);
+            check("tệp cấu hình", c, 0o002);
         }
         if let Some(p) = &self.password_file {
-            check("the SMTP password file", p, 0o077);
+            check("tệp mật khẩu SMTP", p, 0o077);
         }
-        check("the data folder", &self.data, 0o007);
+        check("thư mục dữ liệu", &self.data, 0o007);
         out
     }
 

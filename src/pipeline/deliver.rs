@@ -1591,18 +1591,26 @@ mod tests {
             ],
             "{text}"
         );
-        // The counts said add up to the roster, and each heading's count to its list.
+        // The counts the mail says add up to the roster, and each heading's count to its list.
         let c = sample();
-        let count = |s: UnitStatus| c.units.iter().filter(|u| u.status == s).count();
-        assert_eq!(
-            (
-                count(UnitStatus::Accepted),
-                count(UnitStatus::Missing),
-                count(UnitStatus::Rejected)
-            ),
-            (15, 2, 1)
-        );
-        assert_eq!(15 + 2 + 1, c.units.len());
+        let said: Vec<usize> = top[2]
+            .split(|ch: char| !ch.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        // "10/2026: 15/18 ... 1 nộp muộn ... 2 chưa nộp, 1 bị từ chối"
+        let (reported, roster, missing, rejected) = (said[2], said[3], said[5], said[6]);
+        assert_eq!(roster, c.units.len(), "{}", top[2]);
+        assert_eq!(reported + missing + rejected, roster, "{}", top[2]);
+        let listed = |heading: &str| {
+            let start = top.iter().position(|l| l.starts_with(heading)).unwrap() + 1;
+            top[start..]
+                .iter()
+                .take_while(|l| l.starts_with("- "))
+                .count()
+        };
+        assert_eq!(listed("CHƯA NỘP"), missing, "{text}");
+        assert_eq!(listed("BỊ TỪ CHỐI"), rejected, "{text}");
         // The figures come after.
         let figures = text.find("SỐ LIỆU TỔNG HỢP").unwrap();
         assert!(text.find("NỘP MUỘN (1)").unwrap() < figures, "{text}");
