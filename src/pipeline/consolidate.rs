@@ -559,6 +559,29 @@ pub struct Frame<'a> {
     pub generated_at: DateTime<FixedOffset>,
 }
 
+/// The files that belong to `period`'s report: each file that declares the period, and each
+/// file received in the period's collection window (`period_of`, which is
+/// `period::Collection::period_of`): a file whose period cannot be read, that names no unit,
+/// that is not a spreadsheet, or that names another period (shown as such) belongs only to the
+/// window in which it arrived. Without this a zero-byte file dropped in October would show its
+/// unit as rejected in every later report. A skipped file with no readable time stays.
+pub fn belonging_to(
+    period: Period,
+    period_of: impl Fn(&DateTime<FixedOffset>) -> Period,
+    files: Vec<Inspected>,
+    ignored: Vec<Ignored>,
+) -> (Vec<Inspected>, Vec<Ignored>) {
+    let files = files
+        .into_iter()
+        .filter(|f| f.period == Some(period) || period_of(&f.received) == period)
+        .collect();
+    let ignored = ignored
+        .into_iter()
+        .filter(|f| f.received.as_ref().is_none_or(|t| period_of(t) == period))
+        .collect();
+    (files, ignored)
+}
+
 /// Choose each unit's report (the newest valid file for the period; earlier ones superseded)
 /// and merge everything in roster order with group and grand totals.
 pub fn consolidate(
@@ -1004,6 +1027,115 @@ mod tests {
         assert_eq!(c.accepted_count(), 3);
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.messages[0].unit_name.as_deref(), Some("Huyện ủy Di Linh"));
+    }
+
+    #[test]
+    fn files_that_cannot_say_their_period_belong_only_to_the_window_they_arrived_in() {
+        // October's window ends at its send, 04/11 08:00; November's at 04/12 08:00.
+        let period_of = |t: &DateTime<FixedOffset>| {
+            if *t < at("2026-11-04T08:00:00+07:00") {
+                Period::month(2026, 10)
+            } else {
+                Period::month(2026, 11)
+            }
+        };
+        let mut zero_oct = report(
+            "ĐUK CCQ.xlsx",
+            "khoi-cq",
+            "2026-10-20T09:00:00+07:00",
+            0,
+            true,
+        );
+        zero_oct.period = None;
+        zero_oct.content = None;
+        let mut nobody_oct = report("Book1.xlsx", "x", "2026-11-03T09:00:00+07:00", 1, false);
+        nobody_oct.unit = None;
+        nobody_oct.period = None;
+        let mut nobody_nov = nobody_oct.clone();
+        nobody_nov.rel = "Book2.xlsx".into();
+        nobody_nov.received = at("2026-11-04T08:00:00+07:00");
+        // A late October report (declares October) stays October's whenever it arrives.
+        let late_oct = report(
+            "lam-ha.xlsx",
+            "lam-ha",
+            "2026-11-20T09:00:00+07:00",
+            2,
+            false,
+        );
+        // September's form dropped during October's window: shown in October as the wrong
+        // period (the unit believes it has reported); dropped later, it is no one's business.
+        let mut sept_in_window =
+            report("t9.xlsx", "cat-tien", "2026-11-02T08:00:00+07:00", 7, false);
+        sept_in_window.period = Some(Period::month(2026, 9));
+        let mut sept_later = sept_in_window.clone();
+        sept_later.rel = "t9 lan 2.xlsx".into();
+        sept_later.received = at("2026-11-10T08:00:00+07:00");
+        let junk = |rel: &str, t: Option<&str>| Ignored {
+            rel: rel.into(),
+            size: 1,
+            received: t.map(at),
+            reason: "x".into(),
+        };
+        let files = vec![
+            zero_oct,
+            nobody_oct,
+            nobody_nov,
+            late_oct,
+            sept_in_window,
+            sept_later,
+        ];
+        let ignored = vec![
+            junk("BC T10.pdf", Some("2026-11-02T08:00:00+07:00")),
+            junk("BC T11.pdf", Some("2026-12-01T08:00:00+07:00")),
+            junk("unreadable", None),
+        ];
+        let names = |(f, i): (Vec<Inspected>, Vec<Ignored>)| {
+            f.iter()
+                .map(|f| f.rel.clone())
+                .chain(i.iter().map(|i| i.rel.clone()))
+                .collect::<Vec<_>>()
+        };
+        let oct = belonging_to(
+            Period::month(2026, 10),
+            period_of,
+            files.clone(),
+            ignored.clone(),
+        );
+        assert_eq!(
+            names(oct),
+            [
+                "ĐUK CCQ.xlsx",
+                "Book1.xlsx",
+                "lam-ha.xlsx",
+                "t9.xlsx",
+                "BC T10.pdf",
+                "unreadable"
+            ]
+        );
+        let nov = belonging_to(
+            Period::month(2026, 11),
+            period_of,
+            files.clone(),
+            ignored.clone(),
+        );
+        // The late October report arrived in November's window: November shows it as another
+        // period's report (October counts it, above).
+        assert_eq!(
+            names(nov),
+            [
+                "Book2.xlsx",
+                "lam-ha.xlsx",
+                "t9 lan 2.xlsx",
+                "BC T11.pdf",
+                "unreadable"
+            ]
+        );
+        // October's report shows Khối cơ quan rejected for its zero-byte file; November's
+        // (above) does not carry the file at all.
+        let (files, _) = belonging_to(Period::month(2026, 10), period_of, files, vec![]);
+        let c = run(files);
+        assert_eq!(unit(&c, "khoi-cq").status, UnitStatus::Rejected);
+        assert_eq!(outcome(&c, "Book1.xlsx"), FileOutcome::Unidentified);
     }
 
     #[test]

@@ -567,6 +567,9 @@ pub fn consolidate_period(
         deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
         generated_at: now.with_timezone(&tz).fixed_offset(),
     };
+    let collection = crate::period::Collection::of(settings);
+    let (inspected, ignored) =
+        consolidate::belonging_to(period, |t| collection.period_of(t), inspected, ignored);
     let consolidation = consolidate::consolidate(&frame, inspected, ignored);
     timings.push(("consolidate", t.elapsed()));
     Ok(Consolidated {
