@@ -769,7 +769,10 @@ fn activity_value(
                     &sheet.name,
                     row,
                     col,
-                    format!("\"{}\" không phải là ngày hợp lệ; ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026", text_of(cell)),
+                    format!(
+                        "\"{}\" không đọc được là ngày (ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026); hoạt động vẫn được tổng hợp, ô ngày giữ nguyên như đã ghi",
+                        text_of(cell)
+                    ),
                 );
                 ActivityValue::Text(text_of(cell))
             }
@@ -792,7 +795,7 @@ fn activity_value(
                         row,
                         col,
                         format!(
-                            "\"{t}\" không có trong danh sách \"{}\" ({})",
+                            "\"{t}\" không có trong danh sách \"{}\" ({}); hoạt động vẫn được tổng hợp, giữ nguyên \"{t}\" như đã ghi",
                             decl.header,
                             decl.choices.join(", ")
                         ),
@@ -825,7 +828,10 @@ fn activity_value(
                     &sheet.name,
                     row,
                     col,
-                    format!("\"{}\": {reason}", decl.header),
+                    format!(
+                        "\"{}\": {reason}; hoạt động vẫn được tổng hợp, ô giữ nguyên như đã ghi",
+                        decl.header
+                    ),
                 );
                 ActivityValue::Text(text_of(cell))
             }
@@ -833,20 +839,42 @@ fn activity_value(
     }
 }
 
-/// A date as units give it: a real date cell, or text dd/mm/yyyy (also d/m/yy, dd-mm-yyyy,
-/// dd.mm.yyyy and ISO yyyy-mm-dd).
+/// A date as units give it: a real date cell, or text day/month/year as Vietnamese offices
+/// write it: "5/12/2026", "05-12-2026", "5.12.2026", "ngày 5/12/2026", "ngày 05 tháng 12 năm
+/// 2026", a two-digit year ("5/12/26"), or ISO "2026-12-05". Never month/day: "12/25/2026" is
+/// not a date (there is no month 25), and "5/12/2026" is 5 December. Anything else (a number
+/// that is not a date cell, a range "5-6/12/2026", no year) is `None`: the caller keeps the text
+/// as written and says so.
 pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
     match cell {
         CellValue::DateTime(d) => Some(d.date()),
         CellValue::Text(s) => {
-            let s = s.trim();
-            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                return Some(d);
+            // Folding keeps letters and digits as words: "Ngày 05/12/2026" -> "ngay 05 12 2026".
+            let folded = fold(s);
+            let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            if words.first() == Some(&"ngay") {
+                words.remove(0);
             }
-            let parts: Vec<&str> = s.split(['/', '-', '.']).map(str::trim).collect();
-            let [d, m, y] = parts.as_slice() else {
+            let numbers: Vec<&str> = match words.as_slice() {
+                [d, "thang", m, "nam", y] | [d, "thang", m, y] => vec![d, m, y],
+                [a, b, c] => vec![a, b, c],
+                _ => return None,
+            };
+            if !numbers
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return None;
+            }
+            let [a, b, c] = numbers.as_slice() else {
                 return None;
             };
+            // ISO order only with a four-digit year first, from a real ISO text.
+            let iso = a.len() == 4 && s.trim().contains('-');
+            let (d, m, y) = if iso { (c, b, a) } else { (a, b, c) };
+            if d.len() > 2 || m.len() > 2 || !(y.len() == 2 || y.len() == 4) {
+                return None;
+            }
             let (d, m, y): (u32, u32, i32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
             let y = match y {
                 0..=99 => 2000 + y,
@@ -1035,5 +1063,50 @@ mod tests {
         assert_eq!(d("31/02/2026"), None);
         assert_eq!(d("tháng 10"), None);
         assert_eq!(d("10/15/2026"), None);
+    }
+
+    #[test]
+    fn dates_as_vietnamese_offices_type_them_and_never_month_first() {
+        let d = |s: &str| parse_date(&CellValue::Text(s.into()));
+        let dec5 = NaiveDate::from_ymd_opt(2026, 12, 5);
+        for s in [
+            "5/12/2026",
+            "05/12/2026",
+            "05-12-2026",
+            "5.12.2026",
+            "ngày 5/12/2026",
+            "Ngày 05/12/2026",
+            "ngay 5-12-2026",
+            "ngày 05 tháng 12 năm 2026",
+            "5 tháng 12 năm 2026",
+            "Ngày 5 tháng 12, 2026",
+            " 5 / 12 / 2026 ",
+            "5/12/26",
+            "2026-12-05",
+        ] {
+            assert_eq!(d(s), dec5, "{s:?}");
+        }
+        // Month first (the American way) is never guessed: there is no month 25.
+        for s in [
+            "12/25/2026",
+            "12-25-2026",
+            "5-6/12/2026",
+            "05/12",
+            "2026/12/05 và 06/12",
+            "tháng 12/2026",
+            "ngày 5 tháng mười hai năm 2026",
+            "5/12/20266",
+            "005/12/2026",
+            "",
+        ] {
+            assert_eq!(d(s), None, "{s:?}");
+        }
+        // A number that is not a date cell is not turned into one (no serial guessing).
+        assert_eq!(parse_date(&CellValue::Number(46361.0)), None);
+        let cell = NaiveDate::from_ymd_opt(2026, 12, 5)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(parse_date(&CellValue::DateTime(cell)), dec5);
     }
 }
