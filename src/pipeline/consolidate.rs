@@ -622,9 +622,33 @@ pub fn consolidate(
             .iter()
             .copied()
             .find(|&i| outcome[i] == FileOutcome::Accepted);
+        // A PDF or Word copy beside the accepted spreadsheet (a scanned, signed report) is not
+        // a rejected report: it is set aside with a word.
+        if let Some(w) = winner {
+            for &i in &mine {
+                if outcome[i] == FileOutcome::Rejected
+                    && files[i].content.is_none()
+                    && files[i]
+                        .findings
+                        .iter()
+                        .any(|f| f.kind == "not_a_spreadsheet")
+                {
+                    outcome[i] = FileOutcome::Ignored;
+                    extra[i].push(Finding::new(
+                        Severity::Info,
+                        "ignored",
+                        format!(
+                            "Bỏ qua: không phải tệp bảng tính; số liệu của đơn vị lấy từ \"{}\".",
+                            files[w].rel
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(w) = winner {
             for &i in &mine {
                 if i != w
+                    && outcome[i] != FileOutcome::Ignored
                     && (outcome[i] == FileOutcome::Accepted
                         || files[i].received <= files[w].received)
                 {
@@ -746,6 +770,9 @@ pub fn consolidate(
                         frame.period.label()
                     ),
                 )];
+            }
+            if outcome == FileOutcome::Ignored {
+                findings.clear();
             }
             findings.extend(extra);
             FileRecord {
@@ -1027,6 +1054,54 @@ mod tests {
         assert_eq!(c.accepted_count(), 3);
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.messages[0].unit_name.as_deref(), Some("Huyện ủy Di Linh"));
+    }
+
+    #[test]
+    fn a_pdf_alone_rejects_the_unit_with_its_message_and_beside_a_report_is_set_aside() {
+        let pdf = |rel: &str, unit: &str, received: &str| {
+            let mut f = report(rel, unit, received, 0, false);
+            f.period = None;
+            f.content = None;
+            f.findings = vec![Finding::new(
+                crate::finding::Severity::Error,
+                "not_a_spreadsheet",
+                "Tệp là tệp PDF, không đọc được số liệu báo cáo từ tệp này.",
+            )];
+            f
+        };
+        let c = run(vec![
+            pdf("HU Lâm Hà T10.pdf", "lam-ha", "2026-11-02T09:00:00+07:00"),
+            pdf("HU Di Linh T10.pdf", "di-linh", "2026-11-02T09:00:00+07:00"),
+            report(
+                "HU Di Linh T10.xlsx",
+                "di-linh",
+                "2026-11-01T08:00:00+07:00",
+                3,
+                false,
+            ),
+            pdf("HU Di Linh ky.pdf", "di-linh", "2026-10-31T09:00:00+07:00"),
+        ]);
+        // Sent before the spreadsheet, it is not "replaced by a later version" either.
+        assert_eq!(outcome(&c, "HU Di Linh ky.pdf"), FileOutcome::Ignored);
+        // Only a PDF: the unit is not silent, it is rejected with the reason.
+        assert_eq!(unit(&c, "lam-ha").status, UnitStatus::Rejected);
+        assert!(
+            c.messages
+                .iter()
+                .any(|m| m.unit.as_deref() == Some("lam-ha")
+                    && m.finding.message.contains("tệp PDF"))
+        );
+        // A PDF beside the spreadsheet (even sent after it) does not reject anything.
+        assert_eq!(unit(&c, "di-linh").status, UnitStatus::Accepted);
+        assert_eq!(outcome(&c, "HU Di Linh T10.pdf"), FileOutcome::Ignored);
+        let rec = c
+            .files
+            .iter()
+            .find(|f| f.path == "HU Di Linh T10.pdf")
+            .unwrap();
+        assert_eq!(rec.findings.len(), 1);
+        assert!(rec.findings[0].message.contains("HU Di Linh T10.xlsx"));
+        assert_eq!(c.totals.get(0, 0), 3);
     }
 
     #[test]

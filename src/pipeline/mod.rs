@@ -532,6 +532,28 @@ pub fn consolidate_period(
     let scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
     timings.push(("intake", t.elapsed()));
 
+    // A document (a scanned report, a Word file) is named when it names a unit; otherwise it
+    // is set aside as any other kind of file.
+    let mut scan = scan;
+    let matcher = UnitMatcher::new(&settings.roster);
+    for doc in std::mem::take(&mut scan.documents) {
+        let named =
+            identify::identify(&matcher, &settings.roster, &doc.folders(), doc.stem(), None)
+                .is_ok();
+        if named {
+            scan.submissions.push(doc);
+        } else {
+            scan.skipped.push(intake::Skipped {
+                rel: doc.rel,
+                size: doc.size,
+                modified: Some(doc.modified),
+                reason: "không phải tệp bảng tính và không mang tên đơn vị nào".into(),
+            });
+        }
+    }
+    scan.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
+    drop(matcher);
+
     let t = Instant::now();
     let (inspected, archived) = inspect_all(settings, &scan.submissions, progress, archive);
     timings.push(("read+validate", t.elapsed()));
@@ -760,16 +782,57 @@ fn inspect_bytes(
         out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
         return (out, Some(bytes));
     }
+    // A unit's report packed in a .zip is read from inside it; other archives and documents
+    // are named, so the unit does not look silent.
+    let mut unpacked = None;
+    match intake::Kind::of(&sub.extension) {
+        Some(intake::Kind::Workbook) | None => {}
+        Some(intake::Kind::Archive) if sub.extension == "zip" => {
+            match intake::unpack_zip(&bytes, settings.read.limits.max_file_bytes) {
+                Ok(inner) => unpacked = Some(inner),
+                Err(why) => {
+                    out.findings
+                        .push(Finding::new(Severity::Error, "not_a_spreadsheet", why))
+                }
+            }
+        }
+        Some(_) => out.findings.push(Finding::new(
+            Severity::Error,
+            "not_a_spreadsheet",
+            intake::not_a_spreadsheet(&sub.extension),
+        )),
+    }
+    if !out.findings.is_empty() {
+        out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
+        return (out, Some(bytes));
+    }
+    let (read, extension) = match &unpacked {
+        Some((name, inner)) => {
+            out.findings.push(Finding::new(
+                Severity::Info,
+                "read_from_zip",
+                format!("Báo cáo được đọc từ tệp \"{name}\" trong tệp nén."),
+            ));
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_lowercase())
+                .unwrap_or_default();
+            (inner.as_slice(), ext)
+        }
+        None => (bytes.as_slice(), sub.extension.clone()),
+    };
     // Read, legacy-font conversion, the checks against the form: in a worker process.
-    let mut ex = match reader.examine(&bytes, &sub.extension, isolate::FormSpec::of(settings)) {
+    let mut ex = match reader.examine(read, &extension, isolate::FormSpec::of(settings)) {
         Ok(ex) => ex,
         Err(f) => {
             out.findings.push(f);
             out.unit =
                 identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
+            drop(unpacked);
             return (out, Some(bytes));
         }
     };
+    drop(unpacked);
     let form = &settings.form;
     match identify::identify(
         matcher,
