@@ -1066,6 +1066,59 @@ mod tests {
     }
 
     #[test]
+    fn one_flaw_in_an_activity_row_is_a_warning_on_its_cell_and_the_row_is_kept_as_written() {
+        // tests/fixtures/weight/ (scripts/gen_weight.py): openpyxl, and LibreOffice's .ods.
+        for name in ["activity_row_flaws.xlsx", "activity_row_flaws.ods"] {
+            let ex = layout(&format!("../weight/{name}"));
+            assert_eq!(figures_text(&ex), LAM_HA, "{name}: {:?}", messages(&ex));
+            assert!(!ex.has_errors(), "{name}: {:?}", messages(&ex));
+            assert!(ex.narrative.iter().all(|t| !t.is_empty()), "{name}");
+            let flagged: Vec<(&str, Severity, String)> = ex
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.kind.as_ref(),
+                        f.severity,
+                        f.cell.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                flagged,
+                [
+                    ("activity_bad_date", Severity::Warning, "B6".to_owned()),
+                    ("activity_bad_choice", Severity::Warning, "C7".to_owned()),
+                    ("activity_bad_count", Severity::Warning, "F8".to_owned()),
+                ],
+                "{name}: {:?}",
+                messages(&ex)
+            );
+            assert!(ex.findings[0].message.contains("\"10/25/2026\""));
+            let rows = ex.activities.to_vec();
+            assert_eq!(rows.len(), 7, "{name}");
+            let date = |d| ActivityValue::Date(NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+            let dates: Vec<&ActivityValue> = rows.iter().map(|r| &r.values[1]).collect();
+            assert_eq!(
+                dates,
+                [
+                    &date(5),
+                    &date(12),
+                    &date(15),
+                    &date(20),
+                    &ActivityValue::Text("10/25/2026".into()),
+                    &date(28),
+                    &date(30),
+                ],
+                "{name}"
+            );
+            assert_eq!(rows[5].values[2], ActivityValue::Text("Tọa đàm".into()));
+            assert_eq!(rows[6].values[5], ActivityValue::Text("khoảng 200".into()));
+            assert_eq!(rows[0].values[5], ActivityValue::Count(150));
+        }
+    }
+
+    #[test]
     fn dates_as_vietnamese_offices_type_them_and_never_month_first() {
         let d = |s: &str| parse_date(&CellValue::Text(s.into()));
         let dec5 = NaiveDate::from_ymd_opt(2026, 12, 5);
