@@ -10,3 +10,4 @@ mod hostile;
 mod operator;
 mod run;
 mod smtp;
+mod weight;
