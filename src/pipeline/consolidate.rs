@@ -570,16 +570,65 @@ pub fn belonging_to(
     period_of: impl Fn(&DateTime<FixedOffset>) -> Period,
     files: Vec<Inspected>,
     ignored: Vec<Ignored>,
-) -> (Vec<Inspected>, Vec<Ignored>) {
-    let files = files
-        .into_iter()
-        .filter(|f| f.period == Some(period) || period_of(&f.received) == period)
-        .collect();
-    let ignored = ignored
-        .into_iter()
-        .filter(|f| f.received.as_ref().is_none_or(|t| period_of(t) == period))
-        .collect();
-    (files, ignored)
+) -> Belonging {
+    use crate::finding::Severity;
+    let mut out = Belonging::default();
+    // Not this period's: kept as a record (the state store keeps every file seen), never shown.
+    let elsewhere = |received: &DateTime<FixedOffset>, declared: Option<Period>| {
+        let of = declared.unwrap_or_else(|| period_of(received));
+        Finding::new(
+            Severity::Info,
+            "other_window",
+            format!(
+                "Tệp nhận lúc {}, thuộc kỳ {}; không xét trong kỳ {}.",
+                received.format("%H:%M %d/%m/%Y"),
+                of.label(),
+                period.label()
+            ),
+        )
+    };
+    for f in files {
+        if f.period == Some(period) || period_of(&f.received) == period {
+            out.files.push(f);
+        } else {
+            out.elsewhere.push(FileRecord {
+                findings: vec![elsewhere(&f.received, f.period)],
+                path: f.rel,
+                unit: f.unit,
+                outcome: FileOutcome::OtherPeriod,
+                received: Some(f.received),
+                size: f.size,
+                sha256: f.sha256,
+                period: f.period,
+            });
+        }
+    }
+    for f in ignored {
+        match f.received {
+            Some(t) if period_of(&t) != period => out.elsewhere.push(FileRecord {
+                findings: vec![elsewhere(&t, None)],
+                path: f.rel,
+                unit: None,
+                outcome: FileOutcome::Ignored,
+                received: Some(t),
+                size: f.size,
+                sha256: None,
+                period: None,
+            }),
+            _ => out.ignored.push(f),
+        }
+    }
+    out
+}
+
+/// [`belonging_to`]'s answer.
+#[derive(Debug, Default)]
+pub struct Belonging {
+    /// The period's files, to consolidate.
+    pub files: Vec<Inspected>,
+    pub ignored: Vec<Ignored>,
+    /// Files read or skipped that belong to other periods: not in the report.
+    pub elsewhere: Vec<FileRecord>,
 }
 
 /// Choose each unit's report (the newest valid file for the period; earlier ones superseded)
@@ -1164,11 +1213,21 @@ mod tests {
             junk("BC T11.pdf", Some("2026-12-01T08:00:00+07:00")),
             junk("unreadable", None),
         ];
-        let names = |(f, i): (Vec<Inspected>, Vec<Ignored>)| {
-            f.iter()
+        let names = |b: Belonging| {
+            let elsewhere = b
+                .elsewhere
+                .iter()
+                .map(|r| r.path.clone())
+                .collect::<Vec<_>>();
+            let mine = b
+                .files
+                .iter()
                 .map(|f| f.rel.clone())
-                .chain(i.iter().map(|i| i.rel.clone()))
-                .collect::<Vec<_>>()
+                .chain(b.ignored.iter().map(|i| i.rel.clone()))
+                .collect::<Vec<_>>();
+            // Nothing is lost: what is not this period's is a record of another one.
+            assert_eq!(mine.len() + elsewhere.len(), 9);
+            mine
         };
         let oct = belonging_to(
             Period::month(2026, 10),
@@ -1207,8 +1266,16 @@ mod tests {
         );
         // October's report shows Khối cơ quan rejected for its zero-byte file; November's
         // (above) does not carry the file at all.
-        let (files, _) = belonging_to(Period::month(2026, 10), period_of, files, vec![]);
-        let c = run(files);
+        let b = belonging_to(Period::month(2026, 10), period_of, files, vec![]);
+        let other = b.elsewhere.iter().find(|r| r.path == "Book2.xlsx").unwrap();
+        assert_eq!(other.findings[0].kind, "other_window");
+        assert!(
+            other.findings[0].message.contains("08:00 04/11/2026")
+                && other.findings[0].message.contains("thuộc kỳ Tháng 11/2026"),
+            "{}",
+            other.findings[0].message
+        );
+        let c = run(b.files);
         assert_eq!(unit(&c, "khoi-cq").status, UnitStatus::Rejected);
         assert_eq!(outcome(&c, "Book1.xlsx"), FileOutcome::Unidentified);
     }

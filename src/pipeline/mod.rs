@@ -266,6 +266,7 @@ fn run_body(
     let archive = recorded.is_some().then_some(settings.data.as_path());
     let Consolidated {
         consolidation,
+        elsewhere,
         archived,
         mut timings,
     } = consolidate_period(settings, period, now, progress, archive)?;
@@ -362,7 +363,7 @@ fn run_body(
                     source: e,
                 })?;
             let delivery = store.transaction(|s| {
-                for f in &consolidation.files {
+                for f in consolidation.files.iter().chain(&elsewhere) {
                     let findings = serde_json::to_string(&f.findings).expect("findings serialise");
                     let archive_path = archived.get(&f.path).map(|p| p.display().to_string());
                     s.record_file(
@@ -512,6 +513,9 @@ pub fn latest_sent_summary(
 /// A consolidation and what it took.
 pub struct Consolidated {
     pub consolidation: Consolidation,
+    /// Files seen that belong to other periods (`consolidate::belonging_to`): recorded in the
+    /// state store, not reported.
+    pub elsewhere: Vec<consolidate::FileRecord>,
     /// Archive copy (relative to the data folder) of each file read, by inbox path.
     pub archived: std::collections::HashMap<String, PathBuf>,
     pub timings: Vec<(&'static str, Duration)>,
@@ -590,12 +594,13 @@ pub fn consolidate_period(
         generated_at: now.with_timezone(&tz).fixed_offset(),
     };
     let collection = crate::period::Collection::of(settings);
-    let (inspected, ignored) =
+    let belonging =
         consolidate::belonging_to(period, |t| collection.period_of(t), inspected, ignored);
-    let consolidation = consolidate::consolidate(&frame, inspected, ignored);
+    let consolidation = consolidate::consolidate(&frame, belonging.files, belonging.ignored);
     timings.push(("consolidate", t.elapsed()));
     Ok(Consolidated {
         consolidation,
+        elsewhere: belonging.elsewhere,
         archived,
         timings,
     })
