@@ -770,7 +770,7 @@ fn activity_value(
                     row,
                     col,
                     format!(
-                        "\"{}\" không đọc được là ngày (ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026); hoạt động vẫn được tổng hợp, ô ngày giữ nguyên như đã ghi",
+                        "\"{}\" không đọc được là ngày (ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026); dòng hoạt động vẫn được giữ, ô ngày giữ nguyên như đã ghi",
                         text_of(cell)
                     ),
                 );
@@ -795,7 +795,7 @@ fn activity_value(
                         row,
                         col,
                         format!(
-                            "\"{t}\" không có trong danh sách \"{}\" ({}); hoạt động vẫn được tổng hợp, giữ nguyên \"{t}\" như đã ghi",
+                            "\"{t}\" không có trong danh sách \"{}\" ({}); dòng hoạt động vẫn được giữ, với \"{t}\" như đã ghi",
                             decl.header,
                             decl.choices.join(", ")
                         ),
@@ -829,7 +829,7 @@ fn activity_value(
                     row,
                     col,
                     format!(
-                        "\"{}\": {reason}; hoạt động vẫn được tổng hợp, ô giữ nguyên như đã ghi",
+                        "\"{}\": {reason}; dòng hoạt động vẫn được giữ, ô giữ nguyên như đã ghi",
                         decl.header
                     ),
                 );
