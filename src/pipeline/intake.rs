@@ -56,6 +56,12 @@ pub fn not_a_spreadsheet(extension: &str) -> String {
 /// passed over. `Err` says why in Vietnamese: no spreadsheet, several, encrypted, damaged.
 pub fn unpack_zip(bytes: &[u8], max_bytes: u64) -> Result<(String, Vec<u8>), String> {
     use std::io::Read;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!(
+            "Tệp nén .zip lớn quá mức cho phép ({} MB).",
+            max_bytes >> 20
+        ));
+    }
     // A crafted archive must cost a finding, not the run.
     let unpacked = std::panic::catch_unwind(|| {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
@@ -99,7 +105,9 @@ pub fn unpack_zip(bytes: &[u8], max_bytes: u64) -> Result<(String, Vec<u8>), Str
             }
         };
         let entry = zip.by_index(i).map_err(|e| match e {
-            zip::result::ZipError::UnsupportedArchive(m) if m.contains("assword") => {
+            zip::result::ZipError::UnsupportedArchive(m)
+                if m == zip::result::ZipError::PASSWORD_REQUIRED =>
+            {
                 format!("Tệp \"{name}\" trong tệp nén .zip có đặt mật khẩu, không mở được.")
             }
             _ => format!("Không giải nén được tệp \"{name}\" trong tệp nén .zip (tệp nén bị hỏng hoặc dùng cách nén chưa hỗ trợ)."),
@@ -394,14 +402,36 @@ mod tests {
         let (name, bytes) = unpack_zip(&z, 1000).unwrap();
         assert_eq!(name, "BC T10/HU Lâm Hà T10.xlsx");
         assert_eq!(bytes, b"the report");
-        // Larger than allowed once decompressed.
-        assert!(unpack_zip(&z, 5).unwrap_err().contains("lớn quá"));
+        // Larger than allowed, packed or once decompressed.
+        assert!(
+            unpack_zip(&z, 5)
+                .unwrap_err()
+                .contains("Tệp nén .zip lớn quá")
+        );
+        let one = zip_of(&[("a.xlsx", &[b'x'; 4000])]);
+        assert!(one.len() < 1000);
+        let big = unpack_zip(&one, 1000).unwrap_err();
+        assert!(
+            big.contains("\"a.xlsx\"") && big.contains("lớn quá"),
+            "{big}"
+        );
         let none = unpack_zip(&zip_of(&[("scan.pdf", b"%PDF")]), 1000).unwrap_err();
         assert!(none.contains("không chứa tệp bảng tính"), "{none}");
         let two = unpack_zip(&zip_of(&[("a.xlsx", b"1"), ("b.xls", b"2")]), 1000).unwrap_err();
         assert!(
             two.contains("2 tệp bảng tính") && two.contains("\"b.xls\""),
             "{two}"
+        );
+        // The encryption flag set on the entry (local header and central directory).
+        let mut locked = zip_of(&[("BC.xlsx", b"secret")]);
+        for (sig, at) in [(b"PK\x03\x04", 6), (b"PK\x01\x02", 8)] {
+            let i = locked.windows(4).position(|w| w == sig).unwrap();
+            locked[i + at] |= 1;
+        }
+        let pw = unpack_zip(&locked, 1000).unwrap_err();
+        assert!(
+            pw.contains("mật khẩu") && pw.contains("\"BC.xlsx\""),
+            "{pw}"
         );
         let broken = unpack_zip(b"PK\x03\x04 not really", 1000).unwrap_err();
         assert!(broken.contains("bị hỏng"), "{broken}");
