@@ -533,12 +533,11 @@ pub fn consolidate_period(
 ) -> Result<Consolidated, RunError> {
     let mut timings = Vec::new();
     let t = Instant::now();
-    let scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
+    let mut scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
     timings.push(("intake", t.elapsed()));
 
     // A document (a scanned report, a Word file) is named when it names a unit; otherwise it
     // is set aside as any other kind of file.
-    let mut scan = scan;
     let matcher = UnitMatcher::new(&settings.roster);
     for doc in std::mem::take(&mut scan.documents) {
         let named =
