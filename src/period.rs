@@ -262,10 +262,11 @@ impl DeadlineRule {
 /// A period's window runs from the period's first day (00:00, local time) to its send: the first
 /// time of the `send` schedule at or after the period's end (08:00 on 4 November for October,
 /// with the default schedule). Windows overlap in the first days of a month (1-4 November is in
-/// October's window and in November's); there the earlier period, still being collected, takes
-/// the file. So, in effect, a file belongs to the period whose send is the first one due after
-/// it arrived: October takes [04/10 08:00, 04/11 08:00), November [04/11 08:00, 04/12 08:00).
-/// A file received exactly at a send belongs to the next period (that run has already scanned).
+/// October's window and in November's); there the period that just ended, still being
+/// collected, takes the file. So October takes [04/10 08:00, 04/11 08:00), November
+/// [04/11 08:00, 04/12 08:00). A file received exactly at a send belongs to the next period
+/// (that run has already scanned). Only the period in progress and the one before it are
+/// candidates, so a send that fires rarely (once a year) cannot pull a file months back.
 pub struct Collection<'a> {
     kind: PeriodKind,
     tz: chrono_tz::Tz,
@@ -308,17 +309,13 @@ impl<'a> Collection<'a> {
     /// this rule is decided: runs, `status`, reminders and scans all come through here.
     pub fn period_of<Z: TimeZone>(&self, received: &DateTime<Z>) -> Period {
         let t = received.with_timezone(&self.tz);
-        let mut p = Period::containing(self.kind, t.date_naive());
-        // Still before the previous period's send: that period is still being collected.
-        // (Bounded: a yearly send schedule makes a window up to a year long.)
-        for _ in 0..60 {
-            if t < self.send_time(&p.prev()) {
-                p = p.prev();
-            } else {
-                break;
-            }
+        let current = Period::containing(self.kind, t.date_naive());
+        // Before the previous period's send, that period is still being collected.
+        if t < self.send_time(&current.prev()) {
+            current.prev()
+        } else {
+            current
         }
-        p
     }
 }
 
@@ -468,6 +465,11 @@ mod tests {
         let daily = |t| collection_at(PeriodKind::Month, "0 0 8 * * *", t);
         assert_eq!(daily("2026-11-01T07:59:59+07:00"), Period::month(2026, 10));
         assert_eq!(daily("2026-11-01T08:00:00+07:00"), Period::month(2026, 11));
+        // A send once a year (3 May): a file waits at most for the period before its own.
+        let yearly = |t| collection_at(PeriodKind::Month, "0 0 8 3 5 *", t);
+        assert_eq!(yearly("2026-12-20T10:00:00+07:00"), Period::month(2026, 11));
+        assert_eq!(yearly("2027-05-03T07:59:59+07:00"), Period::month(2027, 4));
+        assert_eq!(yearly("2027-05-03T08:00:00+07:00"), Period::month(2027, 5));
         // A schedule that never fires (30 February): the windows are the calendar months.
         let never = |t| collection_at(PeriodKind::Month, "0 0 8 30 2 *", t);
         assert_eq!(never("2026-10-31T23:59:59+07:00"), Period::month(2026, 10));
