@@ -280,3 +280,72 @@ fn a_report_in_a_zip_is_read_and_a_pdf_or_rar_alone_is_named() {
         assert!(findings(f).iter().all(|(_, sev, _, _)| sev == "info"));
     }
 }
+
+/// The reminder job (`daemon::jobs::queue_reminders`, as the daemon calls it) sees the same
+/// periods: October's reminder tells Lâm Hà its zero-byte file was refused; November's does not
+/// bring it up again.
+#[test]
+fn reminders_follow_the_same_collection_window() {
+    use tonghop::config::{Settings, Transport};
+    use tonghop::period::Period;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::embedded().unwrap();
+    settings.inbox = dir.path().join("inbox");
+    settings.data = dir.path().join("data");
+    settings.out = dir.path().join("out");
+    settings.mail.transport = Transport::File {
+        dir: dir.path().join("outbox"),
+    };
+    // The worker processes are the `tonghop` binary, not this test binary.
+    settings.read.isolate = false;
+    for u in settings
+        .roster
+        .units
+        .iter_mut()
+        .filter(|u| u.id == "lam-ha")
+    {
+        u.email = Some("lamha@lamdong.dcs.vn".into());
+    }
+    let path = settings.inbox.join("HU Lâm Hà T10.xlsx");
+    fs::create_dir_all(&settings.inbox).unwrap();
+    fs::write(&path, b"").unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339("2026-10-20T10:00:00+07:00").unwrap();
+    filetime::set_file_mtime(&path, filetime::FileTime::from_unix_time(t.timestamp(), 0)).unwrap();
+
+    let store = tonghop::store::Store::open(&settings.data).unwrap();
+    let body_of = |period: &str| {
+        let rows = store.deliveries_for(period, "reminder").unwrap();
+        assert_eq!(rows.len(), 1, "{period}: one reminder, to Lâm Hà");
+        assert_eq!(rows[0].unit.as_deref(), Some("lam-ha"));
+        let raw = fs::read(&rows[0].eml_path).unwrap();
+        let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        msg.body_text(0).unwrap().into_owned()
+    };
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let queue = |period: Period, when: &str| {
+        tonghop::daemon::jobs::queue_reminders(&settings, &store, period, at(when)).unwrap()
+    };
+    assert_eq!(
+        queue(Period::month(2026, 10), "2026-11-02T08:00:00+07:00"),
+        1
+    );
+    let oct = body_of("2026-10");
+    assert!(
+        oct.contains("HU Lâm Hà T10.xlsx") && oct.contains("Tệp rỗng"),
+        "{oct}"
+    );
+    assert_eq!(
+        queue(Period::month(2026, 11), "2026-12-02T08:00:00+07:00"),
+        1
+    );
+    let nov = body_of("2026-11");
+    assert!(
+        !nov.contains("HU Lâm Hà T10.xlsx") && !nov.contains("Tệp rỗng"),
+        "{nov}"
+    );
+    assert!(nov.contains("Tháng 11/2026"), "{nov}");
+}
