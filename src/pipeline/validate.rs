@@ -1043,29 +1043,6 @@ mod tests {
     }
 
     #[test]
-    fn shifted_layout_reports_cells_where_they_are() {
-        // In shifted.xlsx the table starts at column C, so an error must point into it.
-        let ex = layout("shifted.xlsx");
-        let unit = ex.header("unit").unwrap();
-        assert!(unit.at.col >= 2, "unit value found at {}", unit.at.a1());
-    }
-
-    #[test]
-    fn parse_dates_people_type() {
-        let d = |s: &str| parse_date(&CellValue::Text(s.into()));
-        let oct15 = NaiveDate::from_ymd_opt(2026, 10, 15);
-        assert_eq!(d("15/10/2026"), oct15);
-        assert_eq!(d("15-10-2026"), oct15);
-        assert_eq!(d("15.10.2026"), oct15);
-        assert_eq!(d("15/10/26"), oct15);
-        assert_eq!(d("2026-10-15"), oct15);
-        assert_eq!(d("5/1/2026"), NaiveDate::from_ymd_opt(2026, 1, 5));
-        assert_eq!(d("31/02/2026"), None);
-        assert_eq!(d("tháng 10"), None);
-        assert_eq!(d("10/15/2026"), None);
-    }
-
-    #[test]
     fn one_flaw_in_an_activity_row_is_a_warning_on_its_cell_and_the_row_is_kept_as_written() {
         // tests/fixtures/weight/ (scripts/gen_weight.py): openpyxl, and LibreOffice's .ods.
         for name in ["activity_row_flaws.xlsx", "activity_row_flaws.ods"] {
@@ -1161,5 +1138,28 @@ mod tests {
             .and_hms_opt(0, 0, 0)
             .unwrap();
         assert_eq!(parse_date(&CellValue::DateTime(cell)), dec5);
+    }
+
+    #[test]
+    fn shifted_layout_reports_cells_where_they_are() {
+        // In shifted.xlsx the table starts at column C, so an error must point into it.
+        let ex = layout("shifted.xlsx");
+        let unit = ex.header("unit").unwrap();
+        assert!(unit.at.col >= 2, "unit value found at {}", unit.at.a1());
+    }
+
+    #[test]
+    fn parse_dates_people_type() {
+        let d = |s: &str| parse_date(&CellValue::Text(s.into()));
+        let oct15 = NaiveDate::from_ymd_opt(2026, 10, 15);
+        assert_eq!(d("15/10/2026"), oct15);
+        assert_eq!(d("15-10-2026"), oct15);
+        assert_eq!(d("15.10.2026"), oct15);
+        assert_eq!(d("15/10/26"), oct15);
+        assert_eq!(d("2026-10-15"), oct15);
+        assert_eq!(d("5/1/2026"), NaiveDate::from_ymd_opt(2026, 1, 5));
+        assert_eq!(d("31/02/2026"), None);
+        assert_eq!(d("tháng 10"), None);
+        assert_eq!(d("10/15/2026"), None);
     }
 }
