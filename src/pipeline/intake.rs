@@ -165,17 +165,18 @@ pub struct Skipped {
     pub size: u64,
     pub modified: Option<SystemTime>,
     pub reason: String,
+    /// A document (`DOCUMENT_EXTENSIONS`: a scanned report, a Word file) is skipped like any
+    /// other kind of file unless it names a unit (decided with the roster by
+    /// `pipeline::consolidate_period`): then it is read as a submission, to say what it is.
+    pub document: Option<Submission>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scan {
     /// Sorted by `rel`.
     pub submissions: Vec<Submission>,
-    /// Lock files, hidden files, other kinds of files, files still being copied.
+    /// Lock files, hidden files, other kinds of files (documents too), files still being copied.
     pub skipped: Vec<Skipped>,
-    /// Documents (`DOCUMENT_EXTENSIONS`), sorted by `rel`: a submission if they name a unit
-    /// (decided with the roster, by `pipeline::consolidate_period`), else skipped.
-    pub documents: Vec<Submission>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +220,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
                     size: 0,
                     modified: None,
                     reason: "không đọc được (không có quyền truy cập thư mục hoặc tệp)".into(),
+                    document: None,
                 });
                 continue;
             }
@@ -237,6 +239,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             size,
             modified,
             reason: reason.to_owned(),
+            document: None,
         };
         if let Some(reason) = ignore_reason(&name) {
             out.skipped.push(skip(reason));
@@ -265,13 +268,18 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             modified,
         };
         if Kind::of(&sub.extension) == Some(Kind::Document) {
-            out.documents.push(sub);
+            out.skipped.push(Skipped {
+                rel: sub.rel.clone(),
+                size,
+                modified: Some(modified),
+                reason: "không phải tệp bảng tính (.xlsx, .xlsm, .xls, .xlsb, .ods)".into(),
+                document: Some(sub),
+            });
         } else {
             out.submissions.push(sub);
         }
     }
     out.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
-    out.documents.sort_by(|a, b| a.rel.cmp(&b.rel));
     out.skipped.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(out)
 }
@@ -456,8 +464,14 @@ mod tests {
             rels(&scan.submissions),
             ["BC T10.rar", "BC T10.zip", "a.xlsx"]
         );
-        assert_eq!(rels(&scan.documents), ["BC T10.pdf"]);
-        assert_eq!(scan.skipped.len(), 1);
+        // The PDF is skipped as any other kind of file, with its submission kept aside.
+        let skipped: Vec<(&str, bool)> = scan
+            .skipped
+            .iter()
+            .map(|s| (s.rel.as_str(), s.document.is_some()))
+            .collect();
+        assert_eq!(skipped, [("BC T10.pdf", true), ("Thumbs.db", false)]);
+        assert!(scan.skipped[0].reason.contains("không phải tệp bảng tính"));
         assert!(not_a_spreadsheet("rar").contains(".rar"));
         assert!(not_a_spreadsheet("pdf").contains("PDF"));
     }

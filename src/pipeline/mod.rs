@@ -536,24 +536,19 @@ pub fn consolidate_period(
     let mut scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
     timings.push(("intake", t.elapsed()));
 
-    // A document (a scanned report, a Word file) is named when it names a unit; otherwise it
-    // is set aside as any other kind of file.
+    // A document (a scanned report, a Word file) is read, to be named, when it names a unit;
+    // otherwise it stays skipped as any other kind of file.
     let matcher = UnitMatcher::new(&settings.roster);
-    for doc in std::mem::take(&mut scan.documents) {
-        let named =
-            identify::identify(&matcher, &settings.roster, &doc.folders(), doc.stem(), None)
-                .is_ok();
-        if named {
-            scan.submissions.push(doc);
-        } else {
-            scan.skipped.push(intake::Skipped {
-                rel: doc.rel,
-                size: doc.size,
-                modified: Some(doc.modified),
-                reason: "không phải tệp bảng tính và không mang tên đơn vị nào".into(),
-            });
-        }
-    }
+    let (named, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.skipped)
+        .into_iter()
+        .partition(|s| {
+            s.document.as_ref().is_some_and(|d| {
+                identify::identify(&matcher, &settings.roster, &d.folders(), d.stem(), None).is_ok()
+            })
+        });
+    scan.skipped = skipped;
+    scan.submissions
+        .extend(named.into_iter().filter_map(|s| s.document));
     scan.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
     drop(matcher);
 
