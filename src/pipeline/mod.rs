@@ -521,6 +521,25 @@ pub struct Consolidated {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
+/// A document a unit dropped (a scanned report, a Word file) is read, to be named with a
+/// message, when it names a unit (by folder or file name); otherwise it stays skipped as any
+/// other kind of file. Every reader of a scan that reports on it (a run, `check` on a folder)
+/// calls this, so they agree.
+pub fn read_named_documents(settings: &Settings, scan: &mut intake::Scan) {
+    let matcher = UnitMatcher::new(&settings.roster);
+    let (named, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.skipped)
+        .into_iter()
+        .partition(|s| {
+            s.document.as_ref().is_some_and(|d| {
+                identify::identify(&matcher, &settings.roster, &d.folders(), d.stem(), None).is_ok()
+            })
+        });
+    scan.skipped = skipped;
+    scan.submissions
+        .extend(named.into_iter().filter_map(|s| s.document));
+    scan.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
+}
+
 /// Scan the inbox, read, check and identify every file, and consolidate the period as of `now`.
 /// Writes nothing but archive copies (when `archive` names the data folder). Used by runs, by
 /// reminders and by `tonghop status`.
@@ -536,21 +555,7 @@ pub fn consolidate_period(
     let mut scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
     timings.push(("intake", t.elapsed()));
 
-    // A document (a scanned report, a Word file) is read, to be named, when it names a unit;
-    // otherwise it stays skipped as any other kind of file.
-    let matcher = UnitMatcher::new(&settings.roster);
-    let (named, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.skipped)
-        .into_iter()
-        .partition(|s| {
-            s.document.as_ref().is_some_and(|d| {
-                identify::identify(&matcher, &settings.roster, &d.folders(), d.stem(), None).is_ok()
-            })
-        });
-    scan.skipped = skipped;
-    scan.submissions
-        .extend(named.into_iter().filter_map(|s| s.document));
-    scan.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
-    drop(matcher);
+    read_named_documents(settings, &mut scan);
 
     let t = Instant::now();
     let (inspected, archived) = inspect_all(settings, &scan.submissions, progress, archive);
