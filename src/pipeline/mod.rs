@@ -832,11 +832,9 @@ fn inspect_bytes(
             out.findings.push(f);
             out.unit =
                 identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
-            drop(unpacked);
             return (out, Some(bytes));
         }
     };
-    drop(unpacked);
     let form = &settings.form;
     match identify::identify(
         matcher,
