@@ -559,6 +559,78 @@ pub struct Frame<'a> {
     pub generated_at: DateTime<FixedOffset>,
 }
 
+/// The files that belong to `period`'s report: each file that declares the period, and each
+/// file received in the period's collection window (`period_of`, which is
+/// `period::Collection::period_of`): a file whose period cannot be read, that names no unit,
+/// that is not a spreadsheet, or that names another period (shown as such) belongs only to the
+/// window in which it arrived. Without this a zero-byte file dropped in October would show its
+/// unit as rejected in every later report. A skipped file with no readable time stays.
+pub fn belonging_to(
+    period: Period,
+    period_of: impl Fn(&DateTime<FixedOffset>) -> Period,
+    files: Vec<Inspected>,
+    ignored: Vec<Ignored>,
+) -> Belonging {
+    use crate::finding::Severity;
+    let mut out = Belonging::default();
+    // Not this period's: kept as a record (the state store keeps every file seen), never shown.
+    let elsewhere = |received: &DateTime<FixedOffset>, declared: Option<Period>| {
+        let of = declared.unwrap_or_else(|| period_of(received));
+        Finding::new(
+            Severity::Info,
+            "other_window",
+            format!(
+                "Tệp nhận lúc {}, thuộc kỳ {}; không xét trong kỳ {}.",
+                received.format("%H:%M %d/%m/%Y"),
+                of.label(),
+                period.label()
+            ),
+        )
+    };
+    for f in files {
+        if f.period == Some(period) || period_of(&f.received) == period {
+            out.files.push(f);
+        } else {
+            out.elsewhere.push(FileRecord {
+                findings: vec![elsewhere(&f.received, f.period)],
+                path: f.rel,
+                unit: f.unit,
+                outcome: FileOutcome::OtherPeriod,
+                received: Some(f.received),
+                size: f.size,
+                sha256: f.sha256,
+                period: f.period,
+            });
+        }
+    }
+    for f in ignored {
+        match f.received {
+            Some(t) if period_of(&t) != period => out.elsewhere.push(FileRecord {
+                findings: vec![elsewhere(&t, None)],
+                path: f.rel,
+                unit: None,
+                outcome: FileOutcome::Ignored,
+                received: Some(t),
+                size: f.size,
+                sha256: None,
+                period: None,
+            }),
+            _ => out.ignored.push(f),
+        }
+    }
+    out
+}
+
+/// [`belonging_to`]'s answer.
+#[derive(Debug, Default)]
+pub struct Belonging {
+    /// The period's files, to consolidate.
+    pub files: Vec<Inspected>,
+    pub ignored: Vec<Ignored>,
+    /// Files read or skipped that belong to other periods: not in the report.
+    pub elsewhere: Vec<FileRecord>,
+}
+
 /// Choose each unit's report (the newest valid file for the period; earlier ones superseded)
 /// and merge everything in roster order with group and grand totals.
 pub fn consolidate(
@@ -599,9 +671,33 @@ pub fn consolidate(
             .iter()
             .copied()
             .find(|&i| outcome[i] == FileOutcome::Accepted);
+        // A PDF or Word copy beside the accepted spreadsheet (a scanned, signed report) is not
+        // a rejected report: it is set aside with a word.
+        if let Some(w) = winner {
+            for &i in &mine {
+                if outcome[i] == FileOutcome::Rejected
+                    && files[i].content.is_none()
+                    && files[i]
+                        .findings
+                        .iter()
+                        .any(|f| f.kind == "not_a_spreadsheet")
+                {
+                    outcome[i] = FileOutcome::Ignored;
+                    extra[i].push(Finding::new(
+                        Severity::Info,
+                        "ignored",
+                        format!(
+                            "Bỏ qua: không phải tệp bảng tính; số liệu của đơn vị lấy từ \"{}\".",
+                            files[w].rel
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(w) = winner {
             for &i in &mine {
                 if i != w
+                    && outcome[i] != FileOutcome::Ignored
                     && (outcome[i] == FileOutcome::Accepted
                         || files[i].received <= files[w].received)
                 {
@@ -723,6 +819,9 @@ pub fn consolidate(
                         frame.period.label()
                     ),
                 )];
+            }
+            if outcome == FileOutcome::Ignored {
+                findings.clear();
             }
             findings.extend(extra);
             FileRecord {
@@ -1004,6 +1103,181 @@ mod tests {
         assert_eq!(c.accepted_count(), 3);
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.messages[0].unit_name.as_deref(), Some("Huyện ủy Di Linh"));
+    }
+
+    #[test]
+    fn a_pdf_alone_rejects_the_unit_with_its_message_and_beside_a_report_is_set_aside() {
+        let pdf = |rel: &str, unit: &str, received: &str| {
+            let mut f = report(rel, unit, received, 0, false);
+            f.period = None;
+            f.content = None;
+            f.findings = vec![Finding::new(
+                crate::finding::Severity::Error,
+                "not_a_spreadsheet",
+                "Tệp là tệp PDF, không đọc được số liệu báo cáo từ tệp này.",
+            )];
+            f
+        };
+        let c = run(vec![
+            pdf("HU Lâm Hà T10.pdf", "lam-ha", "2026-11-02T09:00:00+07:00"),
+            pdf("HU Di Linh T10.pdf", "di-linh", "2026-11-02T09:00:00+07:00"),
+            report(
+                "HU Di Linh T10.xlsx",
+                "di-linh",
+                "2026-11-01T08:00:00+07:00",
+                3,
+                false,
+            ),
+            pdf("HU Di Linh ky.pdf", "di-linh", "2026-10-31T09:00:00+07:00"),
+        ]);
+        // Sent before the spreadsheet, it is not "replaced by a later version" either.
+        assert_eq!(outcome(&c, "HU Di Linh ky.pdf"), FileOutcome::Ignored);
+        // Only a PDF: the unit is not silent, it is rejected with the reason.
+        assert_eq!(unit(&c, "lam-ha").status, UnitStatus::Rejected);
+        assert!(
+            c.messages
+                .iter()
+                .any(|m| m.unit.as_deref() == Some("lam-ha")
+                    && m.finding.message.contains("tệp PDF"))
+        );
+        // A PDF beside the spreadsheet (even sent after it) does not reject anything.
+        assert_eq!(unit(&c, "di-linh").status, UnitStatus::Accepted);
+        assert_eq!(outcome(&c, "HU Di Linh T10.pdf"), FileOutcome::Ignored);
+        let rec = c
+            .files
+            .iter()
+            .find(|f| f.path == "HU Di Linh T10.pdf")
+            .unwrap();
+        assert_eq!(rec.findings.len(), 1);
+        assert!(rec.findings[0].message.contains("HU Di Linh T10.xlsx"));
+        assert_eq!(c.totals.get(0, 0), 3);
+    }
+
+    #[test]
+    fn files_that_cannot_say_their_period_belong_only_to_the_window_they_arrived_in() {
+        // October's window ends at its send, 04/11 08:00; November's at 04/12 08:00.
+        let period_of = |t: &DateTime<FixedOffset>| {
+            if *t < at("2026-11-04T08:00:00+07:00") {
+                Period::month(2026, 10)
+            } else {
+                Period::month(2026, 11)
+            }
+        };
+        let mut zero_oct = report(
+            "ĐUK CCQ.xlsx",
+            "khoi-cq",
+            "2026-10-20T09:00:00+07:00",
+            0,
+            true,
+        );
+        zero_oct.period = None;
+        zero_oct.content = None;
+        let mut nobody_oct = report("Book1.xlsx", "x", "2026-11-03T09:00:00+07:00", 1, false);
+        nobody_oct.unit = None;
+        nobody_oct.period = None;
+        let mut nobody_nov = nobody_oct.clone();
+        nobody_nov.rel = "Book2.xlsx".into();
+        nobody_nov.received = at("2026-11-04T08:00:00+07:00");
+        // A late October report (declares October) stays October's whenever it arrives.
+        let late_oct = report(
+            "lam-ha.xlsx",
+            "lam-ha",
+            "2026-11-20T09:00:00+07:00",
+            2,
+            false,
+        );
+        // September's form dropped during October's window: shown in October as the wrong
+        // period (the unit believes it has reported); dropped later, it is no one's business.
+        let mut sept_in_window =
+            report("t9.xlsx", "cat-tien", "2026-11-02T08:00:00+07:00", 7, false);
+        sept_in_window.period = Some(Period::month(2026, 9));
+        let mut sept_later = sept_in_window.clone();
+        sept_later.rel = "t9 lan 2.xlsx".into();
+        sept_later.received = at("2026-11-10T08:00:00+07:00");
+        let junk = |rel: &str, t: Option<&str>| Ignored {
+            rel: rel.into(),
+            size: 1,
+            received: t.map(at),
+            reason: "x".into(),
+        };
+        let files = vec![
+            zero_oct,
+            nobody_oct,
+            nobody_nov,
+            late_oct,
+            sept_in_window,
+            sept_later,
+        ];
+        let ignored = vec![
+            junk("BC T10.pdf", Some("2026-11-02T08:00:00+07:00")),
+            junk("BC T11.pdf", Some("2026-12-01T08:00:00+07:00")),
+            junk("unreadable", None),
+        ];
+        let names = |b: Belonging| {
+            let elsewhere = b
+                .elsewhere
+                .iter()
+                .map(|r| r.path.clone())
+                .collect::<Vec<_>>();
+            let mine = b
+                .files
+                .iter()
+                .map(|f| f.rel.clone())
+                .chain(b.ignored.iter().map(|i| i.rel.clone()))
+                .collect::<Vec<_>>();
+            // Nothing is lost: what is not this period's is a record of another one.
+            assert_eq!(mine.len() + elsewhere.len(), 9);
+            mine
+        };
+        let oct = belonging_to(
+            Period::month(2026, 10),
+            period_of,
+            files.clone(),
+            ignored.clone(),
+        );
+        assert_eq!(
+            names(oct),
+            [
+                "ĐUK CCQ.xlsx",
+                "Book1.xlsx",
+                "lam-ha.xlsx",
+                "t9.xlsx",
+                "BC T10.pdf",
+                "unreadable"
+            ]
+        );
+        let nov = belonging_to(
+            Period::month(2026, 11),
+            period_of,
+            files.clone(),
+            ignored.clone(),
+        );
+        // The late October report arrived in November's window: November shows it as another
+        // period's report (October counts it, above).
+        assert_eq!(
+            names(nov),
+            [
+                "Book2.xlsx",
+                "lam-ha.xlsx",
+                "t9 lan 2.xlsx",
+                "BC T11.pdf",
+                "unreadable"
+            ]
+        );
+        // October's report shows Khối cơ quan rejected for its zero-byte file; November's
+        // (above) does not carry the file at all.
+        let b = belonging_to(Period::month(2026, 10), period_of, files, vec![]);
+        let other = b.elsewhere.iter().find(|r| r.path == "Book2.xlsx").unwrap();
+        assert_eq!(other.findings[0].kind, "other_window");
+        assert!(
+            other.findings[0].message.contains("08:00 04/11/2026")
+                && other.findings[0].message.contains("thuộc kỳ Tháng 11/2026"),
+            "{}",
+            other.findings[0].message
+        );
+        let c = run(b.files);
+        assert_eq!(unit(&c, "khoi-cq").status, UnitStatus::Rejected);
+        assert_eq!(outcome(&c, "Book1.xlsx"), FileOutcome::Unidentified);
     }
 
     #[test]

@@ -267,6 +267,7 @@ fn run_body(
     let archive = recorded.is_some().then_some(settings.data.as_path());
     let Consolidated {
         consolidation,
+        elsewhere,
         archived,
         mut timings,
     } = consolidate_period(settings, period, now, progress, archive)?;
@@ -362,7 +363,7 @@ fn run_body(
                     source: e,
                 })?;
             let delivery = store.transaction(|s| {
-                for f in &consolidation.files {
+                for f in consolidation.files.iter().chain(&elsewhere) {
                     let findings = serde_json::to_string(&f.findings).expect("findings serialise");
                     let archive_path = archived.get(&f.path).map(|p| p.display().to_string());
                     s.record_file(
@@ -563,9 +564,31 @@ pub fn latest_sent_summary(
 /// A consolidation and what it took.
 pub struct Consolidated {
     pub consolidation: Consolidation,
+    /// Files seen that belong to other periods (`consolidate::belonging_to`): recorded in the
+    /// state store, not reported.
+    pub elsewhere: Vec<consolidate::FileRecord>,
     /// Archive copy (relative to the data folder) of each file read, by inbox path.
     pub archived: std::collections::HashMap<String, PathBuf>,
     pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// A document a unit dropped (a scanned report, a Word file) is read, to be named with a
+/// message, when it names a unit (by folder or file name); otherwise it stays skipped as any
+/// other kind of file. Every reader of a scan that reports on it (a run, `check` on a folder)
+/// calls this, so they agree.
+pub fn read_named_documents(settings: &Settings, scan: &mut intake::Scan) {
+    let matcher = UnitMatcher::new(&settings.roster);
+    let (named, skipped): (Vec<_>, Vec<_>) = std::mem::take(&mut scan.skipped)
+        .into_iter()
+        .partition(|s| {
+            s.document.as_ref().is_some_and(|d| {
+                identify::identify(&matcher, &settings.roster, &d.folders(), d.stem(), None).is_ok()
+            })
+        });
+    scan.skipped = skipped;
+    scan.submissions
+        .extend(named.into_iter().filter_map(|s| s.document));
+    scan.submissions.sort_by(|a, b| a.rel.cmp(&b.rel));
 }
 
 /// Scan the inbox, read, check and identify every file, and consolidate the period as of `now`.
@@ -580,8 +603,10 @@ pub fn consolidate_period(
 ) -> Result<Consolidated, RunError> {
     let mut timings = Vec::new();
     let t = Instant::now();
-    let scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
+    let mut scan = intake::scan(&settings.inbox, now.into(), settings.settle)?;
     timings.push(("intake", t.elapsed()));
+
+    read_named_documents(settings, &mut scan);
 
     let t = Instant::now();
     let (inspected, archived) = inspect_all(settings, &scan.submissions, progress, archive);
@@ -618,10 +643,14 @@ pub fn consolidate_period(
         deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
         generated_at: now.with_timezone(&tz).fixed_offset(),
     };
-    let consolidation = consolidate::consolidate(&frame, inspected, ignored);
+    let collection = crate::period::Collection::of(settings);
+    let belonging =
+        consolidate::belonging_to(period, |t| collection.period_of(t), inspected, ignored);
+    let consolidation = consolidate::consolidate(&frame, belonging.files, belonging.ignored);
     timings.push(("consolidate", t.elapsed()));
     Ok(Consolidated {
         consolidation,
+        elsewhere: belonging.elsewhere,
         archived,
         timings,
     })
@@ -841,8 +870,47 @@ fn inspect_bytes(
         out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
         return (out, Some(bytes));
     }
+    // A unit's report packed in a .zip is read from inside it; other archives and documents
+    // are named, so the unit does not look silent.
+    let mut unpacked = None;
+    match intake::Kind::of(&sub.extension) {
+        Some(intake::Kind::Workbook) | None => {}
+        Some(intake::Kind::Archive) if sub.extension == "zip" => {
+            match intake::unpack_zip(&bytes, settings.read.limits.max_file_bytes) {
+                Ok(inner) => unpacked = Some(inner),
+                Err(why) => {
+                    out.findings
+                        .push(Finding::new(Severity::Error, "not_a_spreadsheet", why))
+                }
+            }
+        }
+        Some(_) => out.findings.push(Finding::new(
+            Severity::Error,
+            "not_a_spreadsheet",
+            intake::not_a_spreadsheet(&sub.extension),
+        )),
+    }
+    if !out.findings.is_empty() {
+        out.unit = identify::identify(matcher, &settings.roster, &folders, sub.stem(), None).ok();
+        return (out, Some(bytes));
+    }
+    let (read, extension) = match &unpacked {
+        Some((name, inner)) => {
+            out.findings.push(Finding::new(
+                Severity::Info,
+                "read_from_zip",
+                format!("Báo cáo được đọc từ tệp \"{name}\" trong tệp nén."),
+            ));
+            let ext = name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_lowercase())
+                .unwrap_or_default();
+            (inner.as_slice(), ext)
+        }
+        None => (bytes.as_slice(), sub.extension.clone()),
+    };
     // Read, legacy-font conversion, the checks against the form: in a worker process.
-    let mut ex = match reader.examine(&bytes, &sub.extension, isolate::FormSpec::of(settings)) {
+    let mut ex = match reader.examine(read, &extension, isolate::FormSpec::of(settings)) {
         Ok(ex) => ex,
         Err(f) => {
             out.findings.push(f);

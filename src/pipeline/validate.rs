@@ -769,7 +769,10 @@ fn activity_value(
                     &sheet.name,
                     row,
                     col,
-                    format!("\"{}\" không phải là ngày hợp lệ; ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026", text_of(cell)),
+                    format!(
+                        "\"{}\" không đọc được là ngày (ghi theo dạng ngày/tháng/năm, ví dụ 15/10/2026); dòng hoạt động vẫn được giữ, ô ngày giữ nguyên như đã ghi",
+                        text_of(cell)
+                    ),
                 );
                 ActivityValue::Text(text_of(cell))
             }
@@ -792,7 +795,7 @@ fn activity_value(
                         row,
                         col,
                         format!(
-                            "\"{t}\" không có trong danh sách \"{}\" ({})",
+                            "\"{t}\" không có trong danh sách \"{}\" ({}); dòng hoạt động vẫn được giữ, với \"{t}\" như đã ghi",
                             decl.header,
                             decl.choices.join(", ")
                         ),
@@ -825,7 +828,10 @@ fn activity_value(
                     &sheet.name,
                     row,
                     col,
-                    format!("\"{}\": {reason}", decl.header),
+                    format!(
+                        "\"{}\": {reason}; dòng hoạt động vẫn được giữ, ô giữ nguyên như đã ghi",
+                        decl.header
+                    ),
                 );
                 ActivityValue::Text(text_of(cell))
             }
@@ -833,20 +839,42 @@ fn activity_value(
     }
 }
 
-/// A date as units give it: a real date cell, or text dd/mm/yyyy (also d/m/yy, dd-mm-yyyy,
-/// dd.mm.yyyy and ISO yyyy-mm-dd).
+/// A date as units give it: a real date cell, or text day/month/year as Vietnamese offices
+/// write it: "5/12/2026", "05-12-2026", "5.12.2026", "ngày 5/12/2026", "ngày 05 tháng 12 năm
+/// 2026", a two-digit year ("5/12/26"), or ISO "2026-12-05". Never month/day: "12/25/2026" is
+/// not a date (there is no month 25), and "5/12/2026" is 5 December. Anything else (a number
+/// that is not a date cell, a range "5-6/12/2026", no year) is `None`: the caller keeps the text
+/// as written and says so.
 pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
     match cell {
         CellValue::DateTime(d) => Some(d.date()),
         CellValue::Text(s) => {
-            let s = s.trim();
-            if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                return Some(d);
+            // Folding keeps letters and digits as words: "Ngày 05/12/2026" -> "ngay 05 12 2026".
+            let folded = fold(s);
+            let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+            if words.first() == Some(&"ngay") {
+                words.remove(0);
             }
-            let parts: Vec<&str> = s.split(['/', '-', '.']).map(str::trim).collect();
-            let [d, m, y] = parts.as_slice() else {
+            let numbers: Vec<&str> = match words.as_slice() {
+                [d, "thang", m, "nam", y] | [d, "thang", m, y] => vec![d, m, y],
+                [a, b, c] => vec![a, b, c],
+                _ => return None,
+            };
+            if !numbers
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return None;
+            }
+            let [a, b, c] = numbers.as_slice() else {
                 return None;
             };
+            // ISO order only with a four-digit year first, from a real ISO text.
+            let iso = a.len() == 4 && s.trim().contains('-');
+            let (d, m, y) = if iso { (c, b, a) } else { (a, b, c) };
+            if d.len() > 2 || m.len() > 2 || !(y.len() == 2 || y.len() == 4) {
+                return None;
+            }
             let (d, m, y): (u32, u32, i32) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
             let y = match y {
                 0..=99 => 2000 + y,
@@ -1012,6 +1040,104 @@ mod tests {
             w.iter()
                 .all(|f| f.sheet.as_deref() == Some("Chỉ tiêu") && f.cell.is_some())
         );
+    }
+
+    #[test]
+    fn one_flaw_in_an_activity_row_is_a_warning_on_its_cell_and_the_row_is_kept_as_written() {
+        // tests/fixtures/weight/ (scripts/gen_weight.py): openpyxl, and LibreOffice's .ods.
+        for name in ["activity_row_flaws.xlsx", "activity_row_flaws.ods"] {
+            let ex = layout(&format!("../weight/{name}"));
+            assert_eq!(figures_text(&ex), LAM_HA, "{name}: {:?}", messages(&ex));
+            assert!(!ex.has_errors(), "{name}: {:?}", messages(&ex));
+            assert!(ex.narrative.iter().all(|t| !t.is_empty()), "{name}");
+            let flagged: Vec<(&str, Severity, String)> = ex
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.kind.as_ref(),
+                        f.severity,
+                        f.cell.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                flagged,
+                [
+                    ("activity_bad_date", Severity::Warning, "B6".to_owned()),
+                    ("activity_bad_choice", Severity::Warning, "C7".to_owned()),
+                    ("activity_bad_count", Severity::Warning, "F8".to_owned()),
+                ],
+                "{name}: {:?}",
+                messages(&ex)
+            );
+            assert!(ex.findings[0].message.contains("\"10/25/2026\""));
+            let rows = ex.activities.to_vec();
+            assert_eq!(rows.len(), 7, "{name}");
+            let date = |d| ActivityValue::Date(NaiveDate::from_ymd_opt(2026, 10, d).unwrap());
+            let dates: Vec<&ActivityValue> = rows.iter().map(|r| &r.values[1]).collect();
+            assert_eq!(
+                dates,
+                [
+                    &date(5),
+                    &date(12),
+                    &date(15),
+                    &date(20),
+                    &ActivityValue::Text("10/25/2026".into()),
+                    &date(28),
+                    &date(30),
+                ],
+                "{name}"
+            );
+            assert_eq!(rows[5].values[2], ActivityValue::Text("Tọa đàm".into()));
+            assert_eq!(rows[6].values[5], ActivityValue::Text("khoảng 200".into()));
+            assert_eq!(rows[0].values[5], ActivityValue::Count(150));
+        }
+    }
+
+    #[test]
+    fn dates_as_vietnamese_offices_type_them_and_never_month_first() {
+        let d = |s: &str| parse_date(&CellValue::Text(s.into()));
+        let dec5 = NaiveDate::from_ymd_opt(2026, 12, 5);
+        for s in [
+            "5/12/2026",
+            "05/12/2026",
+            "05-12-2026",
+            "5.12.2026",
+            "ngày 5/12/2026",
+            "Ngày 05/12/2026",
+            "ngay 5-12-2026",
+            "ngày 05 tháng 12 năm 2026",
+            "5 tháng 12 năm 2026",
+            "Ngày 5 tháng 12, 2026",
+            " 5 / 12 / 2026 ",
+            "5/12/26",
+            "2026-12-05",
+        ] {
+            assert_eq!(d(s), dec5, "{s:?}");
+        }
+        // Month first (the American way) is never guessed: there is no month 25.
+        for s in [
+            "12/25/2026",
+            "12-25-2026",
+            "5-6/12/2026",
+            "05/12",
+            "2026/12/05 và 06/12",
+            "tháng 12/2026",
+            "ngày 5 tháng mười hai năm 2026",
+            "5/12/20266",
+            "005/12/2026",
+            "",
+        ] {
+            assert_eq!(d(s), None, "{s:?}");
+        }
+        // A number that is not a date cell is not turned into one (no serial guessing).
+        assert_eq!(parse_date(&CellValue::Number(46361.0)), None);
+        let cell = NaiveDate::from_ymd_opt(2026, 12, 5)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(parse_date(&CellValue::DateTime(cell)), dec5);
     }
 
     #[test]

@@ -110,6 +110,9 @@ fn run_cases(dir: &Path, size: &str) {
         let target = env.inbox.join(case["inbox_path"].as_str().unwrap());
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::copy(dir.join(file), &target).unwrap();
+        // Received in October's collection window (a file whose period cannot be read belongs
+        // to the period whose window holds its received time).
+        set_received(&target, "2026-11-02T12:00:00+07:00");
         let summary = run_watched(&env, file);
         failures.extend(mismatch(&summary, case));
         n += 1;
@@ -146,7 +149,13 @@ fn large_hostile_files_zip_bombs_a_million_rows_16384_columns() {
 }
 
 /// Every small hostile case copied into `<inbox>/hostile/`; returns the fixture folder.
-fn add_small_cases(env: &TestEnv) -> PathBuf {
+fn set_received(path: &Path, when: &str) {
+    let t = chrono::DateTime::parse_from_rfc3339(when).unwrap();
+    filetime::set_file_mtime(path, filetime::FileTime::from_unix_time(t.timestamp(), 0)).unwrap();
+}
+
+/// Every small hostile case under `hostile/` in the inbox, received at `when` (RFC 3339).
+fn add_small_cases(env: &TestEnv, when: &str) -> PathBuf {
     let hostile = repo().join("tests/fixtures/hostile");
     for case in cases(&hostile).iter().filter(|c| c["size"] == "small") {
         let target: PathBuf = env
@@ -155,6 +164,7 @@ fn add_small_cases(env: &TestEnv) -> PathBuf {
             .join(case["inbox_path"].as_str().unwrap());
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::copy(hostile.join(case["file"].as_str().unwrap()), &target).unwrap();
+        set_received(&target, when);
     }
     hostile
 }
@@ -164,7 +174,7 @@ fn hostile_files_beside_valid_ones_leave_the_other_units_consolidated() {
     let env = TestEnv::new();
     copy_dir(&repo().join("samples/inbox"), &env.inbox);
     apply_received_times(&env.inbox, &repo().join("samples/received.tsv"));
-    let hostile = add_small_cases(&env);
+    let hostile = add_small_cases(&env, "2026-11-02T12:00:00+07:00");
     let s = run_watched(&env, "samples + hostile");
     let expected: Value =
         serde_json::from_str(&fs::read_to_string(repo().join("samples/expected.json")).unwrap())
@@ -402,9 +412,10 @@ fn check_answers_every_small_hostile_file_even_when_its_reader_goes_away() {
 fn hostile_files_in_the_inbox_do_not_stop_the_daemon() {
     use crate::support::daemon::{Daemon, daemon_config, data_dir, period_before, sent_reports};
     let env = TestEnv::samples();
-    let hostile = add_small_cases(&env);
-    daemon_config(&env, "*/2 * * * * *");
     let period = period_before(chrono::Utc::now());
+    // In the middle of the period the daemon sends, so inside its collection window.
+    let hostile = add_small_cases(&env, &format!("{period}-15T12:00:00+07:00"));
+    daemon_config(&env, "*/2 * * * * *");
     let mut d = Daemon::start(&env);
     d.wait_for_log("daemon started", Duration::from_secs(20));
     crate::support::daemon::wait_until(
