@@ -824,8 +824,8 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
             already_sent: true,
             ..
         }) => {
-            eprintln!("Báo cáo kỳ này đã được gửi; dùng --resend để gửi lại.");
-            tracing::info!(%error, "the daemon says the report was already sent");
+            // The daemon's own words: which period, when it was sent, how to send it again.
+            eprintln!("tonghop: {error}");
             exit::ALREADY_SENT
         }
         Err(ControlError::Unauthorized { .. }) => {

@@ -201,34 +201,36 @@ impl Form {
             let n = self.sheets.iter().filter(|s| s.role == role).count();
             if n != 1 {
                 return Err(format!(
-                    "sheet: expected exactly one sheet with role {role:?}, found {n}"
+                    "sheet: cần đúng một trang có role = {role:?}, đang có {n}"
                 ));
             }
         }
         let mut seen = BTreeMap::new();
         for item in &self.indicators.items {
             if item.code.trim().is_empty() {
-                return Err("indicators.item: empty code".into());
+                return Err("indicators.item: có chỉ tiêu để trống mã (code)".into());
             }
             if seen.insert(fold(&item.code), ()).is_some() {
                 return Err(format!(
-                    "indicators.item: code {:?} declared twice",
+                    "indicators.item: mã {:?} được khai báo hai lần",
                     item.code
                 ));
             }
         }
         if self.indicators.values.is_empty() {
-            return Err("indicators.value: at least one value column is needed".into());
+            return Err("indicators.value: cần ít nhất một cột giá trị".into());
         }
         if let Some(chart) = &self.indicators.chart {
             for c in &chart.codes {
                 if self.indicator_index(c).is_none() {
-                    return Err(format!("indicators.chart.codes: unknown code {c:?}"));
+                    return Err(format!(
+                        "indicators.chart.codes: không có chỉ tiêu mã {c:?}"
+                    ));
                 }
             }
             if self.value_index(&chart.value).is_none() {
                 return Err(format!(
-                    "indicators.chart.value: unknown value column {:?}",
+                    "indicators.chart.value: không có cột giá trị {:?}",
                     chart.value
                 ));
             }
@@ -236,21 +238,21 @@ impl Form {
         for rule in &self.checks.implies {
             for c in [&rule.when, &rule.then] {
                 if self.indicator_index(c).is_none() {
-                    return Err(format!("checks.implies: unknown indicator code {c:?}"));
+                    return Err(format!("checks.implies: không có chỉ tiêu mã {c:?}"));
                 }
             }
         }
         for col in &self.activities.columns {
             if col.kind == ColumnType::Choice && col.choices.is_empty() {
                 return Err(format!(
-                    "activities.column {:?}: type choice needs choices",
+                    "activities.column {:?}: kiểu choice cần danh sách choices",
                     col.key
                 ));
             }
         }
         for key in ["unit", "period"] {
             if !self.header.iter().any(|h| h.key == key) {
-                return Err(format!("header: a field with key {key:?} is required"));
+                return Err(format!("header: cần một trường có key = {key:?}"));
             }
         }
         Ok(())

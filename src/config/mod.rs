@@ -91,7 +91,26 @@ pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
         let valid = rest.split_once("expected ").map(|(_, v)| v).unwrap_or("");
         format!("giá trị `{}` không hợp lệ (chỉ nhận: {valid})", tick(rest))
     } else if let Some(rest) = m.strip_prefix("invalid type: ") {
-        format!("sai kiểu giá trị ({rest})")
+        // "integer `7`, expected a string" -> "là số nguyên `7`, cần chuỗi văn bản"
+        let kind = |k: &str| {
+            let k = k.trim().trim_start_matches("a ").trim_start_matches("an ");
+            let (name, value) = k.split_once(' ').unwrap_or((k, ""));
+            let name = match name {
+                "integer" | "u8" | "u16" | "u32" | "u64" | "i64" => "số nguyên",
+                "float" => "số thập phân",
+                "string" => "chuỗi văn bản (trong dấu ngoặc kép)",
+                "boolean" | "bool" => "true hoặc false",
+                "sequence" | "array" => "danh sách [ ]",
+                "map" | "table" => "bảng (mục [...])",
+                "datetime" => "ngày giờ",
+                other => other,
+            };
+            format!("{name} {value}").trim().to_owned()
+        };
+        match rest.split_once(", expected ") {
+            Some((got, want)) => format!("sai kiểu giá trị: là {}, cần {}", kind(got), kind(want)),
+            None => format!("sai kiểu giá trị ({rest})"),
+        }
     } else {
         format!("lỗi cú pháp TOML ({m})")
     };
@@ -859,7 +878,7 @@ mod tests {
         let w = s.permission_warnings();
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(
-            w[0].contains("data folder") && w[0].contains("755"),
+            w[0].starts_with("thư mục dữ liệu") && w[0].contains("quyền 755"),
             "{w:?}"
         );
         std::fs::set_permissions(&s.data, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -947,6 +966,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("thiếu khóa `timezone`"), "{err}");
+        let text = EMBEDDED_MAIN.replace("timezone = \"Asia/Ho_Chi_Minh\"", "timezone = 7");
+        assert_ne!(text, EMBEDDED_MAIN);
+        let err = Settings::from_main(&text, "m", Path::new("."), &embedded_files)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sai kiểu giá trị: là số nguyên `7`, cần chuỗi văn bản"),
+            "{err}"
+        );
         let err = Settings::load(Path::new("/nonexistent/tonghop.toml"))
             .unwrap_err()
             .to_string();

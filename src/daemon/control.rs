@@ -256,14 +256,6 @@ async fn health_handler() -> Json<Value> {
     }))
 }
 
-/// Whether a failed manual run failed because the period's report was already sent.
-///
-/// The daemon's loop answers a failed run with the error's text ([`super::ManualResult`]), so
-/// this recognises `pipeline::RunError::AlreadySent` by its message (pinned by a test).
-pub fn is_already_sent(message: &str) -> bool {
-    message.contains("was already sent")
-}
-
 async fn trigger_handler(
     State(control): State<Control>,
     body: Result<Json<TriggerBody>, JsonRejection>,
@@ -312,8 +304,10 @@ async fn trigger_handler(
     };
     match answer {
         Ok(Ok(run)) => (StatusCode::OK, Json(run)).into_response(),
-        Ok(Err(message)) => {
-            let already_sent = is_already_sent(&message);
+        Ok(Err(super::WorkError {
+            message,
+            already_sent,
+        })) => {
             let status = if already_sent {
                 StatusCode::CONFLICT
             } else {
@@ -530,17 +524,6 @@ mod tests {
         assert_eq!(read_token(dir.path()).unwrap(), t);
     }
 
-    #[test]
-    fn the_already_sent_error_of_a_run_is_recognised() {
-        let e = crate::pipeline::RunError::AlreadySent {
-            period: Period::month(2026, 10),
-            message_id: "<x@y>".into(),
-            at: "08:00 04/11/2026".into(),
-        };
-        assert!(is_already_sent(&e.to_string()), "{e}");
-        assert!(!is_already_sent("cannot write out/2026-10: disk full"));
-    }
-
     /// A stand-in for the daemon's loop: answers each manual run with a canned outcome.
     fn fake_daemon(
         mut rx: mpsc::Receiver<Event>,
@@ -558,11 +541,13 @@ mod tests {
                 };
                 seen.push((period, resend));
                 let answer = match period.map(|p| p.key()).as_deref() {
-                    Some("2026-09") if !resend => Err(
-                        "the report for 2026-09 was already sent (<a@b>, recorded 08:00 04/10/2026); use --resend to send it again"
-                            .to_owned(),
-                    ),
-                    Some("2026-08") => Err("cannot write out/2026-08: disk full".to_owned()),
+                    Some("2026-09") if !resend => Err(super::super::WorkError {
+                        message: "Báo cáo Tháng 9/2026 đã được gửi lúc 08:00 04/10/2026".to_owned(),
+                        already_sent: true,
+                    }),
+                    Some("2026-08") => Err("Không ghi được out/2026-08: ổ đĩa đã đầy."
+                        .to_owned()
+                        .into()),
                     _ => Ok(json!({
                         "run_id": 7,
                         "period": period.map(|p| p.key()).unwrap_or_else(|| "2026-10".into()),
@@ -740,7 +725,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 409, already_sent: true, error } if error.contains("already sent")),
+            matches!(&e, ControlError::Run { status: 409, already_sent: true, error } if error.contains("đã được gửi")),
             "{e:?}"
         );
         let e = call(TOKEN, Some(Period::month(2026, 8)), false)
@@ -748,7 +733,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 500, already_sent: false, error } if error.contains("disk full")),
+            matches!(&e, ControlError::Run { status: 500, already_sent: false, error } if error.contains("ổ đĩa đã đầy")),
             "{e:?}"
         );
         let e = call("ffffffffffffffffffffffffffffffff", None, false)

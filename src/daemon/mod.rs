@@ -34,8 +34,32 @@ impl Job {
     }
 }
 
-/// What a manual run answers: a short JSON summary of the run, or the error in words.
-pub type ManualResult = Result<serde_json::Value, String>;
+/// What a manual run answers: a short JSON summary of the run, or why it failed.
+pub type ManualResult = Result<serde_json::Value, WorkError>;
+
+/// Why a piece of work failed: the reason in Vietnamese for the person who asked (a `trigger`
+/// client prints it as it is), and whether it is the period's report being already sent, which
+/// the control API answers with its own status. Typed, so no face recognises an error by its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkError {
+    pub message: String,
+    pub already_sent: bool,
+}
+
+impl From<String> for WorkError {
+    fn from(message: String) -> WorkError {
+        WorkError {
+            message,
+            already_sent: false,
+        }
+    }
+}
+
+impl std::fmt::Display for WorkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// Everything the daemon's loop reacts to.
 #[derive(Debug)]
@@ -305,7 +329,7 @@ pub async fn run(
                 break;
             }
         };
-        let r = result.unwrap_or_else(|e| Err(format!("internal error: {e}")));
+        let r = result.unwrap_or_else(|e| Err(format!("lỗi bên trong chương trình: {e}").into()));
         if let Some(reply) = reply {
             let _ = reply.send(r);
         } else if let Err(e) = r {
@@ -371,7 +395,14 @@ impl Work {
                 };
                 match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
                     Ok(o) => Ok(run_json(&o)),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => {
+                        // The daemon's log keeps the failure too, not only the waiting client.
+                        tracing::warn!(error = %e, "manual run failed");
+                        Err(WorkError {
+                            message: crate::explain::run_error(&e),
+                            already_sent: matches!(e, RunError::AlreadySent { .. }),
+                        })
+                    }
                 }
             }
             Work::Tick {
@@ -443,7 +474,7 @@ fn scheduled_send(
             tracing::info!(period = %period, message_id = %message_id, at = %at, "the period's report was already sent; not sending it again");
             serde_json::json!({ "skipped": true })
         }
-        Err(e) => return Err(format!("scheduled send for {period}: {e}")),
+        Err(e) => return Err(format!("scheduled send for {period}: {e}").into()),
     };
     let store = Store::open(&settings.data).map_err(store_err)?;
     store

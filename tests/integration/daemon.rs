@@ -916,9 +916,14 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
         .expect("the triggered run")
         .id;
 
-    // A second trigger is refused: already sent.
+    // A second trigger is refused: already sent, said in the daemon's own Vietnamese words
+    // (which period, when, how to send again), typed through the control API, not matched.
     let (code, _, err) = run(with_config(&["trigger", "--period", "2026-10"]));
     assert_eq!(code, ALREADY_SENT, "{err}");
+    assert!(
+        err.contains("Báo cáo Tháng 10/2026 đã được gửi lúc") && err.contains("--resend"),
+        "{err}"
+    );
 
     let mut resend = with_config(&["resend"]);
     resend.insert(1, run_id.to_string());
