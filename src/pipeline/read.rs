@@ -9,6 +9,8 @@ use std::io::{Cursor, Read as _};
 
 use crate::finding::{Finding, Severity};
 
+pub mod formula;
+
 /// What a file really is, judged from its first bytes and its zip directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +50,10 @@ pub enum CellValue {
     DateTime(NaiveDateTime),
     /// An Excel error such as `#DIV/0!`.
     Error(String),
+    /// A formula whose result the file does not hold (written by a script and never opened in a
+    /// spreadsheet program), without its `=`: "12+3", "SUM(E12:E14)". Its value is unknown until
+    /// `formula::evaluate` computes it; it is never read as blank.
+    Formula(String),
 }
 
 impl CellValue {
@@ -71,6 +77,7 @@ impl CellValue {
                 }
             }
             CellValue::Error(e) => e.clone(),
+            CellValue::Formula(f) => format!("={f}"),
         }
     }
 
@@ -548,7 +555,19 @@ fn read_format(
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
                     Ok(mut r) => {
-                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
+                        // With the formulas: a formula saved without its result is not a blank.
+                        let next = || {
+                            r.next_cell_with_formula().map(|c| {
+                                c.map(|c| {
+                                    let v = match (convert_ref(&c.value), c.formula) {
+                                        (None, Some(f)) => uncomputed(&f),
+                                        (v, _) => v,
+                                    };
+                                    (c.pos, v)
+                                })
+                            })
+                        };
+                        sheets.push(stream_sheet(&name, next, limits, &mut findings))
                     }
                     Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
@@ -561,7 +580,12 @@ fn read_format(
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
                     Ok(mut r) => {
-                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
+                        // xlsb formula records always carry their result.
+                        let next = || {
+                            r.next_cell()
+                                .map(|c| c.map(|c| (c.get_position(), convert_ref(c.get_value()))))
+                        };
+                        sheets.push(stream_sheet(&name, next, limits, &mut findings))
                     }
                     Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
@@ -596,9 +620,9 @@ fn read_format(
 
 /// Read one sheet cell by cell (xlsx, xlsb), stopping at the row limit: memory stays bounded by
 /// the cells kept, not by the sheet's declared dimensions.
-fn stream_sheet<'a, E: std::fmt::Display>(
+fn stream_sheet<E: std::fmt::Display>(
     name: &str,
-    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Option<CellValue>)>, E>,
     limits: &ReadLimits,
     findings: &mut Vec<Finding>,
 ) -> Sheet {
@@ -606,9 +630,8 @@ fn stream_sheet<'a, E: std::fmt::Display>(
     let mut cut = Cut::default();
     loop {
         match next() {
-            Ok(Some(cell)) => {
-                let (r, c) = cell.get_position();
-                if let Some(v) = keep(r, c, convert_ref(cell.get_value()), limits, &mut cut) {
+            Ok(Some(((r, c), value))) => {
+                if let Some(v) = keep(r, c, value, limits, &mut cut) {
                     cells.push((r, c, v));
                 }
                 if cut.rows {
@@ -653,9 +676,56 @@ where
             }
         }
         cut.report(&name, limits, findings);
-        sheets.push(Sheet::from_cells(&name, cells));
+        let mut sheet = Sheet::from_cells(&name, cells);
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            add_uncomputed(&mut sheet, &formulas, limits);
+        }
+        sheets.push(sheet);
     }
     sheets
+}
+
+/// A formula without a result, as a cell value (`None` for an empty formula text).
+fn uncomputed(formula: &str) -> Option<CellValue> {
+    let f = formula.trim();
+    let f = f.strip_prefix("of:").unwrap_or(f);
+    let f = f.strip_prefix('=').unwrap_or(f).trim();
+    (!f.is_empty()).then(|| CellValue::Formula(f.to_owned()))
+}
+
+/// xls and ods: the formula cells whose result is blank. An .xls formula record always holds a
+/// result, and a script that writes none (xlwt) stores an empty text, which Excel also stores for
+/// `=IF(A1="";"";A1)`: only a formula that computes to a number here is taken for one saved without
+/// its result (an .ods written by a script simply has no value).
+fn add_uncomputed(sheet: &mut Sheet, formulas: &calamine::Range<String>, limits: &ReadLimits) {
+    let (r0, c0) = formulas.start().unwrap_or((0, 0));
+    let mut found = Vec::new();
+    for (r, c, f) in formulas.used_cells() {
+        let (r, c) = (r0 + r as u32, c0 + c as u32);
+        if r >= limits.max_rows || c >= limits.max_cols || sheet.get(r, c).is_some() {
+            continue;
+        }
+        if let Some(v) = uncomputed(f) {
+            found.push((r, c, v));
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    let mut cells: Vec<(u32, u32, CellValue)> = sheet
+        .rows
+        .drain(..)
+        .flat_map(|row| row.cells.into_iter().map(move |(c, v)| (row.index, c, v)))
+        .collect();
+    let probe = Sheet::from_cells(&sheet.name, {
+        let mut all = cells.clone();
+        all.extend(found.iter().cloned());
+        all
+    });
+    cells.extend(found.into_iter().filter(
+        |(_, _, v)| matches!(v, CellValue::Formula(f) if formula::evaluate(f, &probe).is_some()),
+    ));
+    *sheet = Sheet::from_cells(&sheet.name, cells);
 }
 
 #[derive(Default)]

@@ -9,7 +9,7 @@ use crate::finding::{Finding, Severity, a1};
 use crate::numbers::{self, Count};
 use crate::period::{Period, PeriodKind};
 use crate::pipeline::consolidate::{Activities, Activity, ActivityValue, Figures};
-use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook};
+use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook, formula};
 use crate::text::fold;
 
 /// Where a value was found: sheet name and zero-based row/col.
@@ -93,6 +93,130 @@ impl Ctx<'_> {
     fn error(&mut self, kind: &'static str, msg: String) {
         self.findings.push(Finding::new(Severity::Error, kind, msg));
     }
+
+    /// A formula saved without its result, at (row, col): its value if it can be computed exactly
+    /// (with a warning), else `None` with a finding at `unknown` level. `what` names the value.
+    fn formula_value(
+        &mut self,
+        sheet: &Sheet,
+        (row, col): (u32, u32),
+        formula: &str,
+        what: &str,
+        unknown: CheckLevel,
+    ) -> Option<f64> {
+        let shown = excerpt(&format!("={formula}"), 60);
+        match formula::evaluate(formula, sheet) {
+            Some(v) => {
+                let value = CellValue::Number(v).display();
+                self.cell(
+                    CheckLevel::Warning,
+                    "formula_computed",
+                    &sheet.name,
+                    row,
+                    col,
+                    format!(
+                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả (tệp được tạo bằng phần mềm khác, chưa mở bằng Excel); chương trình đã tự tính được {value}. Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
+                    ),
+                );
+                Some(v)
+            }
+            None => {
+                self.cell(
+                    unknown,
+                    "formula_unknown",
+                    &sheet.name,
+                    row,
+                    col,
+                    format!(
+                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại."
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A warning that content in a part of the form is not read, naming its cells.
+    fn not_read(&mut self, sheet: &str, cells: &[(u32, u32)], msg: String) {
+        let Some(&(row, col)) = cells.first() else {
+            return;
+        };
+        self.findings.push(Finding::at_cell(
+            Severity::Warning,
+            "content_not_read",
+            sheet,
+            row,
+            col,
+            msg,
+        ));
+    }
+}
+
+/// The first `max` characters of a text, on one line, with "…" if cut.
+fn excerpt(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(max).collect::<String>())
+    }
+}
+
+/// "E22, F22" (at most `max` cells, then "và N ô khác").
+fn cell_list(cells: &[(u32, u32)], max: usize) -> String {
+    let mut out = cells
+        .iter()
+        .take(max)
+        .map(|(r, c)| a1(*r, *c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cells.len() > max {
+        out.push_str(&format!(" và {} ô khác", cells.len() - max));
+    }
+    out
+}
+
+/// Cells with their text, for a message: `A10 "Kết quả nổi bật", B10 "Ra mắt…"`.
+fn cells_with_text(sheet: &Sheet, cells: &[(u32, u32)], max: usize) -> String {
+    let mut out = cells
+        .iter()
+        .take(max)
+        .map(|(r, c)| {
+            let t = sheet.get(*r, *c).map(text_of).unwrap_or_default();
+            format!("{} \"{}\"", a1(*r, *c), excerpt(&t, 40))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cells.len() > max {
+        out.push_str(&format!(" và {} ô khác", cells.len() - max));
+    }
+    out
+}
+
+/// Row numbers as people read them, runs shortened: "10-11, 15".
+fn row_list(rows: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &r in rows {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == r => *end = r,
+            _ => runs.push((r, r)),
+        }
+    }
+    let mut out: Vec<String> = runs
+        .iter()
+        .take(10)
+        .map(|(a, b)| {
+            if a == b {
+                format!("{}", a + 1)
+            } else {
+                format!("{}-{}", a + 1, b + 1)
+            }
+        })
+        .collect();
+    if runs.len() > 10 {
+        out.push("...".into());
+    }
+    out.join(", ")
 }
 
 /// Read everything the form declares out of a workbook. The period-dependent checks are in
@@ -179,6 +303,33 @@ pub fn examine(form: &Form, wb: &SubmittedWorkbook, period_kind: PeriodKind) -> 
     };
 
     let period = read_period(&mut ctx, &header, period_kind);
+
+    // A sheet no part of the form was read from, with content: a second copy of a sheet, or
+    // activities kept on a sheet of their own, must not vanish without a word.
+    for sheet in &wb.sheets {
+        let used = [ind_sheet, act_sheet, nar_sheet]
+            .iter()
+            .flatten()
+            .any(|s| std::ptr::eq(*s, sheet));
+        if used || sheet.rows.is_empty() || sheet.name == crate::blank_form::LISTS_SHEET {
+            continue;
+        }
+        let cells: Vec<(u32, u32)> = sheet
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(|(c, _)| (r.index, *c)))
+            .collect();
+        ctx.findings.push(Finding::at_sheet(
+            Severity::Warning,
+            "content_not_read",
+            &sheet.name,
+            format!(
+                "trang này không thuộc mẫu báo cáo nên {} ô có nội dung của nó không được đọc ({}). Nếu đây là số liệu, hoạt động hay thuyết minh, đề nghị chép vào đúng trang của mẫu rồi gửi lại.",
+                cells.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        ));
+    }
 
     Examined {
         header,
@@ -330,7 +481,11 @@ fn read_header(ctx: &mut Ctx<'_>, sheet: &Sheet, limit: u32) -> Vec<HeaderValue>
             Some((at, raw)) => {
                 let text = match &raw {
                     CellValue::DateTime(d) => d.format("%d/%m/%Y").to_string(),
-                    other => text_of(other),
+                    // A one-line field typed over two lines ("Huyện ủy\nLâm Hà") reads as one.
+                    other => text_of(other)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 };
                 out.push(HeaderValue {
                     key: field.key.clone(),
@@ -391,6 +546,9 @@ struct IndicatorHeader {
     row: u32,
     code_col: u32,
     value_cols: Vec<u32>,
+    /// Columns of the form's other headers (STT, name, measure): text of the form, not data.
+    form_cols: Vec<u32>,
+    note_col: Option<u32>,
 }
 
 fn find_indicator_header(form: &Form, sheet: &Sheet) -> Option<IndicatorHeader> {
@@ -422,6 +580,11 @@ fn find_indicator_header(form: &Form, sheet: &Sheet) -> Option<IndicatorHeader> 
                 row: row.index,
                 code_col,
                 value_cols,
+                form_cols: [&t.stt_header, &t.name_header, &t.measure_header]
+                    .into_iter()
+                    .filter_map(|h| col_of(&[h]))
+                    .collect(),
+                note_col: col_of(&[&t.note_header]),
             });
         }
     }
@@ -433,22 +596,54 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
     let n_val = form.indicators.values.len();
     let mut figures = Figures::zero(form.indicators.items.len(), n_val);
     let mut seen: Vec<Option<u32>> = vec![None; form.indicators.items.len()];
+    // Indicators with a value nobody knows: left out of the cross checks.
+    let mut unknown = vec![false; form.indicators.items.len()];
     let mut ok = true;
     let mut rows_since_code = 0u32;
     let mut last_row = t.row;
+    let mut ended_at = None;
     for row in sheet.rows.iter().filter(|r| r.index > t.row) {
         rows_since_code += row.index - last_row;
         last_row = row.index;
         // The table has ended when no code has been seen for a while (a signature block follows).
         if rows_since_code > 10 && seen.iter().any(Option::is_some) {
+            ended_at = Some(row.index);
             break;
         }
-        let Some(code_text) = sheet.get(row.index, t.code_col).map(text_of) else {
-            continue;
-        };
+        let code_text = sheet
+            .get(row.index, t.code_col)
+            .map(text_of)
+            .unwrap_or_default();
         let Some(idx) = form.indicator_index(&code_text) else {
-            let looks_like_code = code_text.len() <= 10 && !code_text.contains(' ');
-            if looks_like_code && !code_text.is_empty() {
+            let looks_like_code =
+                !code_text.is_empty() && code_text.len() <= 10 && !code_text.contains(' ');
+            // Figures on a row the table does not take (no code, or a code written elsewhere).
+            let figures: Vec<(u32, u32)> = t
+                .value_cols
+                .iter()
+                .filter(|c| match sheet.get(row.index, **c) {
+                    None => false,
+                    Some(CellValue::Text(s)) => matches!(
+                        numbers::count(Some(&CellValue::Text(s.clone()))),
+                        Count::Text(_)
+                    ),
+                    Some(_) => true,
+                })
+                .map(|c| (row.index, *c))
+                .collect();
+            if !figures.is_empty() && !looks_like_code {
+                ctx.not_read(
+                    &sheet.name,
+                    &figures,
+                    format!(
+                        "dòng {} có số liệu ({}) nhưng không có mã chỉ tiêu của mẫu ở cột \"{}\"; số liệu này không được tính. Nếu đây là một chỉ tiêu, ghi đúng mã chỉ tiêu; nếu là dòng cộng thì không cần sửa.",
+                        row.index + 1,
+                        cell_list(&figures, 4),
+                        form.indicators.code_header
+                    ),
+                );
+            }
+            if looks_like_code {
                 ctx.cell(
                     form.checks.unknown_indicator,
                     "unknown_indicator",
@@ -464,6 +659,28 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         };
         rows_since_code = 0;
         let item = &form.indicators.items[idx];
+        // Text in the row outside the columns the table takes: a note, an extra column.
+        for (c, v) in &row.cells {
+            if *c == t.code_col || t.value_cols.contains(c) || t.form_cols.contains(c) {
+                continue;
+            }
+            let msg = if Some(*c) == t.note_col {
+                format!(
+                    "chỉ tiêu {}: ghi chú \"{}\" không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo nội dung này, đề nghị ghi vào trang \"{}\".",
+                    item.code,
+                    excerpt(&text_of(v), 80),
+                    form.sheet(SheetRole::Narrative).name
+                )
+            } else {
+                format!(
+                    "chỉ tiêu {}: ô {} (\"{}\") nằm ngoài các cột của bảng chỉ tiêu nên không được đọc.",
+                    item.code,
+                    a1(row.index, *c),
+                    excerpt(&text_of(v), 40)
+                )
+            };
+            ctx.not_read(&sheet.name, &[(row.index, *c)], msg);
+        }
         if let Some(first) = seen[idx] {
             ctx.cell(
                 form.checks.duplicate_indicator,
@@ -485,7 +702,24 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         seen[idx] = Some(row.index);
         for (vi, col) in t.value_cols.iter().enumerate() {
             let title = &form.indicators.values[vi].header;
-            match numbers::count(sheet.get(row.index, *col)) {
+            let computed;
+            let mut cell = sheet.get(row.index, *col);
+            if let Some(CellValue::Formula(f)) = cell {
+                let what = format!("chỉ tiêu {} ({title})", item.code);
+                // A counted figure nobody can know rejects the file.
+                match ctx.formula_value(sheet, (row.index, *col), f, &what, CheckLevel::Error) {
+                    Some(v) => {
+                        computed = CellValue::Number(v);
+                        cell = Some(&computed);
+                    }
+                    None => {
+                        ok = false;
+                        unknown[idx] = true;
+                        continue;
+                    }
+                }
+            }
+            match numbers::count(cell) {
                 Count::Number(n) => figures.values[idx][vi] = n,
                 Count::Text(n) => {
                     figures.values[idx][vi] = n;
@@ -519,6 +753,34 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
             }
         }
     }
+    if let Some(end) = ended_at {
+        // Figures or codes below the table's end (a second table, rows pasted further down).
+        let stray: Vec<(u32, u32)> = sheet
+            .rows
+            .iter()
+            .filter(|r| r.index >= end)
+            .flat_map(|r| {
+                r.cells
+                    .iter()
+                    .filter(|(c, v)| {
+                        (t.value_cols.contains(c) && !matches!(v, CellValue::Text(_)))
+                            || (*c == t.code_col && form.indicator_index(&text_of(v)).is_some())
+                    })
+                    .map(move |(c, _)| (r.index, *c))
+            })
+            .collect();
+        if !stray.is_empty() {
+            ctx.not_read(
+                &sheet.name,
+                &stray,
+                format!(
+                    "bên dưới bảng chỉ tiêu (đã kết thúc trước dòng {}) còn có số liệu hoặc mã chỉ tiêu ({}) không được đọc. Nếu đây là số liệu của báo cáo, đề nghị ghi vào đúng dòng của bảng.",
+                    end + 1,
+                    cell_list(&stray, 6)
+                ),
+            );
+        }
+    }
     for (idx, at) in seen.iter().enumerate() {
         if at.is_none() {
             let item = &form.indicators.items[idx];
@@ -541,7 +803,9 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
     // Cross checks, on what was read.
     if n_val >= 2 {
         for (idx, at) in seen.iter().enumerate() {
-            let Some(row) = at else { continue };
+            let Some(row) = at.as_ref().filter(|_| !unknown[idx]) else {
+                continue;
+            };
             let (this, cum) = (figures.values[idx][0], figures.values[idx][1]);
             if cum < this {
                 let item = &form.indicators.items[idx];
@@ -573,6 +837,9 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         let (Some(_), Some(then_row)) = (seen[w], seen[th]) else {
             continue;
         };
+        if unknown[w] || unknown[th] {
+            continue;
+        }
         if figures.values[w][0] > 0 && figures.values[th][0] == 0 {
             ctx.cell(
                 rule.severity,
@@ -694,18 +961,31 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
     let mut activities = Vec::new();
     let mut dates = Vec::new();
     let mut last = h.row;
-    for row in sheet.rows.iter().filter(|r| r.index > h.row) {
-        // A row counts as data if any declared non-serial column holds something.
-        let has_data = form.activities.columns.iter().zip(&h.cols).any(|(d, c)| {
+    // A row counts as data if any declared non-serial column holds something.
+    let has_data = |row: &crate::pipeline::read::Row| {
+        form.activities.columns.iter().zip(&h.cols).any(|(d, c)| {
             d.kind != ColumnType::Serial && c.is_some_and(|c| sheet.get(row.index, c).is_some())
-        });
-        if !has_data {
+        })
+    };
+    let mut ended_at = None;
+    // Formulas saved without a result that were computed, by column (one warning per column).
+    let mut computed: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    // Cells of the table's rows in columns the form does not declare, by column.
+    let mut extra: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+    for row in sheet.rows.iter().filter(|r| r.index > h.row) {
+        if !has_data(row) {
             continue;
         }
         if row.index - last - 1 > max_blank {
+            ended_at = Some((last, row.index));
             break;
         }
         last = row.index;
+        for (c, _) in &row.cells {
+            if !h.cols.contains(&Some(*c)) {
+                extra.entry(*c).or_default().push(row.index);
+            }
+        }
         let mut values = Vec::with_capacity(h.cols.len());
         let mut date = None;
         for (decl, col) in form.activities.columns.iter().zip(&h.cols) {
@@ -714,7 +994,12 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
                 continue;
             };
             let cell = sheet.get(row.index, col);
-            let value = activity_value(ctx, sheet, row.index, col, decl, cell);
+            let value = match cell {
+                Some(CellValue::Formula(f)) => {
+                    formula_activity_value(ctx, sheet, row.index, col, decl, f, &mut computed)
+                }
+                _ => activity_value(ctx, sheet, row.index, col, decl, cell),
+            };
             if let ActivityValue::Date(d) = &value {
                 date = Some((
                     *d,
@@ -733,7 +1018,128 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
         });
         dates.push(date);
     }
+    for (c, cells) in &computed {
+        let header = form
+            .activities
+            .columns
+            .iter()
+            .zip(&h.cols)
+            .find(|(_, hc)| **hc == Some(*c))
+            .map(|(d, _)| d.header.as_str())
+            .unwrap_or_default();
+        let at: Vec<(u32, u32)> = cells.iter().map(|(r, _)| (*r, *c)).collect();
+        let shown = cells
+            .iter()
+            .take(3)
+            .map(|(r, v)| format!("{} {v}", a1(*r, *c)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ctx.cell(
+            CheckLevel::Warning,
+            "formula_computed",
+            &sheet.name,
+            at[0].0,
+            *c,
+            format!(
+                "\"{header}\": {} ô có công thức nhưng tệp không lưu kết quả (tệp được tạo bằng phần mềm khác, chưa mở bằng Excel) ở dòng {}; chương trình đã tự tính ({shown}{}). Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
+                cells.len(),
+                row_list(&cells.iter().map(|(r, _)| *r).collect::<Vec<_>>()),
+                if cells.len() > 3 { "; ..." } else { "" }
+            ),
+        );
+    }
+    for (c, rows) in &extra {
+        let header = sheet
+            .get(h.row, *c)
+            .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
+            .unwrap_or_else(|| "không có tiêu đề".into());
+        let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "cột {} ({header}) không có trong mẫu; {} ô của cột này (dòng {}) không được đọc. Nếu cần báo cáo nội dung này, đề nghị ghi vào cột \"Ghi chú\".",
+                crate::finding::column_name(*c),
+                cells.len(),
+                row_list(rows)
+            ),
+        );
+    }
+    if let Some((last, next)) = ended_at {
+        let rows: Vec<u32> = sheet
+            .rows
+            .iter()
+            .filter(|r| r.index >= next && has_data(r))
+            .map(|r| r.index)
+            .collect();
+        ctx.not_read(
+            &sheet.name,
+            &[(next, h.cols.iter().flatten().copied().min().unwrap_or(0))],
+            format!(
+                "bảng hoạt động kết thúc ở dòng {} (sau đó là {} dòng trống) nhưng bên dưới còn {} dòng có nội dung (dòng {}) không được đọc. Nếu đây là hoạt động, đề nghị xóa các dòng trống ở giữa rồi gửi lại.",
+                last + 1,
+                next - last - 1,
+                rows.len(),
+                row_list(&rows)
+            ),
+        );
+    }
     (activities, dates)
+}
+
+/// An activity cell holding a formula saved without its result. A count is computed if it can
+/// be (then judged like a typed number); a date or text never is. What cannot be known is said
+/// at the level of the column's own check, and kept as the formula's text.
+fn formula_activity_value(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    row: u32,
+    col: u32,
+    decl: &ActivityColumn,
+    f: &str,
+    computed: &mut std::collections::BTreeMap<u32, Vec<(u32, String)>>,
+) -> ActivityValue {
+    let checks = &ctx.form.checks;
+    let what = format!("\"{}\"", decl.header);
+    let level = match decl.kind {
+        // A row number: computed silently when it can be, else left out.
+        ColumnType::Serial => {
+            return formula::evaluate(f, sheet)
+                .map(|v| ActivityValue::Text(CellValue::Number(v).display()))
+                .unwrap_or(ActivityValue::Empty);
+        }
+        ColumnType::Count => {
+            let level = checks.activity_bad_count;
+            return match formula::evaluate(f, sheet) {
+                Some(v) => {
+                    let cell = CellValue::Number(v);
+                    let shown = format!("{} → {}", excerpt(&format!("={f}"), 30), cell.display());
+                    computed.entry(col).or_default().push((row, shown));
+                    activity_value(ctx, sheet, row, col, decl, Some(&cell))
+                }
+                None => {
+                    ctx.formula_value(sheet, (row, col), f, &what, level);
+                    ActivityValue::Text(format!("={f}"))
+                }
+            };
+        }
+        ColumnType::Date => checks.activity_bad_date,
+        ColumnType::Choice => checks.activity_bad_choice,
+        ColumnType::Text => CheckLevel::Warning,
+    };
+    // Dates and texts are not computed: a number would not say which date or text it is.
+    ctx.cell(
+        level,
+        "formula_unknown",
+        &sheet.name,
+        row,
+        col,
+        format!(
+            "{what}: ô có công thức {} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại.",
+            excerpt(&format!("={f}"), 60)
+        ),
+    );
+    ActivityValue::Text(format!("={f}"))
 }
 
 fn activity_value(
@@ -859,6 +1265,9 @@ pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
     }
 }
 
+/// The rows below a narrative label that belong to its block may be this many blank rows apart.
+const NARRATIVE_MAX_GAP: u32 = 2;
+
 fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
     let form = ctx.form;
     let labels: Vec<String> = form.narrative.iter().map(|b| fold(&b.label)).collect();
@@ -868,30 +1277,64 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
             labels.contains(&f)
         })
     };
+    let row_has_label = |r: &crate::pipeline::read::Row| r.cells.iter().any(|(_, v)| is_label(v));
+    // Every cell some block took (labels included), to say what no block took.
+    let mut taken: Vec<(u32, u32)> = Vec::new();
+    let mut first_label_row = u32::MAX;
     let mut out = Vec::with_capacity(form.narrative.len());
     for block in &form.narrative {
         let text = match find_label(sheet, &block.label, 0, u32::MAX) {
-            Some((_, _, Some(inline))) => Some(inline),
-            Some((row, col, None)) => {
-                let right = right_of(sheet, row, col)
-                    .filter(|(_, v)| !is_label(v))
-                    .map(|(_, v)| text_of(v));
-                let below = || {
-                    // The text below the label: the first non-empty cell of the next rows, from
-                    // the label's column rightwards, before the next label.
-                    sheet
-                        .rows
+            Some((row, col, inline)) => {
+                first_label_row = first_label_row.min(row);
+                taken.push((row, col));
+                // The block's paragraphs: after the label in its own cell ("Kết quả nổi bật:
+                // ..."), right of it on its row, then every row below until the next label or a
+                // gap of more than NARRATIVE_MAX_GAP blank rows. One paragraph per row.
+                let mut paragraphs: Vec<String> = inline.into_iter().collect();
+                let right: Vec<&(u32, CellValue)> = sheet
+                    .row(row)
+                    .map(|r| {
+                        r.cells
+                            .iter()
+                            .filter(|(c, v)| *c > col && !text_of(v).is_empty())
+                            .take_while(|(_, v)| !is_label(v))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !right.is_empty() {
+                    taken.extend(right.iter().map(|(c, _)| (row, *c)));
+                    paragraphs.push(
+                        right
+                            .iter()
+                            .map(|(_, v)| text_of(v))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
+                }
+                let mut last = row;
+                for r in sheet.rows.iter().filter(|r| r.index > row) {
+                    if r.index - last - 1 > NARRATIVE_MAX_GAP || row_has_label(r) {
+                        break;
+                    }
+                    let cells: Vec<&(u32, CellValue)> = r
+                        .cells
                         .iter()
-                        .filter(|r| r.index > row && r.index <= row + 3)
-                        .find_map(|r| {
-                            r.cells
-                                .iter()
-                                .find(|(c, v)| *c >= col && !text_of(v).is_empty())
-                        })
-                        .filter(|(_, v)| !is_label(v))
-                        .map(|(_, v)| text_of(v))
-                };
-                let t = right.or_else(below);
+                        .filter(|(_, v)| !text_of(v).is_empty())
+                        .collect();
+                    if cells.is_empty() {
+                        continue;
+                    }
+                    last = r.index;
+                    taken.extend(cells.iter().map(|(c, _)| (r.index, *c)));
+                    paragraphs.push(
+                        cells
+                            .iter()
+                            .map(|(_, v)| text_of(v))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    );
+                }
+                let t = (!paragraphs.is_empty()).then(|| paragraphs.join("\n"));
                 if t.is_none() {
                     ctx.cell(
                         form.checks.narrative_missing,
@@ -915,6 +1358,34 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
             }
         };
         out.push(text.unwrap_or_default());
+    }
+    // What no block took, from the first label down (above it: the sheet's title and notes).
+    // Numbering and marks ("1.", "-") are not content.
+    let stray: Vec<(u32, u32)> = sheet
+        .rows
+        .iter()
+        .filter(|r| r.index >= first_label_row)
+        .flat_map(|r| r.cells.iter().map(move |(c, v)| (r.index, *c, v)))
+        .filter(|(r, c, v)| !taken.contains(&(*r, *c)) && fold(&text_of(v)).len() >= 3)
+        .map(|(r, c, _)| (r, c))
+        .collect();
+    if !stray.is_empty() {
+        let repeated = stray
+            .iter()
+            .any(|(r, c)| sheet.get(*r, *c).is_some_and(&is_label));
+        ctx.not_read(
+            &sheet.name,
+            &stray,
+            format!(
+                "có nội dung nằm ngoài các mục của mẫu nên không được đọc: {}.{} Đề nghị ghi nội dung vào ngay dưới (hoặc bên phải) nhãn của đúng mục.",
+                cells_with_text(sheet, &stray, 4),
+                if repeated {
+                    " Một mục được ghi hai lần: chỉ mục ghi trước được đọc."
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     out
 }
