@@ -16,13 +16,17 @@ openpyxl with scripts/gen_samples.py's writer, then changed the way real files d
   formulas_unknown.xlsx  formulas nobody can compute here: =VLOOKUP(...) at Chỉ tiêu!E14, a
                       reference to another sheet at Chỉ tiêu!F16, =DATE(2026,10,24) as an
                       activity date at Hoạt động!B4
+  formulas_xlwt.xls   Excel 97-2003 written by xlwt, which stores no formula result (an empty
+                      text): Chỉ tiêu!A1 = 2, A2 = A1*3, A3 = IF(A1>1,"x","")
+  formulas_script.ods an .ods written by hand as a script would: Chỉ tiêu!A1 = 2, A2 = [.A1]*3
+                      and A3 = VLOOKUP(...) without a value, A4 = 1+1 with its value 2
   narrative_rows.xlsx each narrative block written one paragraph per row below its label
   unread_parts.xlsx   content the reader does not take: a note in the indicator table (G14), a
                       row with figures but no code (row 22), activity rows after five blank rows
                       (rows 10-11), an extra activity column (H), a fourth sheet with content,
                       a second "Kết quả nổi bật" block, text below the last narrative block
 
-How to run (from the repository root; needs openpyxl and LibreOffice, see gen_samples.py):
+How to run (from the repository root; needs openpyxl, xlwt and LibreOffice, see gen_samples.py):
 
   python3 scripts/gen_fidelity.py
 
@@ -34,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -117,6 +122,51 @@ def formulas_unknown() -> None:
     edit(OUT / "formulas_unknown.xlsx", fn)
 
 
+def formulas_xlwt() -> None:
+    import xlwt  # pip install xlwt (1.3.0)
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Chỉ tiêu")
+    ws.write(0, 0, 2)
+    ws.write(1, 0, xlwt.Formula("A1*3"))
+    ws.write(2, 0, xlwt.Formula('IF(A1>1,"x","")'))
+    wb.save(str(OUT / "formulas_xlwt.xls"))
+
+
+ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">
+<office:body><office:spreadsheet><table:table table:name="Chỉ tiêu">
+<table:table-row><table:table-cell office:value-type="float" office:value="2"><text:p>2</text:p></table:table-cell></table:table-row>
+<table:table-row><table:table-cell table:formula="of:=[.A1]*3"/></table:table-row>
+<table:table-row><table:table-cell table:formula="of:=VLOOKUP(1;[.A1:.A2];1;0)"/></table:table-row>
+<table:table-row><table:table-cell table:formula="of:=1+1" office:value-type="float" office:value="2"><text:p>2</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>
+"""
+
+ODS_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>
+"""
+
+
+def formulas_script_ods() -> None:
+    path = OUT / "formulas_script.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        def put(name, data, method):
+            info = zipfile.ZipInfo(name, date_time=g.FIXED_ZIP_TIME)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+        put("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        put("content.xml", ODS_CONTENT, zipfile.ZIP_DEFLATED)
+        put("META-INF/manifest.xml", ODS_MANIFEST, zipfile.ZIP_DEFLATED)
+
+
 # Paragraphs of the narrative, one per row under each label.
 NARR_ROWS = {
     "Kết quả nổi bật": [
@@ -192,6 +242,8 @@ def main() -> None:
         line_breaks(Path(td))
     formulas()
     formulas_unknown()
+    formulas_xlwt()
+    formulas_script_ods()
     narrative_rows()
     unread_parts()
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT.relative_to(g.ROOT)}")

@@ -597,14 +597,14 @@ fn read_format(
                 calamine::XlsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
-            read_ranges(wb, limits, &mut findings)
+            read_ranges(wb, limits, &mut findings, false)
         }
         Format::Ods => {
             let wb = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
                 calamine::OdsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
-            read_ranges(wb, limits, &mut findings)
+            read_ranges(wb, limits, &mut findings, true)
         }
     };
     // A sheet longer than any report refuses the whole file: no point validating its rows.
@@ -651,7 +651,14 @@ fn stream_sheet<E: std::fmt::Display>(
 
 /// Read every sheet of an xls or ods workbook. calamine has no streaming reader for these, so
 /// each sheet is materialised as a range (isolation of hostile files is the caller's concern).
-fn read_ranges<RS, R>(mut wb: R, limits: &ReadLimits, findings: &mut Vec<Finding>) -> Vec<Sheet>
+/// `no_value_is_unknown`: the format tells a formula without a result from one whose result is
+/// an empty text (.ods does; .xls does not, see `add_uncomputed`).
+fn read_ranges<RS, R>(
+    mut wb: R,
+    limits: &ReadLimits,
+    findings: &mut Vec<Finding>,
+    no_value_is_unknown: bool,
+) -> Vec<Sheet>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
@@ -678,7 +685,13 @@ where
         cut.report(&name, limits, findings);
         let mut sheet = Sheet::from_cells(&name, cells);
         if let Ok(formulas) = wb.worksheet_formula(&name) {
-            add_uncomputed(&mut sheet, &formulas, limits);
+            let no_value = |r: u32, c: u32| {
+                no_value_is_unknown
+                    && range
+                        .get_value((r, c))
+                        .is_none_or(|v| matches!(v, Data::Empty))
+            };
+            add_uncomputed(&mut sheet, &formulas, limits, no_value);
         }
         sheets.push(sheet);
     }
@@ -693,11 +706,17 @@ fn uncomputed(formula: &str) -> Option<CellValue> {
     (!f.is_empty()).then(|| CellValue::Formula(f.to_owned()))
 }
 
-/// xls and ods: the formula cells whose result is blank. An .xls formula record always holds a
-/// result, and a script that writes none (xlwt) stores an empty text, which Excel also stores for
-/// `=IF(A1="";"";A1)`: only a formula that computes to a number here is taken for one saved without
-/// its result (an .ods written by a script simply has no value).
-fn add_uncomputed(sheet: &mut Sheet, formulas: &calamine::Range<String>, limits: &ReadLimits) {
+/// xls and ods: the formula cells whose result is blank. An .ods written by a script simply has
+/// no value (`no_value` says so: the formula is unknown whatever it is). An .xls formula record
+/// always holds a result, and a script that writes none (xlwt) stores an empty text, which Excel
+/// also stores for `=IF(A1="","",A1)`: there only a formula that computes to a number is taken
+/// for one saved without its result; any other stays blank, as Excel shows it.
+fn add_uncomputed(
+    sheet: &mut Sheet,
+    formulas: &calamine::Range<String>,
+    limits: &ReadLimits,
+    no_value: impl Fn(u32, u32) -> bool,
+) {
     let (r0, c0) = formulas.start().unwrap_or((0, 0));
     let mut found = Vec::new();
     for (r, c, f) in formulas.used_cells() {
@@ -706,7 +725,7 @@ fn add_uncomputed(sheet: &mut Sheet, formulas: &calamine::Range<String>, limits:
             continue;
         }
         if let Some(v) = uncomputed(f) {
-            found.push((r, c, v));
+            found.push((r, c, v, no_value(r, c)));
         }
     }
     if found.is_empty() {
@@ -719,12 +738,18 @@ fn add_uncomputed(sheet: &mut Sheet, formulas: &calamine::Range<String>, limits:
         .collect();
     let probe = Sheet::from_cells(&sheet.name, {
         let mut all = cells.clone();
-        all.extend(found.iter().cloned());
+        all.extend(found.iter().map(|(r, c, v, _)| (*r, *c, v.clone())));
         all
     });
-    cells.extend(found.into_iter().filter(
-        |(_, _, v)| matches!(v, CellValue::Formula(f) if formula::evaluate(f, &probe).is_some()),
-    ));
+    cells.extend(
+        found
+            .into_iter()
+            .filter(|(_, _, v, unknown)| {
+                *unknown
+                    || matches!(v, CellValue::Formula(f) if formula::evaluate(f, &probe).is_some())
+            })
+            .map(|(r, c, v, _)| (r, c, v)),
+    );
     *sheet = Sheet::from_cells(&sheet.name, cells);
 }
 
@@ -972,6 +997,55 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    fn read_fixture(name: &str) -> SubmittedWorkbook {
+        let ext = name.rsplit('.').next().unwrap();
+        read_workbook(&fixture(name), ext, &ReadLimits::default()).unwrap()
+    }
+
+    /// Issue 12, point 2: openpyxl writes `<f>1+1</f><v/>`; that is a formula without a
+    /// result, not a blank cell (which would count 0).
+    #[test]
+    fn an_xlsx_formula_without_a_result_is_not_a_blank() {
+        let wb = read_fixture("fidelity/formulas.xlsx");
+        let ind = &wb.sheets[0];
+        assert_eq!(ind.get(10, 4), Some(&CellValue::Formula("1+1".into())));
+        assert_eq!(ind.get(10, 5), Some(&CellValue::Formula("E11+8".into())));
+        assert_eq!(
+            ind.get(14, 4),
+            Some(&CellValue::Number(3.0)),
+            "plain numbers stay"
+        );
+        assert_eq!(CellValue::Formula("E11+8".into()).display(), "=E11+8");
+    }
+
+    /// An .ods written by a script has no value for its formulas: every one is unknown until
+    /// computed. One with its value (as LibreOffice saves) reads as the value.
+    #[test]
+    fn an_ods_formula_without_a_value_is_not_a_blank() {
+        let wb = read_fixture("fidelity/formulas_script.ods");
+        let s = &wb.sheets[0];
+        assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
+        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("[.A1]*3".into())));
+        assert_eq!(formula::evaluate("[.A1]*3", s), Some(6.0));
+        assert_eq!(
+            s.get(2, 0),
+            Some(&CellValue::Formula("VLOOKUP(1;[.A1:.A2];1;0)".into()))
+        );
+        assert_eq!(s.get(3, 0), Some(&CellValue::Number(2.0)));
+    }
+
+    /// xlwt stores an empty text as every formula's result, as Excel does for a formula whose
+    /// result is "": a formula that computes to a number is taken for one without a result;
+    /// `IF(...,"x","")` stays blank, as Excel would show it.
+    #[test]
+    fn an_xls_formula_written_without_a_result_is_computed_when_it_can_be() {
+        let wb = read_fixture("fidelity/formulas_xlwt.xls");
+        let s = &wb.sheets[0];
+        assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
+        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("A1*3".into())));
+        assert_eq!(s.get(2, 0), None);
     }
 
     #[test]

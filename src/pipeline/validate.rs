@@ -1461,6 +1461,263 @@ mod tests {
         }
     }
 
+    fn fidelity(name: &str) -> Examined {
+        let path = format!(
+            "{}/tests/fixtures/fidelity/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let ext = name.rsplit('.').next().unwrap();
+        let wb = read_workbook(&bytes, ext, &ReadLimits::default()).unwrap();
+        let mut ex = examine(&form(), &wb, PeriodKind::Month);
+        check_period(&form(), &mut ex, &Period::month(2026, 10));
+        ex
+    }
+
+    /// The findings of one kind as "Sheet!A1" (or "Sheet" for a whole sheet), in order.
+    fn cells_of(ex: &Examined, kind: &str) -> Vec<String> {
+        ex.findings
+            .iter()
+            .filter(|f| f.kind == kind)
+            .map(|f| match (&f.sheet, &f.cell) {
+                (Some(s), Some(c)) => format!("{s}!{c}"),
+                (Some(s), None) => s.clone(),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    const NOI_BAT: &str = "- Quán triệt Kết luận 14-KL/TW đến 100% cán bộ chủ chốt.\n- Trang TTĐT huyện đăng 3 tin, bài về gương cán bộ năng động.";
+
+    /// Issue 12, point 1: "Kỳ\nnày", "Mã\nchỉ tiêu", "Đơn vị\nbáo cáo:", "Kết quả\nnổi bật" typed
+    /// with Alt+Enter (and tabs, non-breaking and double spaces), saved by openpyxl and by
+    /// LibreOffice as .ods and .xls: every part is found, nothing is refused.
+    #[test]
+    fn headers_and_labels_typed_over_several_lines_are_found_in_every_format() {
+        for name in ["line_breaks.xlsx", "line_breaks.ods", "line_breaks.xls"] {
+            let ex = fidelity(name);
+            assert_eq!(figures_text(&ex), LAM_HA, "{name}: {:?}", messages(&ex));
+            assert!(ex.findings.is_empty(), "{name}: {:?}", messages(&ex));
+            assert_eq!(ex.period, Some(Period::month(2026, 10)), "{name}");
+            // The unit typed its name over two lines too: one line in the report.
+            assert_eq!(ex.header("unit").unwrap().text, "Huyện ủy Lâm Hà", "{name}");
+            assert_eq!(ex.header("phone").unwrap().text, "0263 3822 415", "{name}");
+            assert_eq!(ex.activities.len(), 3, "{name}");
+            let reach: Vec<ActivityValue> = ex
+                .activities
+                .iter()
+                .map(|a| a.to_owned().values[5].clone())
+                .collect();
+            assert_eq!(
+                reach,
+                [150, 1320, 28].map(ActivityValue::Count).to_vec(),
+                "{name}"
+            );
+            assert_eq!(ex.narrative[0], NOI_BAT, "{name}");
+            assert_eq!(
+                ex.narrative[1], "Đội ngũ báo cáo viên cơ sở còn mỏng.",
+                "{name}"
+            );
+        }
+    }
+
+    /// Issue 12, point 2: formulas written by openpyxl have no result in the file. Those that
+    /// can be computed exactly are, with a warning naming each cell; nothing reads as 0.
+    #[test]
+    fn formulas_saved_without_a_result_are_computed_exactly_with_a_warning() {
+        let ex = fidelity("formulas.xlsx");
+        assert_eq!(figures_text(&ex), LAM_HA, "{:?}", messages(&ex));
+        assert!(!ex.has_errors(), "{:?}", messages(&ex));
+        assert_eq!(
+            cells_of(&ex, "formula_computed"),
+            [
+                "Chỉ tiêu!E11",
+                "Chỉ tiêu!F11",
+                "Chỉ tiêu!E12",
+                "Chỉ tiêu!F12",
+                "Chỉ tiêu!E14",
+                "Chỉ tiêu!F15",
+                "Chỉ tiêu!F16",
+                "Chỉ tiêu!F18",
+                // One warning for the activity column, naming both cells.
+                "Hoạt động!F2",
+            ]
+        );
+        assert_eq!(ex.findings.len(), 9, "{:?}", messages(&ex));
+        let f11 = &ex.findings[1].message;
+        assert!(
+            f11.contains("chỉ tiêu HN (Lũy kế từ đầu năm): ô có công thức =E11+8")
+                && f11.contains("đã tự tính được 10")
+                && f11.contains("mở tệp bằng Excel hoặc LibreOffice, lưu lại"),
+            "{f11}"
+        );
+        let act = &ex.findings[8].message;
+        assert!(
+            act.contains("F2 =F4*5+10 → 150") && act.contains("F3 =1000+320 → 1320"),
+            "{act}"
+        );
+        let reach: Vec<ActivityValue> = ex
+            .activities
+            .iter()
+            .map(|a| a.to_owned().values[5].clone())
+            .collect();
+        assert_eq!(reach, [150, 1320, 28].map(ActivityValue::Count).to_vec());
+    }
+
+    /// Issue 12, point 2: a formula nobody can compute here (a lookup, another sheet, a date
+    /// function) is never a number: the file is rejected, each cell named, with what to do.
+    #[test]
+    fn formulas_nobody_can_compute_reject_the_file_naming_each_cell() {
+        let ex = fidelity("formulas_unknown.xlsx");
+        assert!(ex.has_errors());
+        assert_eq!(ex.figures, None, "an unknown figure is never counted");
+        assert_eq!(
+            cells_of(&ex, "formula_unknown"),
+            ["Chỉ tiêu!E14", "Chỉ tiêu!F16", "Hoạt động!B4"]
+        );
+        let unknown: Vec<&Finding> = ex
+            .findings
+            .iter()
+            .filter(|f| f.kind == "formula_unknown")
+            .collect();
+        assert!(unknown[..2].iter().all(|f| f.severity == Severity::Error));
+        assert!(
+            unknown[0].message.contains(
+                "chỉ tiêu TB (Kỳ này): ô có công thức =VLOOKUP(\"TB\",$B$11:$E$21,4,FALSE) nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại"
+            ),
+            "{}",
+            unknown[0].message
+        );
+        assert!(unknown[1].message.contains("='Hoạt động'!F3/10"));
+        assert!(
+            unknown[2]
+                .message
+                .contains("\"Ngày\": ô có công thức =DATE(2026,10,24)")
+        );
+        // The unknown MXH figure is not compared with anything (it is not 0).
+        assert!(cells_of(&ex, "cumulative_below_period").is_empty());
+        assert_eq!(cells_of(&ex, "formula_computed"), ["Chỉ tiêu!E11"]);
+    }
+
+    /// Issue 12, point 3: one paragraph per row below each label; every paragraph is kept.
+    #[test]
+    fn a_narrative_written_one_paragraph_per_row_is_taken_whole() {
+        let ex = fidelity("narrative_rows.xlsx");
+        assert!(ex.findings.is_empty(), "{:?}", messages(&ex));
+        assert_eq!(
+            ex.narrative,
+            [
+                "- Quán triệt Kết luận 14-KL/TW đến 100% cán bộ chủ chốt.\n- Trang TTĐT huyện đăng 3 tin, bài về gương cán bộ năng động.\n- Biểu dương 1 cán bộ có sáng kiến trong chuyển đổi số.",
+                "Đội ngũ báo cáo viên cơ sở còn mỏng.\nKinh phí tuyên truyền còn hạn chế.",
+                "Đề nghị cung cấp thêm tài liệu tuyên truyền bằng tiếng K'Ho.",
+            ]
+        );
+    }
+
+    /// Issue 12, point 3: text right of the label continued in the rows below it, a blank row
+    /// between paragraphs, and a label with its text after the colon.
+    #[test]
+    fn a_narrative_continues_below_the_label_until_the_next_label() {
+        let t = |s: &str| CellValue::Text(s.into());
+        let sheet = Sheet::from_cells(
+            "Thuyết minh",
+            vec![
+                (0, 0, t("THUYẾT MINH")),
+                (2, 0, t("Kết quả nổi bật")),
+                (2, 1, t("Đoạn một.")),
+                (3, 1, t("Đoạn hai.")),
+                (5, 1, t("Đoạn ba, sau một dòng trống.")),
+                (6, 0, t("Khó khăn, vướng mắc: Thiếu kinh phí.")),
+                (7, 0, t("Địa bàn rộng.")),
+                (9, 0, t("Đề xuất, kiến nghị")),
+            ],
+        );
+        let form = form();
+        let mut ctx = Ctx {
+            form: &form,
+            findings: Vec::new(),
+        };
+        let narrative = read_narrative(&mut ctx, &sheet);
+        assert_eq!(
+            narrative,
+            [
+                "Đoạn một.\nĐoạn hai.\nĐoạn ba, sau một dòng trống.",
+                "Thiếu kinh phí.\nĐịa bàn rộng.",
+                "",
+            ]
+        );
+        let kinds: Vec<&str> = ctx.findings.iter().map(|f| f.kind.as_ref()).collect();
+        assert_eq!(kinds, ["narrative_missing"]);
+    }
+
+    /// Issue 12, point 4: content the reader does not take is named in a warning, one per
+    /// part: a note in the indicator table, figures on a row without a code, a column the form
+    /// does not have, activity rows after the table's end, a second narrative block, text below
+    /// the last block, a sheet of its own. The report itself is read as usual.
+    #[test]
+    fn content_the_reader_does_not_take_is_named_in_warnings() {
+        let ex = fidelity("unread_parts.xlsx");
+        assert_eq!(figures_text(&ex), LAM_HA, "{:?}", messages(&ex));
+        assert!(!ex.has_errors(), "{:?}", messages(&ex));
+        assert_eq!(ex.activities.len(), 3);
+        assert_eq!(ex.narrative[0], NOI_BAT);
+        assert_eq!(
+            cells_of(&ex, "content_not_read"),
+            [
+                "Chỉ tiêu!G14",
+                "Chỉ tiêu!E22",
+                "Hoạt động!H2",
+                "Hoạt động!A10",
+                "Thuyết minh!A10",
+                "Bổ sung",
+            ]
+        );
+        assert_eq!(ex.findings.len(), 6, "{:?}", messages(&ex));
+        let m: Vec<&str> = ex.findings.iter().map(|f| f.message.as_str()).collect();
+        assert!(m[0].contains("chỉ tiêu TB: ghi chú \"Trong đó 2 phóng sự truyền hình\" không được đưa vào bản tổng hợp"), "{}", m[0]);
+        assert!(
+            m[1].contains("dòng 22 có số liệu (E22, F22) nhưng không có mã chỉ tiêu"),
+            "{}",
+            m[1]
+        );
+        assert!(m[2].contains("cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc"), "{}", m[2]);
+        assert!(
+            m[3].contains("bên dưới còn 2 dòng có nội dung (dòng 10-11) không được đọc"),
+            "{}",
+            m[3]
+        );
+        assert!(m[4].contains("A10 \"Kết quả nổi bật\", B10 \"Ra mắt mô hình dân vận khéo ở xã Tân Hà.\", A14 \"Ghi thêm") && m[4].contains("Một mục được ghi hai lần"), "{}", m[4]);
+        assert!(
+            m[5].contains(
+                "trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc"
+            ),
+            "{}",
+            m[5]
+        );
+    }
+
+    /// Issue 12, point 4, the other side: the blank form's own title, instructions and notes
+    /// are not content the reader failed to take.
+    #[test]
+    fn the_blank_form_itself_raises_no_content_warning() {
+        let f = form();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blank.xlsx");
+        crate::blank_form::write_blank_form(&f, Some(&Period::month(2026, 10)), &path).unwrap();
+        let wb = read_workbook(
+            &std::fs::read(&path).unwrap(),
+            "xlsx",
+            &ReadLimits::default(),
+        )
+        .unwrap();
+        let ex = examine(&f, &wb, PeriodKind::Month);
+        assert!(
+            cells_of(&ex, "content_not_read").is_empty(),
+            "{:?}",
+            messages(&ex)
+        );
+    }
+
     #[test]
     fn numbers_as_text_are_read_with_a_warning_naming_the_cell() {
         let ex = layout("numbers_as_text.xlsx");
