@@ -6,6 +6,7 @@ mod bad_days;
 mod bench_smoke;
 mod blank_form;
 mod daemon;
+mod fidelity;
 mod hostile;
 mod operator;
 mod run;
