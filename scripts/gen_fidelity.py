@@ -22,7 +22,7 @@ openpyxl with scripts/gen_samples.py's writer, then changed the way real files d
                       and A3 = VLOOKUP(...) without a value, A4 = 1+1 with its value 2
   narrative_rows.xlsx each narrative block written one paragraph per row below its label
   unread_parts.xlsx   content the reader does not take: a note in the indicator table (G14), a
-                      row with figures but no code (row 22), activity rows after five blank rows
+                      row with figures but no code (row 22), a column "Kế hoạch năm" (H11:H12), activity rows after five blank rows
                       (rows 10-11), an extra activity column (H), a fourth sheet with content,
                       a second "Kết quả nổi bật" block, text below the last narrative block
 
@@ -211,6 +211,9 @@ def unread_parts() -> None:
         ws["C22"] = "Số tin bài khác"                   # figures on a row without a code
         ws["E22"] = 7
         ws["F22"] = 30
+        ws["H9"] = "Kế hoạch năm"                      # a column the table does not have
+        ws["H11"] = 5
+        ws["H12"] = 200
         act = wb["Hoạt động"]
         act["H1"] = "Thời lượng (phút)"                 # a column the form does not have
         act["H2"] = 90

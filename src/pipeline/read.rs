@@ -698,11 +698,16 @@ where
     sheets
 }
 
-/// A formula without a result, as a cell value (`None` for an empty formula text).
+/// A formula without a result, as a cell value (`None` for an empty formula text). An .ods
+/// formula (`of:=[.A1]*3`) is written as Excel writes it (`A1*3`) when it refers to its own sheet
+/// only, so messages show what the unit sees in the cell.
 fn uncomputed(formula: &str) -> Option<CellValue> {
     let f = formula.trim();
-    let f = f.strip_prefix("of:").unwrap_or(f);
-    let f = f.strip_prefix('=').unwrap_or(f).trim();
+    let f = match f.strip_prefix("of:") {
+        Some(ods) => formula::excel_syntax(ods).unwrap_or_else(|| ods.to_owned()),
+        None => f.to_owned(),
+    };
+    let f = f.strip_prefix('=').unwrap_or(&f).trim();
     (!f.is_empty()).then(|| CellValue::Formula(f.to_owned()))
 }
 
@@ -1027,11 +1032,11 @@ mod tests {
         let wb = read_fixture("fidelity/formulas_script.ods");
         let s = &wb.sheets[0];
         assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
-        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("[.A1]*3".into())));
-        assert_eq!(formula::evaluate("[.A1]*3", s), Some(6.0));
+        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("A1*3".into())));
+        assert_eq!(formula::evaluate("A1*3", s), Some(6.0));
         assert_eq!(
             s.get(2, 0),
-            Some(&CellValue::Formula("VLOOKUP(1;[.A1:.A2];1;0)".into()))
+            Some(&CellValue::Formula("VLOOKUP(1,A1:A2,1,0)".into()))
         );
         assert_eq!(s.get(3, 0), Some(&CellValue::Number(2.0)));
     }

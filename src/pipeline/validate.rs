@@ -598,6 +598,9 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
     let mut seen: Vec<Option<u32>> = vec![None; form.indicators.items.len()];
     // Indicators with a value nobody knows: left out of the cross checks.
     let mut unknown = vec![false; form.indicators.items.len()];
+    // Notes on indicator rows, and cells of indicator rows in columns the table does not have.
+    let mut notes: Vec<(u32, u32, &str)> = Vec::new();
+    let mut extra: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
     let mut ok = true;
     let mut rows_since_code = 0u32;
     let mut last_row = t.row;
@@ -660,26 +663,15 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         rows_since_code = 0;
         let item = &form.indicators.items[idx];
         // Text in the row outside the columns the table takes: a note, an extra column.
-        for (c, v) in &row.cells {
+        for (c, _) in &row.cells {
             if *c == t.code_col || t.value_cols.contains(c) || t.form_cols.contains(c) {
                 continue;
             }
-            let msg = if Some(*c) == t.note_col {
-                format!(
-                    "chỉ tiêu {}: ghi chú \"{}\" không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo nội dung này, đề nghị ghi vào trang \"{}\".",
-                    item.code,
-                    excerpt(&text_of(v), 80),
-                    form.sheet(SheetRole::Narrative).name
-                )
+            if Some(*c) == t.note_col {
+                notes.push((row.index, *c, item.code.as_str()));
             } else {
-                format!(
-                    "chỉ tiêu {}: ô {} (\"{}\") nằm ngoài các cột của bảng chỉ tiêu nên không được đọc.",
-                    item.code,
-                    a1(row.index, *c),
-                    excerpt(&text_of(v), 40)
-                )
-            };
-            ctx.not_read(&sheet.name, &[(row.index, *c)], msg);
+                extra.entry(*c).or_default().push(row.index);
+            }
         }
         if let Some(first) = seen[idx] {
             ctx.cell(
@@ -753,6 +745,7 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
             }
         }
     }
+    unread_in_indicator_rows(ctx, sheet, t, &notes, &extra);
     if let Some(end) = ended_at {
         // Figures or codes below the table's end (a second table, rows pasted further down).
         let stray: Vec<(u32, u32)> = sheet
@@ -852,6 +845,60 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         }
     }
     ok.then_some(figures)
+}
+
+/// Warnings for what indicator rows hold beyond their figures: notes (each named while few) and
+/// columns the form does not have (one warning per column).
+fn unread_in_indicator_rows(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    t: &IndicatorHeader,
+    notes: &[(u32, u32, &str)],
+    extra: &std::collections::BTreeMap<u32, Vec<u32>>,
+) {
+    let form = ctx.form;
+    let narrative_sheet = &form.sheet(SheetRole::Narrative).name;
+    let note_text = |r: u32, c: u32| excerpt(&sheet.get(r, c).map(text_of).unwrap_or_default(), 80);
+    if notes.len() <= 3 {
+        for (r, c, code) in notes {
+            ctx.not_read(
+                &sheet.name,
+                &[(*r, *c)],
+                format!(
+                    "chỉ tiêu {code}: ghi chú \"{}\" không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo nội dung này, đề nghị ghi vào trang \"{narrative_sheet}\".",
+                    note_text(*r, *c)
+                ),
+            );
+        }
+    } else {
+        let cells: Vec<(u32, u32)> = notes.iter().map(|(r, c, _)| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "ghi chú của {} chỉ tiêu ({}) không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo các nội dung này, đề nghị ghi vào trang \"{narrative_sheet}\".",
+                notes.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        );
+    }
+    for (c, rows) in extra {
+        let header = sheet
+            .get(t.row, *c)
+            .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
+            .unwrap_or_else(|| "không có tiêu đề".into());
+        let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "cột {} ({header}) không có trong bảng chỉ tiêu của mẫu; {} ô của cột này ở các dòng chỉ tiêu ({}) không được đọc.",
+                crate::finding::column_name(*c),
+                cells.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        );
+    }
 }
 
 struct ActivityHeader {
@@ -1089,7 +1136,7 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
 
 /// An activity cell holding a formula saved without its result. A count is computed if it can
 /// be (then judged like a typed number); a date or text never is. What cannot be known is said
-/// at the level of the column's own check, and kept as the formula's text.
+/// at the level of the column's own check, and left empty (the formula is not a value).
 fn formula_activity_value(
     ctx: &mut Ctx<'_>,
     sheet: &Sheet,
@@ -1119,7 +1166,7 @@ fn formula_activity_value(
                 }
                 None => {
                     ctx.formula_value(sheet, (row, col), f, &what, level);
-                    ActivityValue::Text(format!("={f}"))
+                    ActivityValue::Empty
                 }
             };
         }
@@ -1139,7 +1186,7 @@ fn formula_activity_value(
             excerpt(&format!("={f}"), 60)
         ),
     );
-    ActivityValue::Text(format!("={f}"))
+    ActivityValue::Empty
 }
 
 fn activity_value(
@@ -1279,14 +1326,17 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
     };
     let row_has_label = |r: &crate::pipeline::read::Row| r.cells.iter().any(|(_, v)| is_label(v));
     // Every cell some block took (labels included), to say what no block took.
-    let mut taken: Vec<(u32, u32)> = Vec::new();
+    let mut taken: std::collections::HashSet<(u32, u32)> = Default::default();
+    // Formulas saved without a result where text was expected: never taken for text.
+    let mut formulas: Vec<(u32, u32)> = Vec::new();
+    let is_formula = |v: &CellValue| matches!(v, CellValue::Formula(_));
     let mut first_label_row = u32::MAX;
     let mut out = Vec::with_capacity(form.narrative.len());
     for block in &form.narrative {
         let text = match find_label(sheet, &block.label, 0, u32::MAX) {
             Some((row, col, inline)) => {
                 first_label_row = first_label_row.min(row);
-                taken.push((row, col));
+                taken.insert((row, col));
                 // The block's paragraphs: after the label in its own cell ("Kết quả nổi bật:
                 // ..."), right of it on its row, then every row below until the next label or a
                 // gap of more than NARRATIVE_MAX_GAP blank rows. One paragraph per row.
@@ -1301,15 +1351,20 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                             .collect()
                     })
                     .unwrap_or_default();
+                taken.extend(right.iter().map(|(c, _)| (row, *c)));
+                formulas.extend(
+                    right
+                        .iter()
+                        .filter(|(_, v)| is_formula(v))
+                        .map(|(c, _)| (row, *c)),
+                );
+                let right: Vec<String> = right
+                    .iter()
+                    .filter(|(_, v)| !is_formula(v))
+                    .map(|(_, v)| text_of(v))
+                    .collect();
                 if !right.is_empty() {
-                    taken.extend(right.iter().map(|(c, _)| (row, *c)));
-                    paragraphs.push(
-                        right
-                            .iter()
-                            .map(|(_, v)| text_of(v))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    );
+                    paragraphs.push(right.join(" "));
                 }
                 let mut last = row;
                 for r in sheet.rows.iter().filter(|r| r.index > row) {
@@ -1326,13 +1381,20 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                     }
                     last = r.index;
                     taken.extend(cells.iter().map(|(c, _)| (r.index, *c)));
-                    paragraphs.push(
+                    formulas.extend(
                         cells
                             .iter()
-                            .map(|(_, v)| text_of(v))
-                            .collect::<Vec<_>>()
-                            .join(" "),
+                            .filter(|(_, v)| is_formula(v))
+                            .map(|(c, _)| (r.index, *c)),
                     );
+                    let texts: Vec<String> = cells
+                        .iter()
+                        .filter(|(_, v)| !is_formula(v))
+                        .map(|(_, v)| text_of(v))
+                        .collect();
+                    if !texts.is_empty() {
+                        paragraphs.push(texts.join(" "));
+                    }
                 }
                 let t = (!paragraphs.is_empty()).then(|| paragraphs.join("\n"));
                 if t.is_none() {
@@ -1358,6 +1420,20 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
             }
         };
         out.push(text.unwrap_or_default());
+    }
+    for (r, c) in formulas {
+        let f = sheet.get(r, c).map(CellValue::display).unwrap_or_default();
+        ctx.cell(
+            CheckLevel::Warning,
+            "formula_unknown",
+            &sheet.name,
+            r,
+            c,
+            format!(
+                "ô có công thức {} nhưng tệp không lưu kết quả, nên nội dung của ô này không được đọc. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
+                excerpt(&f, 60)
+            ),
+        );
     }
     // What no block took, from the first label down (above it: the sheet's title and notes).
     // Numbering and marks ("1.", "-") are not content.
@@ -1664,36 +1740,83 @@ mod tests {
         assert_eq!(
             cells_of(&ex, "content_not_read"),
             [
-                "Chỉ tiêu!G14",
                 "Chỉ tiêu!E22",
+                "Chỉ tiêu!G14",
+                "Chỉ tiêu!H11",
                 "Hoạt động!H2",
                 "Hoạt động!A10",
                 "Thuyết minh!A10",
                 "Bổ sung",
             ]
         );
-        assert_eq!(ex.findings.len(), 6, "{:?}", messages(&ex));
-        let m: Vec<&str> = ex.findings.iter().map(|f| f.message.as_str()).collect();
-        assert!(m[0].contains("chỉ tiêu TB: ghi chú \"Trong đó 2 phóng sự truyền hình\" không được đưa vào bản tổng hợp"), "{}", m[0]);
-        assert!(
-            m[1].contains("dòng 22 có số liệu (E22, F22) nhưng không có mã chỉ tiêu"),
-            "{}",
-            m[1]
+        assert_eq!(ex.findings.len(), 7, "{:?}", messages(&ex));
+        let expected = [
+            "dòng 22 có số liệu (E22, F22) nhưng không có mã chỉ tiêu",
+            "chỉ tiêu TB: ghi chú \"Trong đó 2 phóng sự truyền hình\" không được đưa vào bản tổng hợp",
+            "cột H (\"Kế hoạch năm\") không có trong bảng chỉ tiêu của mẫu; 2 ô của cột này ở các dòng chỉ tiêu (H11 \"5\", H12 \"200\") không được đọc",
+            "cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc",
+            "bên dưới còn 2 dòng có nội dung (dòng 10-11) không được đọc",
+            "A10 \"Kết quả nổi bật\", B10 \"Ra mắt mô hình dân vận khéo ở xã Tân Hà.\", A14 \"Ghi thêm",
+            "trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc",
+        ];
+        for (f, want) in ex.findings.iter().zip(expected) {
+            assert!(f.message.contains(want), "{} lacks {want}", f.message);
+            assert_eq!(f.severity, Severity::Warning, "{}", f.message);
+        }
+        assert!(ex.findings[5].message.contains("Một mục được ghi hai lần"));
+    }
+
+    /// standard.xlsx with `extra` cells added to sheet `sheet` (zero-based rows and columns).
+    fn standard_with(sheet: usize, extra: Vec<(u32, u32, CellValue)>) -> Examined {
+        let path = format!(
+            "{}/tests/fixtures/layouts/standard.xlsx",
+            env!("CARGO_MANIFEST_DIR")
         );
-        assert!(m[2].contains("cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc"), "{}", m[2]);
-        assert!(
-            m[3].contains("bên dưới còn 2 dòng có nội dung (dòng 10-11) không được đọc"),
-            "{}",
-            m[3]
+        let bytes = std::fs::read(&path).unwrap();
+        let mut wb = read_workbook(&bytes, "xlsx", &ReadLimits::default()).unwrap();
+        let s = &wb.sheets[sheet];
+        let mut cells: Vec<(u32, u32, CellValue)> = s
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(|(c, v)| (r.index, *c, v.clone())))
+            .collect();
+        cells.extend(extra);
+        wb.sheets[sheet] = Sheet::from_cells(&s.name.clone(), cells);
+        examine(&form(), &wb, PeriodKind::Month)
+    }
+
+    /// Many notes make one warning that names them, not one each.
+    #[test]
+    fn many_indicator_notes_make_one_warning_naming_them() {
+        let t = |s: &str| CellValue::Text(s.into());
+        // Notes (column G) on the rows of HN, NG, TB, TTDT.
+        let ex = standard_with(
+            0,
+            vec![
+                (10, 6, t("Ghi chú một")),
+                (11, 6, t("Ghi chú hai")),
+                (13, 6, t("Ghi chú ba")),
+                (14, 6, t("Ghi chú bốn")),
+            ],
         );
-        assert!(m[4].contains("A10 \"Kết quả nổi bật\", B10 \"Ra mắt mô hình dân vận khéo ở xã Tân Hà.\", A14 \"Ghi thêm") && m[4].contains("Một mục được ghi hai lần"), "{}", m[4]);
+        assert_eq!(figures_text(&ex), LAM_HA);
+        assert_eq!(cells_of(&ex, "content_not_read"), ["Chỉ tiêu!G11"]);
         assert!(
-            m[5].contains(
-                "trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc"
+            ex.findings[0].message.contains(
+                "ghi chú của 4 chỉ tiêu (G11 \"Ghi chú một\", G12 \"Ghi chú hai\", G14 \"Ghi chú ba\" và 1 ô khác) không được đưa vào bản tổng hợp"
             ),
             "{}",
-            m[5]
+            ex.findings[0].message
         );
+    }
+
+    /// A formula without a result where narrative text is expected is never taken for text.
+    #[test]
+    fn a_narrative_formula_without_a_result_is_not_taken_for_text() {
+        let ex = standard_with(2, vec![(3, 1, CellValue::Formula("B3&\" (tiếp)\"".into()))]);
+        assert_eq!(ex.narrative[0], NOI_BAT);
+        assert_eq!(cells_of(&ex, "formula_unknown"), ["Thuyết minh!B4"]);
+        assert_eq!(ex.findings.len(), 1, "{:?}", messages(&ex));
     }
 
     /// Issue 12, point 4, the other side: the blank form's own title, instructions and notes

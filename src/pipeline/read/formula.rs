@@ -31,6 +31,12 @@ fn eval_at(formula: &str, sheet: &Sheet, depth: u32) -> Option<f64> {
     (p.pos == p.s.len() && v.is_finite()).then_some(v)
 }
 
+/// An .ods formula (`of:=[.E12]+1`, `of:=SUM([.E12:.E14];1)`) in Excel syntax (`E12+1`,
+/// `SUM(E12:E14,1)`), if it refers to its own sheet only.
+pub fn excel_syntax(formula: &str) -> Option<String> {
+    normalise(formula)
+}
+
 /// The formula in Excel syntax: no `=`, no `of:` prefix, .ods references `[.E12]` and
 /// `[.E12:.E14]` as `E12` and `E12:E14`, `;` between arguments as `,`. A reference to another
 /// sheet (`[$Sheet2.A1]`) is left as it is, and fails to parse.
