@@ -1134,61 +1134,6 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
     (activities, dates)
 }
 
-/// An activity cell holding a formula saved without its result. A count is computed if it can
-/// be (then judged like a typed number); a date or text never is. What cannot be known is said
-/// at the level of the column's own check, and left empty (the formula is not a value).
-fn formula_activity_value(
-    ctx: &mut Ctx<'_>,
-    sheet: &Sheet,
-    row: u32,
-    col: u32,
-    decl: &ActivityColumn,
-    f: &str,
-    computed: &mut std::collections::BTreeMap<u32, Vec<(u32, String)>>,
-) -> ActivityValue {
-    let checks = &ctx.form.checks;
-    let what = format!("\"{}\"", decl.header);
-    let level = match decl.kind {
-        // A row number: computed silently when it can be, else left out.
-        ColumnType::Serial => {
-            return formula::evaluate(f, sheet)
-                .map(|v| ActivityValue::Text(CellValue::Number(v).display()))
-                .unwrap_or(ActivityValue::Empty);
-        }
-        ColumnType::Count => {
-            let level = checks.activity_bad_count;
-            return match formula::evaluate(f, sheet) {
-                Some(v) => {
-                    let cell = CellValue::Number(v);
-                    let shown = format!("{} → {}", excerpt(&format!("={f}"), 30), cell.display());
-                    computed.entry(col).or_default().push((row, shown));
-                    activity_value(ctx, sheet, row, col, decl, Some(&cell))
-                }
-                None => {
-                    ctx.formula_value(sheet, (row, col), f, &what, level);
-                    ActivityValue::Empty
-                }
-            };
-        }
-        ColumnType::Date => checks.activity_bad_date,
-        ColumnType::Choice => checks.activity_bad_choice,
-        ColumnType::Text => CheckLevel::Warning,
-    };
-    // Dates and texts are not computed: a number would not say which date or text it is.
-    ctx.cell(
-        level,
-        "formula_unknown",
-        &sheet.name,
-        row,
-        col,
-        format!(
-            "{what}: ô có công thức {} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại.",
-            excerpt(&format!("={f}"), 60)
-        ),
-    );
-    ActivityValue::Empty
-}
-
 fn activity_value(
     ctx: &mut Ctx<'_>,
     sheet: &Sheet,
@@ -1312,10 +1257,9 @@ pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
     }
 }
 
-/// The rows below a narrative label that belong to its block may be this many blank rows apart.
-const NARRATIVE_MAX_GAP: u32 = 2;
-
 fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
+    /// The rows below a label that belong to its block may be this many blank rows apart.
+    const NARRATIVE_MAX_GAP: u32 = 2;
     let form = ctx.form;
     let labels: Vec<String> = form.narrative.iter().map(|b| fold(&b.label)).collect();
     let is_label = |v: &CellValue| {
@@ -1464,6 +1408,61 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
         );
     }
     out
+}
+
+/// An activity cell holding a formula saved without its result. A count is computed if it can
+/// be (then judged like a typed number); a date or text never is. What cannot be known is said
+/// at the level of the column's own check, and left empty (the formula is not a value).
+fn formula_activity_value(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    row: u32,
+    col: u32,
+    decl: &ActivityColumn,
+    f: &str,
+    computed: &mut std::collections::BTreeMap<u32, Vec<(u32, String)>>,
+) -> ActivityValue {
+    let checks = &ctx.form.checks;
+    let what = format!("\"{}\"", decl.header);
+    let level = match decl.kind {
+        // A row number: computed silently when it can be, else left out.
+        ColumnType::Serial => {
+            return formula::evaluate(f, sheet)
+                .map(|v| ActivityValue::Text(CellValue::Number(v).display()))
+                .unwrap_or(ActivityValue::Empty);
+        }
+        ColumnType::Count => {
+            let level = checks.activity_bad_count;
+            return match formula::evaluate(f, sheet) {
+                Some(v) => {
+                    let cell = CellValue::Number(v);
+                    let shown = format!("{} → {}", excerpt(&format!("={f}"), 30), cell.display());
+                    computed.entry(col).or_default().push((row, shown));
+                    activity_value(ctx, sheet, row, col, decl, Some(&cell))
+                }
+                None => {
+                    ctx.formula_value(sheet, (row, col), f, &what, level);
+                    ActivityValue::Empty
+                }
+            };
+        }
+        ColumnType::Date => checks.activity_bad_date,
+        ColumnType::Choice => checks.activity_bad_choice,
+        ColumnType::Text => CheckLevel::Warning,
+    };
+    // Dates and texts are not computed: a number would not say which date or text it is.
+    ctx.cell(
+        level,
+        "formula_unknown",
+        &sheet.name,
+        row,
+        col,
+        format!(
+            "{what}: ô có công thức {} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại.",
+            excerpt(&format!("={f}"), 60)
+        ),
+    );
+    ActivityValue::Empty
 }
 
 #[cfg(test)]
