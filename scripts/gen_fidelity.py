@@ -24,7 +24,8 @@ openpyxl with scripts/gen_samples.py's writer, then changed the way real files d
   unread_parts.xlsx   content the reader does not take: a note in the indicator table (G14), a
                       row with figures but no code (row 22), a column "Kế hoạch năm" (H11:H12), activity rows after five blank rows
                       (rows 10-11), an extra activity column (H), a fourth sheet with content,
-                      a second "Kết quả nổi bật" block, text below the last narrative block
+                      a second "Kết quả nổi bật" block, text below the last narrative block; and a
+                      hidden sheet of drop-down values, which is not content
 
 How to run (from the repository root; needs openpyxl, xlwt and LibreOffice, see gen_samples.py):
 
@@ -229,6 +230,10 @@ def unread_parts() -> None:
         extra = wb.create_sheet("Bổ sung")
         extra["A1"] = "Hoạt động bổ sung tháng 10"
         extra["A2"] = "Hội nghị báo cáo viên ngày 29/10"
+        lists = wb.create_sheet("DM")                  # a hidden list sheet: machinery, not content
+        for i, v in enumerate(g.FORMS, start=1):
+            lists[f"A{i}"] = v
+        lists.sheet_state = "hidden"
         narr = wb["Thuyết minh"]
         narr["A10"] = "Kết quả nổi bật"                 # a second block with the same label
         narr["B10"] = "Ra mắt mô hình dân vận khéo ở xã Tân Hà."

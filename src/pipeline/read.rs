@@ -104,6 +104,9 @@ pub struct Sheet {
     pub name: String,
     /// Non-empty rows, sorted by index.
     pub rows: Vec<Row>,
+    /// Hidden in the workbook (drop-down lists and other machinery of a form, not content).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 impl Sheet {
@@ -144,6 +147,7 @@ impl Sheet {
         Sheet {
             name: name.to_owned(),
             rows,
+            hidden: false,
         }
     }
 }
@@ -548,9 +552,11 @@ fn read_format(
     limits: &ReadLimits,
 ) -> Result<SubmittedWorkbook, Finding> {
     let mut findings = Vec::new();
-    let sheets = match format {
+    let hidden;
+    let mut sheets = match format {
         Format::Xlsx => {
             let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
@@ -576,6 +582,7 @@ fn read_format(
         }
         Format::Xlsb => {
             let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
@@ -597,6 +604,7 @@ fn read_format(
                 calamine::XlsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
+            hidden = hidden_sheets(&wb);
             read_ranges(wb, limits, &mut findings, false)
         }
         Format::Ods => {
@@ -604,9 +612,13 @@ fn read_format(
                 calamine::OdsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
+            hidden = hidden_sheets(&wb);
             read_ranges(wb, limits, &mut findings, true)
         }
     };
+    for sheet in &mut sheets {
+        sheet.hidden = hidden.contains(&sheet.name);
+    }
     // A sheet longer than any report refuses the whole file: no point validating its rows.
     if let Some(f) = findings.iter().find(|f| f.kind == "too_many_rows") {
         return Err(f.clone());
@@ -616,6 +628,15 @@ fn read_format(
         sheets,
         findings,
     })
+}
+
+/// The names of the sheets hidden in the workbook.
+fn hidden_sheets<RS: std::io::Read + std::io::Seek>(wb: &impl Reader<RS>) -> Vec<String> {
+    wb.sheets_metadata()
+        .iter()
+        .filter(|m| m.visible != calamine::SheetVisible::Visible)
+        .map(|m| m.name.clone())
+        .collect()
 }
 
 /// Read one sheet cell by cell (xlsx, xlsb), stopping at the row limit: memory stays bounded by
@@ -1051,6 +1072,26 @@ mod tests {
         assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
         assert_eq!(s.get(1, 0), Some(&CellValue::Formula("A1*3".into())));
         assert_eq!(s.get(2, 0), None);
+    }
+
+    #[test]
+    fn hidden_sheets_are_marked() {
+        let wb = read_fixture("fidelity/unread_parts.xlsx");
+        let hidden: Vec<(&str, bool)> = wb
+            .sheets
+            .iter()
+            .map(|s| (s.name.as_str(), s.hidden))
+            .collect();
+        assert_eq!(
+            hidden,
+            [
+                ("Chỉ tiêu", false),
+                ("Hoạt động", false),
+                ("Thuyết minh", false),
+                ("Bổ sung", false),
+                ("DM", true)
+            ]
+        );
     }
 
     #[test]

@@ -311,7 +311,8 @@ pub fn examine(form: &Form, wb: &SubmittedWorkbook, period_kind: PeriodKind) -> 
             .iter()
             .flatten()
             .any(|s| std::ptr::eq(*s, sheet));
-        if used || sheet.rows.is_empty() || sheet.name == crate::blank_form::LISTS_SHEET {
+        // Hidden sheets hold a form's machinery (the blank form's drop-down lists).
+        if used || sheet.rows.is_empty() || sheet.hidden {
             continue;
         }
         let cells: Vec<(u32, u32)> = sheet
