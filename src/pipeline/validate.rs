@@ -1283,8 +1283,10 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                 first_label_row = first_label_row.min(row);
                 taken.insert((row, col));
                 // The block's paragraphs: after the label in its own cell ("Kết quả nổi bật:
-                // ..."), right of it on its row, then every row below until the next label or a
-                // gap of more than NARRATIVE_MAX_GAP blank rows. One paragraph per row.
+                // ..."), right of it on its row, then every row below until the next label, a
+                // gap of more than NARRATIVE_MAX_GAP blank rows, or a row that starts right of
+                // the block's text (a signature block: "NGƯỜI LẬP BIỂU" under column E). One
+                // paragraph per row.
                 let mut paragraphs: Vec<String> = inline.into_iter().collect();
                 let right: Vec<&(u32, CellValue)> = sheet
                     .row(row)
@@ -1297,6 +1299,7 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                     })
                     .unwrap_or_default();
                 taken.extend(right.iter().map(|(c, _)| (row, *c)));
+                let right_col = right.first().map(|(c, _)| *c);
                 formulas.extend(
                     right
                         .iter()
@@ -1308,6 +1311,10 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                     .filter(|(_, v)| !is_formula(v))
                     .map(|(_, v)| text_of(v))
                     .collect();
+                // The column the block's text starts in (at most): the text right of the label,
+                // else one column right of the label, until a paragraph below says where.
+                let mut text_col = right_col.unwrap_or(col + 1);
+                let mut placed = right_col.is_some();
                 if !right.is_empty() {
                     paragraphs.push(right.join(" "));
                 }
@@ -1321,8 +1328,15 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
                         .iter()
                         .filter(|(_, v)| !text_of(v).is_empty())
                         .collect();
-                    if cells.is_empty() {
+                    let Some(&&(first_col, _)) = cells.first() else {
                         continue;
+                    };
+                    if first_col > text_col + 1 {
+                        break;
+                    }
+                    if !placed {
+                        text_col = first_col.max(col);
+                        placed = true;
                     }
                     last = r.index;
                     taken.extend(cells.iter().map(|(c, _)| (r.index, *c)));
@@ -1691,7 +1705,8 @@ mod tests {
     }
 
     /// Issue 12, point 3: text right of the label continued in the rows below it, a blank row
-    /// between paragraphs, and a label with its text after the colon.
+    /// between paragraphs, and a label with its text after the colon. A signature block under
+    /// the last paragraph, further right, is not narrative (and is said not read).
     #[test]
     fn a_narrative_continues_below_the_label_until_the_next_label() {
         let t = |s: &str| CellValue::Text(s.into());
@@ -1706,6 +1721,9 @@ mod tests {
                 (6, 0, t("Khó khăn, vướng mắc: Thiếu kinh phí.")),
                 (7, 0, t("Địa bàn rộng.")),
                 (9, 0, t("Đề xuất, kiến nghị")),
+                (10, 0, t("Đề nghị hỗ trợ kinh phí.")),
+                (12, 4, t("NGƯỜI LẬP BIỂU")),
+                (13, 4, t("Nguyễn Thị Hồng Nhung")),
             ],
         );
         let form = form();
@@ -1719,11 +1737,22 @@ mod tests {
             [
                 "Đoạn một.\nĐoạn hai.\nĐoạn ba, sau một dòng trống.",
                 "Thiếu kinh phí.\nĐịa bàn rộng.",
-                "",
+                "Đề nghị hỗ trợ kinh phí.",
             ]
         );
-        let kinds: Vec<&str> = ctx.findings.iter().map(|f| f.kind.as_ref()).collect();
-        assert_eq!(kinds, ["narrative_missing"]);
+        let found: Vec<(&str, Option<&str>)> = ctx
+            .findings
+            .iter()
+            .map(|f| (f.kind.as_ref(), f.cell.as_deref()))
+            .collect();
+        assert_eq!(found, [("content_not_read", Some("E13"))]);
+        assert!(
+            ctx.findings[0]
+                .message
+                .contains("E13 \"NGƯỜI LẬP BIỂU\", E14 \"Nguyễn Thị Hồng Nhung\""),
+            "{}",
+            ctx.findings[0].message
+        );
     }
 
     /// Issue 12, point 4: content the reader does not take is named in a warning, one per
