@@ -4,31 +4,76 @@
 //! sheet and `SUM` over such references and ranges. Anything else is unknown (`None`): the caller
 //! says so instead of guessing.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
 use super::{CellValue, Sheet};
 
-/// How deep references to other formula cells are followed (a cycle ends here too).
+/// How deep references to other formula cells are followed.
 const MAX_DEPTH: u32 = 32;
+/// Cells one evaluation may visit (ranges included): a crafted sheet of formulas summing each
+/// other's ranges stays cheap; past this the value is unknown, never guessed.
+const MAX_VISITS: u32 = 200_000;
 
 /// The value of `formula` (without or with its leading `=`; an .ods `of:=[.E12]+1` is accepted)
 /// on `sheet`, if it can be computed exactly.
 pub fn evaluate(formula: &str, sheet: &Sheet) -> Option<f64> {
-    eval_at(formula, sheet, 0)
+    let run = Run {
+        sheet,
+        memo: RefCell::default(),
+        visits: Cell::new(0),
+    };
+    run.eval(formula, 0)
 }
 
-fn eval_at(formula: &str, sheet: &Sheet, depth: u32) -> Option<f64> {
-    if depth > MAX_DEPTH {
-        return None;
+/// One evaluation: the formula cells already computed (a cycle finds its cell marked unknown
+/// while it is being computed) and the cells visited so far.
+struct Run<'a> {
+    sheet: &'a Sheet,
+    memo: RefCell<HashMap<(u32, u32), Option<f64>>>,
+    visits: Cell<u32>,
+}
+
+impl Run<'_> {
+    fn eval(&self, formula: &str, depth: u32) -> Option<f64> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let text = normalise(formula)?;
+        let mut p = Parser {
+            s: text.as_bytes(),
+            pos: 0,
+            run: self,
+            depth,
+        };
+        let v = p.expr()?;
+        p.skip_ws();
+        (p.pos == p.s.len() && v.is_finite()).then_some(v)
     }
-    let text = normalise(formula)?;
-    let mut p = Parser {
-        s: text.as_bytes(),
-        pos: 0,
-        sheet,
-        depth,
-    };
-    let v = p.expr()?;
-    p.skip_ws();
-    (p.pos == p.s.len() && v.is_finite()).then_some(v)
+
+    /// A referenced cell: a number, blank (0), or a formula computed in turn. Text, dates,
+    /// booleans and errors are unknown: what Excel would make of them is not guessed.
+    fn cell(&self, row: u32, col: u32, depth: u32) -> Option<f64> {
+        let n = self.visits.get() + 1;
+        self.visits.set(n);
+        if n > MAX_VISITS {
+            return None;
+        }
+        match self.sheet.get(row, col) {
+            None => Some(0.0),
+            Some(CellValue::Number(n)) => Some(*n),
+            Some(CellValue::Formula(f)) => {
+                if let Some(known) = self.memo.borrow().get(&(row, col)) {
+                    return *known;
+                }
+                self.memo.borrow_mut().insert((row, col), None);
+                let v = self.eval(f, depth + 1);
+                self.memo.borrow_mut().insert((row, col), v);
+                v
+            }
+            Some(_) => None,
+        }
+    }
 }
 
 /// An .ods formula (`of:=[.E12]+1`, `of:=SUM([.E12:.E14];1)`) in Excel syntax (`E12+1`,
@@ -66,7 +111,7 @@ fn normalise(formula: &str) -> Option<String> {
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
-    sheet: &'a Sheet,
+    run: &'a Run<'a>,
     depth: u32,
 }
 
@@ -217,6 +262,7 @@ impl Parser<'_> {
     fn range_sum(&self, r1: u32, r2: u32, c1: u32, c2: u32) -> Option<f64> {
         let mut total = 0.0;
         for row in self
+            .run
             .sheet
             .rows
             .iter()
@@ -229,15 +275,8 @@ impl Parser<'_> {
         Some(total)
     }
 
-    /// A referenced cell: a number, blank (0), or a formula computed in turn. Text, dates,
-    /// booleans and errors are unknown: what Excel would make of them is not guessed.
     fn cell(&self, row: u32, col: u32) -> Option<f64> {
-        match self.sheet.get(row, col) {
-            None => Some(0.0),
-            Some(CellValue::Number(n)) => Some(*n),
-            Some(CellValue::Formula(f)) => eval_at(f, self.sheet, self.depth + 1),
-            Some(_) => None,
-        }
+        self.run.cell(row, col, self.depth)
     }
 }
 
@@ -330,6 +369,23 @@ mod tests {
         ] {
             assert_eq!(eval(f), None, "{f}");
         }
+    }
+
+    /// Formulas summing the ranges of other formulas branch at every step: without a memory
+    /// of computed cells and a visit budget this sheet takes 2^2000 steps (a hang, so a
+    /// worker timeout). Chains shorter than the depth limit are still exact.
+    #[test]
+    fn formulas_summing_each_other_stay_cheap_and_exact() {
+        let n = 2000u32;
+        let mut cells = vec![(0, 0, CellValue::Number(1.0))];
+        for r in 1..n {
+            cells.push((r, 0, CellValue::Formula(format!("SUM(A$1:A{r})"))));
+        }
+        let sheet = Sheet::from_cells("x", cells);
+        // A3 = A1 + A2 = 2, A4 = 4, ... A11 = 2^9.
+        assert_eq!(evaluate("A11", &sheet), Some(512.0));
+        // Deeper than the limit: unknown, not a wrong number, and it returns.
+        assert_eq!(evaluate(&format!("A{n}"), &sheet), None);
     }
 
     #[test]
