@@ -883,11 +883,11 @@ fn unread_in_indicator_rows(
             ),
         );
     }
+    if extra_columns_together(ctx, sheet, t.row, extra, "bảng chỉ tiêu") {
+        return;
+    }
     for (c, rows) in extra {
-        let header = sheet
-            .get(t.row, *c)
-            .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
-            .unwrap_or_else(|| "không có tiêu đề".into());
+        let header = column_header(sheet, t.row, *c);
         let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
         ctx.not_read(
             &sheet.name,
@@ -900,6 +900,54 @@ fn unread_in_indicator_rows(
             ),
         );
     }
+}
+
+/// How a column the form does not have is named: its header, if the unit gave it one.
+fn column_header(sheet: &Sheet, header_row: u32, col: u32) -> String {
+    sheet
+        .get(header_row, col)
+        .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
+        .unwrap_or_else(|| "không có tiêu đề".into())
+}
+
+/// More than three columns the form does not have make one warning, not one each (a row
+/// filled far to the right must not flood the messages). `true` if it was said.
+fn extra_columns_together(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    header_row: u32,
+    extra: &std::collections::BTreeMap<u32, Vec<u32>>,
+    table: &str,
+) -> bool {
+    if extra.len() <= 3 {
+        return false;
+    }
+    let cells: Vec<(u32, u32)> = extra
+        .iter()
+        .flat_map(|(c, rows)| rows.iter().map(move |r| (*r, *c)))
+        .collect();
+    let named = extra
+        .keys()
+        .take(3)
+        .map(|c| {
+            format!(
+                "{} ({})",
+                crate::finding::column_name(*c),
+                column_header(sheet, header_row, *c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctx.not_read(
+        &sheet.name,
+        &cells,
+        format!(
+            "{} cột không có trong {table} của mẫu ({named}, ...); {} ô của các cột này không được đọc.",
+            extra.len(),
+            cells.len()
+        ),
+    );
+    true
 }
 
 struct ActivityHeader {
@@ -1096,11 +1144,9 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
             ),
         );
     }
-    for (c, rows) in &extra {
-        let header = sheet
-            .get(h.row, *c)
-            .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
-            .unwrap_or_else(|| "không có tiêu đề".into());
+    let together = extra_columns_together(ctx, sheet, h.row, &extra, "bảng hoạt động");
+    for (c, rows) in extra.iter().filter(|_| !together) {
+        let header = column_header(sheet, h.row, *c);
         let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
         ctx.not_read(
             &sheet.name,
@@ -1837,6 +1883,24 @@ mod tests {
             "{}",
             ex.findings[0].message
         );
+    }
+
+    /// A row filled far to the right makes one warning, not one per column.
+    #[test]
+    fn many_extra_activity_columns_make_one_warning() {
+        let extra: Vec<(u32, u32, CellValue)> =
+            (7..12).map(|c| (1, c, CellValue::Number(1.0))).collect();
+        let ex = standard_with(1, extra);
+        assert_eq!(ex.activities.len(), 3);
+        assert_eq!(cells_of(&ex, "content_not_read"), ["Hoạt động!H2"]);
+        assert!(
+            ex.findings[0].message.contains(
+                "5 cột không có trong bảng hoạt động của mẫu (H (không có tiêu đề), I (không có tiêu đề), J (không có tiêu đề), ...); 5 ô của các cột này không được đọc."
+            ),
+            "{}",
+            ex.findings[0].message
+        );
+        assert_eq!(ex.findings.len(), 1, "{:?}", messages(&ex));
     }
 
     /// A formula without a result where narrative text is expected is never taken for text.
