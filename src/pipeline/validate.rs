@@ -1159,20 +1159,38 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
             ),
         );
     }
-    if let Some((last, next)) = ended_at {
-        let rows: Vec<u32> = sheet
-            .rows
+    // Rows below the table's end that look like activities (two declared columns or more
+    // filled; a signature block, one cell a row, is not content of the form).
+    let looks_like_activity = |row: &&crate::pipeline::read::Row| {
+        form.activities
+            .columns
             .iter()
-            .filter(|r| r.index >= next && has_data(r))
-            .map(|r| r.index)
-            .collect();
+            .zip(&h.cols)
+            .filter(|(d, c)| {
+                d.kind != ColumnType::Serial && c.is_some_and(|c| sheet.get(row.index, c).is_some())
+            })
+            .count()
+            >= 2
+    };
+    let below: Vec<u32> = ended_at
+        .map(|(_, next)| {
+            sheet
+                .rows
+                .iter()
+                .filter(|r| r.index >= next)
+                .filter(looks_like_activity)
+                .map(|r| r.index)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let (Some((last, _)), Some(&next)) = (ended_at, below.first()) {
+        let rows = below;
         ctx.not_read(
             &sheet.name,
             &[(next, h.cols.iter().flatten().copied().min().unwrap_or(0))],
             format!(
-                "bảng hoạt động kết thúc ở dòng {} (sau đó là {} dòng trống) nhưng bên dưới còn {} dòng có nội dung (dòng {}) không được đọc. Nếu đây là hoạt động, đề nghị xóa các dòng trống ở giữa rồi gửi lại.",
+                "bảng hoạt động kết thúc ở dòng {} (sau đó có hơn {max_blank} dòng trống) nhưng bên dưới còn {} dòng có nội dung như một hoạt động (dòng {}) không được đọc. Nếu đây là hoạt động, đề nghị xóa các dòng trống ở giữa rồi gửi lại.",
                 last + 1,
-                next - last - 1,
                 rows.len(),
                 row_list(&rows)
             ),
@@ -1830,7 +1848,7 @@ mod tests {
             "chỉ tiêu TB: ghi chú \"Trong đó 2 phóng sự truyền hình\" không được đưa vào bản tổng hợp",
             "cột H (\"Kế hoạch năm\") không có trong bảng chỉ tiêu của mẫu; 2 ô của cột này ở các dòng chỉ tiêu (H11 \"5\", H12 \"200\") không được đọc",
             "cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc",
-            "bên dưới còn 2 dòng có nội dung (dòng 10-11) không được đọc",
+            "bên dưới còn 2 dòng có nội dung như một hoạt động (dòng 10-11) không được đọc",
             "A10 \"Kết quả nổi bật\", B10 \"Ra mắt mô hình dân vận khéo ở xã Tân Hà.\", A14 \"Ghi thêm",
             "trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc",
         ];
@@ -1883,6 +1901,22 @@ mod tests {
             "{}",
             ex.findings[0].message
         );
+    }
+
+    /// A signature block under the activity table (one cell a row) is not an activity left
+    /// unread.
+    #[test]
+    fn a_signature_under_the_activity_table_is_not_reported() {
+        let t = |s: &str| CellValue::Text(s.into());
+        let ex = standard_with(
+            1,
+            vec![
+                (9, 3, t("NGƯỜI LẬP BIỂU")),
+                (13, 3, t("Nguyễn Thị Hồng Nhung")),
+            ],
+        );
+        assert_eq!(ex.activities.len(), 3);
+        assert!(ex.findings.is_empty(), "{:?}", messages(&ex));
     }
 
     /// A row filled far to the right makes one warning, not one per column.

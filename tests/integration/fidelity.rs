@@ -257,7 +257,7 @@ fn check_names_every_part_the_reader_does_not_take() {
         "Cảnh báo: Chỉ tiêu!E22: dòng 22 có số liệu (E22, F22) nhưng không có mã chỉ tiêu của mẫu",
         "Cảnh báo: Chỉ tiêu!H11: cột H (\"Kế hoạch năm\") không có trong bảng chỉ tiêu của mẫu",
         "Cảnh báo: Hoạt động!H2: cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc",
-        "Cảnh báo: Hoạt động!A10: bảng hoạt động kết thúc ở dòng 4 (sau đó là 5 dòng trống) nhưng bên dưới còn 2 dòng có nội dung (dòng 10-11) không được đọc",
+        "Cảnh báo: Hoạt động!A10: bảng hoạt động kết thúc ở dòng 4 (sau đó có hơn 3 dòng trống) nhưng bên dưới còn 2 dòng có nội dung như một hoạt động (dòng 10-11) không được đọc",
         "Cảnh báo: Thuyết minh!A10: có nội dung nằm ngoài các mục của mẫu nên không được đọc: A10 \"Kết quả nổi bật\"",
         "Cảnh báo: Trang \"Bổ sung\": trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc",
     ] {
