@@ -31,7 +31,7 @@ How to run (from the repository root; needs openpyxl, xlwt and LibreOffice, see 
 
   python3 scripts/gen_fidelity.py
 
-The expectations live in the tests (src/pipeline/validate.rs, tests/integration/fidelity.rs).
+The expectations live in the tests (src/pipeline/validate.rs, tests/integration/reading.rs).
 """
 
 from __future__ import annotations
