@@ -115,7 +115,7 @@ impl Ctx<'_> {
                     row,
                     col,
                     format!(
-                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả (tệp được tạo bằng phần mềm khác, chưa mở bằng Excel); chương trình đã tự tính được {value}. Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
+                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả (thường do tệp được tạo bằng phần mềm khác mà chưa mở bằng Excel); chương trình đã tự tính được {value}. Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
                     ),
                 );
                 Some(v)
@@ -1137,7 +1137,7 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
             at[0].0,
             *c,
             format!(
-                "\"{header}\": {} ô có công thức nhưng tệp không lưu kết quả (tệp được tạo bằng phần mềm khác, chưa mở bằng Excel) ở dòng {}; chương trình đã tự tính ({shown}{}). Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
+                "\"{header}\": {} ô có công thức nhưng tệp không lưu kết quả (thường do tệp được tạo bằng phần mềm khác mà chưa mở bằng Excel) ở dòng {}; chương trình đã tự tính ({shown}{}). Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
                 cells.len(),
                 row_list(&cells.iter().map(|(r, _)| *r).collect::<Vec<_>>()),
                 if cells.len() > 3 { "; ..." } else { "" }
