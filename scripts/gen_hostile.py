@@ -1090,14 +1090,14 @@ def cases() -> list[Case]:
              "values: " + ", ".join(f"{'E' if col == 0 else 'F'}{rows[code]} ={f} -> "
                                     + ("(no cached value)" if v is None else str(v))
                                     for (code, col), (f, v) in REAL_FORMULAS.items())
-             + " (KT Kỳ này has NO cached value, as some generators write).", "accepted", None, None,
+             + " (KT Kỳ này has NO cached value, as some generators write).", "accepted",
+             "formula_computed", "đã tự tính được 1", severity="warning",
              make=writer(make_real_formulas),
              note="Cached values are used, nothing is recalculated. The formula without a cached "
-                  "value reads as an empty cell, so KT Kỳ này = 0 (the unit meant 1). A warning "
-                  "(e.g. 'formula_without_value') would help; not pinned.",
+                  "value is computed exactly (=0+1, so KT Kỳ này = 1) with a warning naming "
+                  "Chỉ tiêu!E21; it never reads as 0.",
              details={"indicators": {c: {"ky_nay": k, "luy_ke": l}
-                                     for c, (k, l) in gs.FIX_VALUES.items()}
-                      | {"KT": {"ky_nay": 0, "luy_ke": gs.FIX_VALUES["KT"][1]}}}))
+                                     for c, (k, l) in gs.FIX_VALUES.items()}}))
     add(Case("macro.xlsm", "small", "The report as a macro-enabled workbook: xl/vbaProject.bin "
              "(inert bytes: an OLE signature and the text of an Auto_Open macro), its relationship "
              "and the macroEnabled content type.", "accepted", None, None, make=writer(make_macro),

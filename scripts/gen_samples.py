@@ -791,7 +791,7 @@ def build_expected(files: list[FileOut]) -> dict:
             " true for the extension_mismatch warning (a warning in config/form-kl14.toml); its data"
             " has no other warning.",
             "bao-lam NG luy_ke is the text '1.250' (= 1250); da-teh MH ky_nay is a blank cell (= 0).",
-            "cong-an warnings: TB luy_ke 4 < ky_nay 6; NG = 0 while HN = 2; one activity dated 28/09/2026"
+            "cong-an warnings: TB luy_ke 4 < ky_nay 6; NG = 0 while HN = 2; the NG note 'Chưa tổng hợp' (G12) is not carried into the consolidation; one activity dated 28/09/2026"
             " (still counted in activity_rows).",
             "di-linh is rejected: TB ky_nay is the text 'khoảng 20' and PB ky_nay is -3.",
             "Keys are NFC; the Đạ Huoai file name is NFD on disk. received.tsv holds on-disk names.",

@@ -24,6 +24,10 @@ pub fn count(value: Option<&CellValue>) -> Count {
         }
         Some(CellValue::DateTime(_)) => Count::Bad("ô chứa ngày tháng, không phải là số".into()),
         Some(CellValue::Error(e)) => Count::Bad(format!("ô chứa lỗi công thức {e}")),
+        // Computed (or refused) by the validator before it gets here; never a number by itself.
+        Some(CellValue::Formula(f)) => Count::Bad(format!(
+            "ô có công thức ={f} nhưng tệp không lưu kết quả của công thức"
+        )),
     }
 }
 

@@ -16,7 +16,19 @@ pub fn fold(s: &str) -> String {
     let ascii: std::borrow::Cow<'_, str> = if s.is_ascii() {
         std::borrow::Cow::Borrowed(s)
     } else {
-        deunicode::deunicode(&nfc(s)).into()
+        // deunicode drops control characters: a line break typed with Alt+Enter inside a label
+        // ("Kỳ\nnày") would glue its words together ("kynay").
+        let spaced: String = s
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        deunicode::deunicode(&nfc(&spaced)).into()
     };
     let mut out = String::with_capacity(ascii.len());
     let mut pending_space = false;
@@ -54,6 +66,15 @@ mod tests {
         assert_eq!(fold("ĐUK-CCQ"), "duk ccq");
         assert_eq!(fold("Lũy kế từ đầu năm"), "luy ke tu dau nam");
         assert_eq!(fold("Luỹ kế từ đầu năm"), "luy ke tu dau nam");
+    }
+
+    #[test]
+    fn line_breaks_tabs_and_odd_spaces_separate_words() {
+        assert_eq!(fold("Kỳ\nnày"), "ky nay");
+        assert_eq!(fold("Lũy kế\r\ntừ đầu năm"), "luy ke tu dau nam");
+        assert_eq!(fold("Mã\tchỉ  tiêu"), "ma chi tieu");
+        assert_eq!(fold("Kỳ báo\u{a0}cáo:"), "ky bao cao");
+        assert_eq!(fold("Ghi\nchu"), "ghi chu");
     }
 
     #[test]

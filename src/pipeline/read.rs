@@ -9,6 +9,8 @@ use std::io::{Cursor, Read as _};
 
 use crate::finding::{Finding, Severity};
 
+pub mod formula;
+
 /// What a file really is, judged from its first bytes and its zip directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +50,10 @@ pub enum CellValue {
     DateTime(NaiveDateTime),
     /// An Excel error such as `#DIV/0!`.
     Error(String),
+    /// A formula whose result the file does not hold (written by a script and never opened in a
+    /// spreadsheet program), without its `=`: "12+3", "SUM(E12:E14)". Its value is unknown until
+    /// `formula::evaluate` computes it; it is never read as blank.
+    Formula(String),
 }
 
 impl CellValue {
@@ -71,6 +77,7 @@ impl CellValue {
                 }
             }
             CellValue::Error(e) => e.clone(),
+            CellValue::Formula(f) => format!("={f}"),
         }
     }
 
@@ -97,6 +104,9 @@ pub struct Sheet {
     pub name: String,
     /// Non-empty rows, sorted by index.
     pub rows: Vec<Row>,
+    /// Hidden in the workbook (drop-down lists and other machinery of a form, not content).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 impl Sheet {
@@ -137,6 +147,7 @@ impl Sheet {
         Sheet {
             name: name.to_owned(),
             rows,
+            hidden: false,
         }
     }
 }
@@ -541,14 +552,28 @@ fn read_format(
     limits: &ReadLimits,
 ) -> Result<SubmittedWorkbook, Finding> {
     let mut findings = Vec::new();
-    let sheets = match format {
+    let hidden;
+    let mut sheets = match format {
         Format::Xlsx => {
             let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
                     Ok(mut r) => {
-                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
+                        // With the formulas: a formula saved without its result is not a blank.
+                        let next = || {
+                            r.next_cell_with_formula().map(|c| {
+                                c.map(|c| {
+                                    let v = match (convert_ref(&c.value), c.formula) {
+                                        (None, Some(f)) => uncomputed(&f),
+                                        (v, _) => v,
+                                    };
+                                    (c.pos, v)
+                                })
+                            })
+                        };
+                        sheets.push(stream_sheet(&name, next, limits, &mut findings))
                     }
                     Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
@@ -557,11 +582,17 @@ fn read_format(
         }
         Format::Xlsb => {
             let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
                 match wb.worksheet_cells_reader(&name) {
                     Ok(mut r) => {
-                        sheets.push(stream_sheet(&name, || r.next_cell(), limits, &mut findings))
+                        // xlsb formula records always carry their result.
+                        let next = || {
+                            r.next_cell()
+                                .map(|c| c.map(|c| (c.get_position(), convert_ref(c.get_value()))))
+                        };
+                        sheets.push(stream_sheet(&name, next, limits, &mut findings))
                     }
                     Err(e) => findings.push(sheet_unreadable(&name, &e.to_string())),
                 }
@@ -573,16 +604,21 @@ fn read_format(
                 calamine::XlsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
-            read_ranges(wb, limits, &mut findings)
+            hidden = hidden_sheets(&wb);
+            read_ranges(wb, limits, &mut findings, false)
         }
         Format::Ods => {
             let wb = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
                 calamine::OdsError::Password => password_finding(),
                 other => open_error(&other.to_string()),
             })?;
-            read_ranges(wb, limits, &mut findings)
+            hidden = hidden_sheets(&wb);
+            read_ranges(wb, limits, &mut findings, true)
         }
     };
+    for sheet in &mut sheets {
+        sheet.hidden = hidden.contains(&sheet.name);
+    }
     // A sheet longer than any report refuses the whole file: no point validating its rows.
     if let Some(f) = findings.iter().find(|f| f.kind == "too_many_rows") {
         return Err(f.clone());
@@ -594,11 +630,20 @@ fn read_format(
     })
 }
 
+/// The names of the sheets hidden in the workbook.
+fn hidden_sheets<RS: std::io::Read + std::io::Seek>(wb: &impl Reader<RS>) -> Vec<String> {
+    wb.sheets_metadata()
+        .iter()
+        .filter(|m| m.visible != calamine::SheetVisible::Visible)
+        .map(|m| m.name.clone())
+        .collect()
+}
+
 /// Read one sheet cell by cell (xlsx, xlsb), stopping at the row limit: memory stays bounded by
 /// the cells kept, not by the sheet's declared dimensions.
-fn stream_sheet<'a, E: std::fmt::Display>(
+fn stream_sheet<E: std::fmt::Display>(
     name: &str,
-    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Option<CellValue>)>, E>,
     limits: &ReadLimits,
     findings: &mut Vec<Finding>,
 ) -> Sheet {
@@ -606,9 +651,8 @@ fn stream_sheet<'a, E: std::fmt::Display>(
     let mut cut = Cut::default();
     loop {
         match next() {
-            Ok(Some(cell)) => {
-                let (r, c) = cell.get_position();
-                if let Some(v) = keep(r, c, convert_ref(cell.get_value()), limits, &mut cut) {
+            Ok(Some(((r, c), value))) => {
+                if let Some(v) = keep(r, c, value, limits, &mut cut) {
                     cells.push((r, c, v));
                 }
                 if cut.rows {
@@ -628,7 +672,14 @@ fn stream_sheet<'a, E: std::fmt::Display>(
 
 /// Read every sheet of an xls or ods workbook. calamine has no streaming reader for these, so
 /// each sheet is materialised as a range (isolation of hostile files is the caller's concern).
-fn read_ranges<RS, R>(mut wb: R, limits: &ReadLimits, findings: &mut Vec<Finding>) -> Vec<Sheet>
+/// `no_value_is_unknown`: the format tells a formula without a result from one whose result is
+/// an empty text (.ods does; .xls does not, see `add_uncomputed`).
+fn read_ranges<RS, R>(
+    mut wb: R,
+    limits: &ReadLimits,
+    findings: &mut Vec<Finding>,
+    no_value_is_unknown: bool,
+) -> Vec<Sheet>
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,
@@ -653,9 +704,79 @@ where
             }
         }
         cut.report(&name, limits, findings);
-        sheets.push(Sheet::from_cells(&name, cells));
+        let mut sheet = Sheet::from_cells(&name, cells);
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            let no_value = |r: u32, c: u32| {
+                no_value_is_unknown
+                    && range
+                        .get_value((r, c))
+                        .is_none_or(|v| matches!(v, Data::Empty))
+            };
+            add_uncomputed(&mut sheet, &formulas, limits, no_value);
+        }
+        sheets.push(sheet);
     }
     sheets
+}
+
+/// A formula without a result, as a cell value (`None` for an empty formula text). An .ods
+/// formula (`of:=[.A1]*3`) is written as Excel writes it (`A1*3`) when it refers to its own sheet
+/// only, so messages show what the unit sees in the cell.
+fn uncomputed(formula: &str) -> Option<CellValue> {
+    let f = formula.trim();
+    let f = match f.strip_prefix("of:") {
+        Some(ods) => formula::excel_syntax(ods).unwrap_or_else(|| ods.to_owned()),
+        None => f.to_owned(),
+    };
+    let f = f.strip_prefix('=').unwrap_or(&f).trim();
+    (!f.is_empty()).then(|| CellValue::Formula(f.to_owned()))
+}
+
+/// xls and ods: the formula cells whose result is blank. An .ods written by a script simply has
+/// no value (`no_value` says so: the formula is unknown whatever it is). An .xls formula record
+/// always holds a result, and a script that writes none (xlwt) stores an empty text, which Excel
+/// also stores for `=IF(A1="","",A1)`: there only a formula that computes to a number is taken
+/// for one saved without its result; any other stays blank, as Excel shows it.
+fn add_uncomputed(
+    sheet: &mut Sheet,
+    formulas: &calamine::Range<String>,
+    limits: &ReadLimits,
+    no_value: impl Fn(u32, u32) -> bool,
+) {
+    let (r0, c0) = formulas.start().unwrap_or((0, 0));
+    let mut found = Vec::new();
+    for (r, c, f) in formulas.used_cells() {
+        let (r, c) = (r0 + r as u32, c0 + c as u32);
+        if r >= limits.max_rows || c >= limits.max_cols || sheet.get(r, c).is_some() {
+            continue;
+        }
+        if let Some(v) = uncomputed(f) {
+            found.push((r, c, v, no_value(r, c)));
+        }
+    }
+    if found.is_empty() {
+        return;
+    }
+    let mut cells: Vec<(u32, u32, CellValue)> = sheet
+        .rows
+        .drain(..)
+        .flat_map(|row| row.cells.into_iter().map(move |(c, v)| (row.index, c, v)))
+        .collect();
+    let probe = Sheet::from_cells(&sheet.name, {
+        let mut all = cells.clone();
+        all.extend(found.iter().map(|(r, c, v, _)| (*r, *c, v.clone())));
+        all
+    });
+    cells.extend(
+        found
+            .into_iter()
+            .filter(|(_, _, v, unknown)| {
+                *unknown
+                    || matches!(v, CellValue::Formula(f) if formula::evaluate(f, &probe).is_some())
+            })
+            .map(|(r, c, v, _)| (r, c, v)),
+    );
+    *sheet = Sheet::from_cells(&sheet.name, cells);
 }
 
 #[derive(Default)]
@@ -901,6 +1022,75 @@ mod tests {
                 &ReadLimits::default()
             )
             .is_ok()
+        );
+    }
+
+    fn read_fixture(name: &str) -> SubmittedWorkbook {
+        let ext = name.rsplit('.').next().unwrap();
+        read_workbook(&fixture(name), ext, &ReadLimits::default()).unwrap()
+    }
+
+    /// Issue 12, point 2: openpyxl writes `<f>1+1</f><v/>`; that is a formula without a
+    /// result, not a blank cell (which would count 0).
+    #[test]
+    fn an_xlsx_formula_without_a_result_is_not_a_blank() {
+        let wb = read_fixture("fidelity/formulas.xlsx");
+        let ind = &wb.sheets[0];
+        assert_eq!(ind.get(10, 4), Some(&CellValue::Formula("1+1".into())));
+        assert_eq!(ind.get(10, 5), Some(&CellValue::Formula("E11+8".into())));
+        assert_eq!(
+            ind.get(14, 4),
+            Some(&CellValue::Number(3.0)),
+            "plain numbers stay"
+        );
+        assert_eq!(CellValue::Formula("E11+8".into()).display(), "=E11+8");
+    }
+
+    /// An .ods written by a script has no value for its formulas: every one is unknown until
+    /// computed. One with its value (as LibreOffice saves) reads as the value.
+    #[test]
+    fn an_ods_formula_without_a_value_is_not_a_blank() {
+        let wb = read_fixture("fidelity/formulas_script.ods");
+        let s = &wb.sheets[0];
+        assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
+        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("A1*3".into())));
+        assert_eq!(formula::evaluate("A1*3", s), Some(6.0));
+        assert_eq!(
+            s.get(2, 0),
+            Some(&CellValue::Formula("VLOOKUP(1,A1:A2,1,0)".into()))
+        );
+        assert_eq!(s.get(3, 0), Some(&CellValue::Number(2.0)));
+    }
+
+    /// xlwt stores an empty text as every formula's result, as Excel does for a formula whose
+    /// result is "": a formula that computes to a number is taken for one without a result;
+    /// `IF(...,"x","")` stays blank, as Excel would show it.
+    #[test]
+    fn an_xls_formula_written_without_a_result_is_computed_when_it_can_be() {
+        let wb = read_fixture("fidelity/formulas_xlwt.xls");
+        let s = &wb.sheets[0];
+        assert_eq!(s.get(0, 0), Some(&CellValue::Number(2.0)));
+        assert_eq!(s.get(1, 0), Some(&CellValue::Formula("A1*3".into())));
+        assert_eq!(s.get(2, 0), None);
+    }
+
+    #[test]
+    fn hidden_sheets_are_marked() {
+        let wb = read_fixture("fidelity/unread_parts.xlsx");
+        let hidden: Vec<(&str, bool)> = wb
+            .sheets
+            .iter()
+            .map(|s| (s.name.as_str(), s.hidden))
+            .collect();
+        assert_eq!(
+            hidden,
+            [
+                ("Chỉ tiêu", false),
+                ("Hoạt động", false),
+                ("Thuyết minh", false),
+                ("Bổ sung", false),
+                ("DM", true)
+            ]
         );
     }
 

@@ -71,6 +71,12 @@ pub fn summary(c: &Consolidation, form: &Form, workbook: &str, mail: Option<&Mai
                 "errors": u.file.as_ref().map(|f| f.errors).unwrap_or(0),
                 "warnings": u.file.as_ref().map(|f| f.warnings).unwrap_or(0),
                 "indicators": u.figures.as_ref().map(|f| indicators(form, f)),
+                // Each narrative block whole (paragraphs joined by line breaks), by its key.
+                "narrative": u.figures.as_ref().map(|_| {
+                    form.narrative.iter().zip(&u.narrative)
+                        .map(|(b, t)| (b.key.clone(), json!(t)))
+                        .collect::<Map<_, _>>()
+                }),
                 "activity_rows": u.activities.len(),
                 "header": header(form, &u.header),
             })

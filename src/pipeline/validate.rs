@@ -9,7 +9,7 @@ use crate::finding::{Finding, Severity, a1};
 use crate::numbers::{self, Count};
 use crate::period::{Period, PeriodKind};
 use crate::pipeline::consolidate::{Activities, Activity, ActivityValue, Figures};
-use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook};
+use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook, formula};
 use crate::text::fold;
 
 /// Where a value was found: sheet name and zero-based row/col.
@@ -93,6 +93,130 @@ impl Ctx<'_> {
     fn error(&mut self, kind: &'static str, msg: String) {
         self.findings.push(Finding::new(Severity::Error, kind, msg));
     }
+
+    /// A formula saved without its result, at (row, col): its value if it can be computed exactly
+    /// (with a warning), else `None` with a finding at `unknown` level. `what` names the value.
+    fn formula_value(
+        &mut self,
+        sheet: &Sheet,
+        (row, col): (u32, u32),
+        formula: &str,
+        what: &str,
+        unknown: CheckLevel,
+    ) -> Option<f64> {
+        let shown = excerpt(&format!("={formula}"), 60);
+        match formula::evaluate(formula, sheet) {
+            Some(v) => {
+                let value = CellValue::Number(v).display();
+                self.cell(
+                    CheckLevel::Warning,
+                    "formula_computed",
+                    &sheet.name,
+                    row,
+                    col,
+                    format!(
+                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả (thường do tệp được tạo bằng phần mềm khác mà chưa mở bằng Excel); chương trình đã tự tính được {value}. Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại."
+                    ),
+                );
+                Some(v)
+            }
+            None => {
+                self.cell(
+                    unknown,
+                    "formula_unknown",
+                    &sheet.name,
+                    row,
+                    col,
+                    format!(
+                        "{what}: ô có công thức {shown} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại."
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A warning that content in a part of the form is not read, naming its cells.
+    fn not_read(&mut self, sheet: &str, cells: &[(u32, u32)], msg: String) {
+        let Some(&(row, col)) = cells.first() else {
+            return;
+        };
+        self.findings.push(Finding::at_cell(
+            Severity::Warning,
+            "content_not_read",
+            sheet,
+            row,
+            col,
+            msg,
+        ));
+    }
+}
+
+/// The first `max` characters of a text, on one line, with "…" if cut.
+fn excerpt(s: &str, max: usize) -> String {
+    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(max).collect::<String>())
+    }
+}
+
+/// "E22, F22" (at most `max` cells, then "và N ô khác").
+fn cell_list(cells: &[(u32, u32)], max: usize) -> String {
+    let mut out = cells
+        .iter()
+        .take(max)
+        .map(|(r, c)| a1(*r, *c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cells.len() > max {
+        out.push_str(&format!(" và {} ô khác", cells.len() - max));
+    }
+    out
+}
+
+/// Cells with their text, for a message: `A10 "Kết quả nổi bật", B10 "Ra mắt…"`.
+fn cells_with_text(sheet: &Sheet, cells: &[(u32, u32)], max: usize) -> String {
+    let mut out = cells
+        .iter()
+        .take(max)
+        .map(|(r, c)| {
+            let t = sheet.get(*r, *c).map(text_of).unwrap_or_default();
+            format!("{} \"{}\"", a1(*r, *c), excerpt(&t, 40))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cells.len() > max {
+        out.push_str(&format!(" và {} ô khác", cells.len() - max));
+    }
+    out
+}
+
+/// Row numbers as people read them, runs shortened: "10-11, 15".
+fn row_list(rows: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &r in rows {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == r => *end = r,
+            _ => runs.push((r, r)),
+        }
+    }
+    let mut out: Vec<String> = runs
+        .iter()
+        .take(10)
+        .map(|(a, b)| {
+            if a == b {
+                format!("{}", a + 1)
+            } else {
+                format!("{}-{}", a + 1, b + 1)
+            }
+        })
+        .collect();
+    if runs.len() > 10 {
+        out.push("...".into());
+    }
+    out.join(", ")
 }
 
 /// Read everything the form declares out of a workbook. The period-dependent checks are in
@@ -179,6 +303,34 @@ pub fn examine(form: &Form, wb: &SubmittedWorkbook, period_kind: PeriodKind) -> 
     };
 
     let period = read_period(&mut ctx, &header, period_kind);
+
+    // A sheet no part of the form was read from, with content: a second copy of a sheet, or
+    // activities kept on a sheet of their own, must not vanish without a word.
+    for sheet in &wb.sheets {
+        let used = [ind_sheet, act_sheet, nar_sheet]
+            .iter()
+            .flatten()
+            .any(|s| std::ptr::eq(*s, sheet));
+        // Hidden sheets hold a form's machinery (the blank form's drop-down lists).
+        if used || sheet.rows.is_empty() || sheet.hidden {
+            continue;
+        }
+        let cells: Vec<(u32, u32)> = sheet
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(|(c, _)| (r.index, *c)))
+            .collect();
+        ctx.findings.push(Finding::at_sheet(
+            Severity::Warning,
+            "content_not_read",
+            &sheet.name,
+            format!(
+                "trang này không thuộc mẫu báo cáo nên {} ô có nội dung của nó không được đọc ({}). Nếu đây là số liệu, hoạt động hay thuyết minh, đề nghị chép vào đúng trang của mẫu rồi gửi lại.",
+                cells.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        ));
+    }
 
     Examined {
         header,
@@ -330,7 +482,11 @@ fn read_header(ctx: &mut Ctx<'_>, sheet: &Sheet, limit: u32) -> Vec<HeaderValue>
             Some((at, raw)) => {
                 let text = match &raw {
                     CellValue::DateTime(d) => d.format("%d/%m/%Y").to_string(),
-                    other => text_of(other),
+                    // A one-line field typed over two lines ("Huyện ủy\nLâm Hà") reads as one.
+                    other => text_of(other)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 };
                 out.push(HeaderValue {
                     key: field.key.clone(),
@@ -391,6 +547,9 @@ struct IndicatorHeader {
     row: u32,
     code_col: u32,
     value_cols: Vec<u32>,
+    /// Columns of the form's other headers (STT, name, measure): text of the form, not data.
+    form_cols: Vec<u32>,
+    note_col: Option<u32>,
 }
 
 fn find_indicator_header(form: &Form, sheet: &Sheet) -> Option<IndicatorHeader> {
@@ -422,6 +581,11 @@ fn find_indicator_header(form: &Form, sheet: &Sheet) -> Option<IndicatorHeader> 
                 row: row.index,
                 code_col,
                 value_cols,
+                form_cols: [&t.stt_header, &t.name_header, &t.measure_header]
+                    .into_iter()
+                    .filter_map(|h| col_of(&[h]))
+                    .collect(),
+                note_col: col_of(&[&t.note_header]),
             });
         }
     }
@@ -433,22 +597,57 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
     let n_val = form.indicators.values.len();
     let mut figures = Figures::zero(form.indicators.items.len(), n_val);
     let mut seen: Vec<Option<u32>> = vec![None; form.indicators.items.len()];
+    // Indicators with a value nobody knows: left out of the cross checks.
+    let mut unknown = vec![false; form.indicators.items.len()];
+    // Notes on indicator rows, and cells of indicator rows in columns the table does not have.
+    let mut notes: Vec<(u32, u32, &str)> = Vec::new();
+    let mut extra: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
     let mut ok = true;
     let mut rows_since_code = 0u32;
     let mut last_row = t.row;
+    let mut ended_at = None;
     for row in sheet.rows.iter().filter(|r| r.index > t.row) {
         rows_since_code += row.index - last_row;
         last_row = row.index;
         // The table has ended when no code has been seen for a while (a signature block follows).
         if rows_since_code > 10 && seen.iter().any(Option::is_some) {
+            ended_at = Some(row.index);
             break;
         }
-        let Some(code_text) = sheet.get(row.index, t.code_col).map(text_of) else {
-            continue;
-        };
+        let code_text = sheet
+            .get(row.index, t.code_col)
+            .map(text_of)
+            .unwrap_or_default();
         let Some(idx) = form.indicator_index(&code_text) else {
-            let looks_like_code = code_text.len() <= 10 && !code_text.contains(' ');
-            if looks_like_code && !code_text.is_empty() {
+            let looks_like_code =
+                !code_text.is_empty() && code_text.len() <= 10 && !code_text.contains(' ');
+            // Figures on a row the table does not take (no code, or a code written elsewhere).
+            let figures: Vec<(u32, u32)> = t
+                .value_cols
+                .iter()
+                .filter(|c| match sheet.get(row.index, **c) {
+                    None => false,
+                    Some(CellValue::Text(s)) => matches!(
+                        numbers::count(Some(&CellValue::Text(s.clone()))),
+                        Count::Text(_)
+                    ),
+                    Some(_) => true,
+                })
+                .map(|c| (row.index, *c))
+                .collect();
+            if !figures.is_empty() && !looks_like_code {
+                ctx.not_read(
+                    &sheet.name,
+                    &figures,
+                    format!(
+                        "dòng {} có số liệu ({}) nhưng không có mã chỉ tiêu của mẫu ở cột \"{}\"; số liệu này không được tính. Nếu đây là một chỉ tiêu, ghi đúng mã chỉ tiêu; nếu là dòng cộng thì không cần sửa.",
+                        row.index + 1,
+                        cell_list(&figures, 4),
+                        form.indicators.code_header
+                    ),
+                );
+            }
+            if looks_like_code {
                 ctx.cell(
                     form.checks.unknown_indicator,
                     "unknown_indicator",
@@ -464,6 +663,17 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         };
         rows_since_code = 0;
         let item = &form.indicators.items[idx];
+        // Text in the row outside the columns the table takes: a note, an extra column.
+        for (c, _) in &row.cells {
+            if *c == t.code_col || t.value_cols.contains(c) || t.form_cols.contains(c) {
+                continue;
+            }
+            if Some(*c) == t.note_col {
+                notes.push((row.index, *c, item.code.as_str()));
+            } else {
+                extra.entry(*c).or_default().push(row.index);
+            }
+        }
         if let Some(first) = seen[idx] {
             ctx.cell(
                 form.checks.duplicate_indicator,
@@ -485,7 +695,24 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         seen[idx] = Some(row.index);
         for (vi, col) in t.value_cols.iter().enumerate() {
             let title = &form.indicators.values[vi].header;
-            match numbers::count(sheet.get(row.index, *col)) {
+            let computed;
+            let mut cell = sheet.get(row.index, *col);
+            if let Some(CellValue::Formula(f)) = cell {
+                let what = format!("chỉ tiêu {} ({title})", item.code);
+                // A counted figure nobody can know rejects the file.
+                match ctx.formula_value(sheet, (row.index, *col), f, &what, CheckLevel::Error) {
+                    Some(v) => {
+                        computed = CellValue::Number(v);
+                        cell = Some(&computed);
+                    }
+                    None => {
+                        ok = false;
+                        unknown[idx] = true;
+                        continue;
+                    }
+                }
+            }
+            match numbers::count(cell) {
                 Count::Number(n) => figures.values[idx][vi] = n,
                 Count::Text(n) => {
                     figures.values[idx][vi] = n;
@@ -519,6 +746,35 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
             }
         }
     }
+    unread_in_indicator_rows(ctx, sheet, t, &notes, &extra);
+    if let Some(end) = ended_at {
+        // Figures or codes below the table's end (a second table, rows pasted further down).
+        let stray: Vec<(u32, u32)> = sheet
+            .rows
+            .iter()
+            .filter(|r| r.index >= end)
+            .flat_map(|r| {
+                r.cells
+                    .iter()
+                    .filter(|(c, v)| {
+                        (t.value_cols.contains(c) && !matches!(v, CellValue::Text(_)))
+                            || (*c == t.code_col && form.indicator_index(&text_of(v)).is_some())
+                    })
+                    .map(move |(c, _)| (r.index, *c))
+            })
+            .collect();
+        if !stray.is_empty() {
+            ctx.not_read(
+                &sheet.name,
+                &stray,
+                format!(
+                    "bên dưới bảng chỉ tiêu (đã kết thúc trước dòng {}) còn có số liệu hoặc mã chỉ tiêu ({}) không được đọc. Nếu đây là số liệu của báo cáo, đề nghị ghi vào đúng dòng của bảng.",
+                    end + 1,
+                    cell_list(&stray, 6)
+                ),
+            );
+        }
+    }
     for (idx, at) in seen.iter().enumerate() {
         if at.is_none() {
             let item = &form.indicators.items[idx];
@@ -541,7 +797,9 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
     // Cross checks, on what was read.
     if n_val >= 2 {
         for (idx, at) in seen.iter().enumerate() {
-            let Some(row) = at else { continue };
+            let Some(row) = at.as_ref().filter(|_| !unknown[idx]) else {
+                continue;
+            };
             let (this, cum) = (figures.values[idx][0], figures.values[idx][1]);
             if cum < this {
                 let item = &form.indicators.items[idx];
@@ -573,6 +831,9 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         let (Some(_), Some(then_row)) = (seen[w], seen[th]) else {
             continue;
         };
+        if unknown[w] || unknown[th] {
+            continue;
+        }
         if figures.values[w][0] > 0 && figures.values[th][0] == 0 {
             ctx.cell(
                 rule.severity,
@@ -585,6 +846,108 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
         }
     }
     ok.then_some(figures)
+}
+
+/// Warnings for what indicator rows hold beyond their figures: notes (each named while few) and
+/// columns the form does not have (one warning per column).
+fn unread_in_indicator_rows(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    t: &IndicatorHeader,
+    notes: &[(u32, u32, &str)],
+    extra: &std::collections::BTreeMap<u32, Vec<u32>>,
+) {
+    let form = ctx.form;
+    let narrative_sheet = &form.sheet(SheetRole::Narrative).name;
+    let note_text = |r: u32, c: u32| excerpt(&sheet.get(r, c).map(text_of).unwrap_or_default(), 80);
+    if notes.len() <= 3 {
+        for (r, c, code) in notes {
+            ctx.not_read(
+                &sheet.name,
+                &[(*r, *c)],
+                format!(
+                    "chỉ tiêu {code}: ghi chú \"{}\" không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo nội dung này, đề nghị ghi vào trang \"{narrative_sheet}\".",
+                    note_text(*r, *c)
+                ),
+            );
+        }
+    } else {
+        let cells: Vec<(u32, u32)> = notes.iter().map(|(r, c, _)| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "ghi chú của {} chỉ tiêu ({}) không được đưa vào bản tổng hợp (bản tổng hợp chỉ lấy số liệu). Nếu cần báo cáo các nội dung này, đề nghị ghi vào trang \"{narrative_sheet}\".",
+                notes.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        );
+    }
+    if extra_columns_together(ctx, sheet, t.row, extra, "bảng chỉ tiêu") {
+        return;
+    }
+    for (c, rows) in extra {
+        let header = column_header(sheet, t.row, *c);
+        let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "cột {} ({header}) không có trong bảng chỉ tiêu của mẫu; {} ô của cột này ở các dòng chỉ tiêu ({}) không được đọc.",
+                crate::finding::column_name(*c),
+                cells.len(),
+                cells_with_text(sheet, &cells, 3)
+            ),
+        );
+    }
+}
+
+/// How a column the form does not have is named: its header, if the unit gave it one.
+fn column_header(sheet: &Sheet, header_row: u32, col: u32) -> String {
+    sheet
+        .get(header_row, col)
+        .map(|v| format!("\"{}\"", excerpt(&text_of(v), 40)))
+        .unwrap_or_else(|| "không có tiêu đề".into())
+}
+
+/// More than three columns the form does not have make one warning, not one each (a row
+/// filled far to the right must not flood the messages). `true` if it was said.
+fn extra_columns_together(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    header_row: u32,
+    extra: &std::collections::BTreeMap<u32, Vec<u32>>,
+    table: &str,
+) -> bool {
+    if extra.len() <= 3 {
+        return false;
+    }
+    let cells: Vec<(u32, u32)> = extra
+        .iter()
+        .flat_map(|(c, rows)| rows.iter().map(move |r| (*r, *c)))
+        .collect();
+    let named = extra
+        .keys()
+        .take(3)
+        .map(|c| {
+            format!(
+                "{} ({})",
+                crate::finding::column_name(*c),
+                column_header(sheet, header_row, *c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctx.not_read(
+        &sheet.name,
+        &cells,
+        format!(
+            "{} cột không có trong {table} của mẫu ({named}, ...); {} ô của các cột này không được đọc.",
+            extra.len(),
+            cells.len()
+        ),
+    );
+    true
 }
 
 struct ActivityHeader {
@@ -694,18 +1057,31 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
     let mut activities = Vec::new();
     let mut dates = Vec::new();
     let mut last = h.row;
-    for row in sheet.rows.iter().filter(|r| r.index > h.row) {
-        // A row counts as data if any declared non-serial column holds something.
-        let has_data = form.activities.columns.iter().zip(&h.cols).any(|(d, c)| {
+    // A row counts as data if any declared non-serial column holds something.
+    let has_data = |row: &crate::pipeline::read::Row| {
+        form.activities.columns.iter().zip(&h.cols).any(|(d, c)| {
             d.kind != ColumnType::Serial && c.is_some_and(|c| sheet.get(row.index, c).is_some())
-        });
-        if !has_data {
+        })
+    };
+    let mut ended_at = None;
+    // Formulas saved without a result that were computed, by column (one warning per column).
+    let mut computed: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    // Cells of the table's rows in columns the form does not declare, by column.
+    let mut extra: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+    for row in sheet.rows.iter().filter(|r| r.index > h.row) {
+        if !has_data(row) {
             continue;
         }
         if row.index - last - 1 > max_blank {
+            ended_at = Some((last, row.index));
             break;
         }
         last = row.index;
+        for (c, _) in &row.cells {
+            if !h.cols.contains(&Some(*c)) {
+                extra.entry(*c).or_default().push(row.index);
+            }
+        }
         let mut values = Vec::with_capacity(h.cols.len());
         let mut date = None;
         for (decl, col) in form.activities.columns.iter().zip(&h.cols) {
@@ -714,7 +1090,12 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
                 continue;
             };
             let cell = sheet.get(row.index, col);
-            let value = activity_value(ctx, sheet, row.index, col, decl, cell);
+            let value = match cell {
+                Some(CellValue::Formula(f)) => {
+                    formula_activity_value(ctx, sheet, row.index, col, decl, f, &mut computed)
+                }
+                _ => activity_value(ctx, sheet, row.index, col, decl, cell),
+            };
             if let ActivityValue::Date(d) = &value {
                 date = Some((
                     *d,
@@ -732,6 +1113,88 @@ fn read_activities(ctx: &mut Ctx<'_>, sheet: &Sheet) -> ActivityRead {
             values,
         });
         dates.push(date);
+    }
+    for (c, cells) in &computed {
+        let header = form
+            .activities
+            .columns
+            .iter()
+            .zip(&h.cols)
+            .find(|(_, hc)| **hc == Some(*c))
+            .map(|(d, _)| d.header.as_str())
+            .unwrap_or_default();
+        let at: Vec<(u32, u32)> = cells.iter().map(|(r, _)| (*r, *c)).collect();
+        let shown = cells
+            .iter()
+            .take(3)
+            .map(|(r, v)| format!("{} {v}", a1(*r, *c)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        ctx.cell(
+            CheckLevel::Warning,
+            "formula_computed",
+            &sheet.name,
+            at[0].0,
+            *c,
+            format!(
+                "\"{header}\": {} ô có công thức nhưng tệp không lưu kết quả (thường do tệp được tạo bằng phần mềm khác mà chưa mở bằng Excel) ở dòng {}; chương trình đã tự tính ({shown}{}). Nên mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
+                cells.len(),
+                row_list(&cells.iter().map(|(r, _)| *r).collect::<Vec<_>>()),
+                if cells.len() > 3 { "; ..." } else { "" }
+            ),
+        );
+    }
+    let together = extra_columns_together(ctx, sheet, h.row, &extra, "bảng hoạt động");
+    for (c, rows) in extra.iter().filter(|_| !together) {
+        let header = column_header(sheet, h.row, *c);
+        let cells: Vec<(u32, u32)> = rows.iter().map(|r| (*r, *c)).collect();
+        ctx.not_read(
+            &sheet.name,
+            &cells,
+            format!(
+                "cột {} ({header}) không có trong mẫu; {} ô của cột này (dòng {}) không được đọc. Nếu cần báo cáo nội dung này, đề nghị ghi vào cột \"Ghi chú\".",
+                crate::finding::column_name(*c),
+                cells.len(),
+                row_list(rows)
+            ),
+        );
+    }
+    // Rows below the table's end that look like activities (two declared columns or more
+    // filled; a signature block, one cell a row, is not content of the form).
+    let looks_like_activity = |row: &&crate::pipeline::read::Row| {
+        form.activities
+            .columns
+            .iter()
+            .zip(&h.cols)
+            .filter(|(d, c)| {
+                d.kind != ColumnType::Serial && c.is_some_and(|c| sheet.get(row.index, c).is_some())
+            })
+            .count()
+            >= 2
+    };
+    let below: Vec<u32> = ended_at
+        .map(|(_, next)| {
+            sheet
+                .rows
+                .iter()
+                .filter(|r| r.index >= next)
+                .filter(looks_like_activity)
+                .map(|r| r.index)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let (Some((last, _)), Some(&next)) = (ended_at, below.first()) {
+        let rows = below;
+        ctx.not_read(
+            &sheet.name,
+            &[(next, h.cols.iter().flatten().copied().min().unwrap_or(0))],
+            format!(
+                "bảng hoạt động kết thúc ở dòng {} (sau đó có hơn {max_blank} dòng trống) nhưng bên dưới còn {} dòng có nội dung như một hoạt động (dòng {}) không được đọc. Nếu đây là hoạt động, đề nghị xóa các dòng trống ở giữa rồi gửi lại.",
+                last + 1,
+                rows.len(),
+                row_list(&rows)
+            ),
+        );
     }
     (activities, dates)
 }
@@ -888,6 +1351,8 @@ pub fn parse_date(cell: &CellValue) -> Option<NaiveDate> {
 }
 
 fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
+    /// The rows below a label that belong to its block may be this many blank rows apart.
+    const NARRATIVE_MAX_GAP: u32 = 2;
     let form = ctx.form;
     let labels: Vec<String> = form.narrative.iter().map(|b| fold(&b.label)).collect();
     let is_label = |v: &CellValue| {
@@ -896,30 +1361,93 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
             labels.contains(&f)
         })
     };
+    let row_has_label = |r: &crate::pipeline::read::Row| r.cells.iter().any(|(_, v)| is_label(v));
+    // Every cell some block took (labels included), to say what no block took.
+    let mut taken: std::collections::HashSet<(u32, u32)> = Default::default();
+    // Formulas saved without a result where text was expected: never taken for text.
+    let mut formulas: Vec<(u32, u32)> = Vec::new();
+    let is_formula = |v: &CellValue| matches!(v, CellValue::Formula(_));
+    let mut first_label_row = u32::MAX;
     let mut out = Vec::with_capacity(form.narrative.len());
     for block in &form.narrative {
         let text = match find_label(sheet, &block.label, 0, u32::MAX) {
-            Some((_, _, Some(inline))) => Some(inline),
-            Some((row, col, None)) => {
-                let right = right_of(sheet, row, col)
-                    .filter(|(_, v)| !is_label(v))
-                    .map(|(_, v)| text_of(v));
-                let below = || {
-                    // The text below the label: the first non-empty cell of the next rows, from
-                    // the label's column rightwards, before the next label.
-                    sheet
-                        .rows
+            Some((row, col, inline)) => {
+                first_label_row = first_label_row.min(row);
+                taken.insert((row, col));
+                // The block's paragraphs: after the label in its own cell ("Kết quả nổi bật:
+                // ..."), right of it on its row, then every row below until the next label, a
+                // gap of more than NARRATIVE_MAX_GAP blank rows, or a row that starts right of
+                // the block's text (a signature block: "NGƯỜI LẬP BIỂU" under column E). One
+                // paragraph per row.
+                let mut paragraphs: Vec<String> = inline.into_iter().collect();
+                let right: Vec<&(u32, CellValue)> = sheet
+                    .row(row)
+                    .map(|r| {
+                        r.cells
+                            .iter()
+                            .filter(|(c, v)| *c > col && !text_of(v).is_empty())
+                            .take_while(|(_, v)| !is_label(v))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                taken.extend(right.iter().map(|(c, _)| (row, *c)));
+                let right_col = right.first().map(|(c, _)| *c);
+                formulas.extend(
+                    right
                         .iter()
-                        .filter(|r| r.index > row && r.index <= row + 3)
-                        .find_map(|r| {
-                            r.cells
-                                .iter()
-                                .find(|(c, v)| *c >= col && !text_of(v).is_empty())
-                        })
-                        .filter(|(_, v)| !is_label(v))
+                        .filter(|(_, v)| is_formula(v))
+                        .map(|(c, _)| (row, *c)),
+                );
+                let right: Vec<String> = right
+                    .iter()
+                    .filter(|(_, v)| !is_formula(v))
+                    .map(|(_, v)| text_of(v))
+                    .collect();
+                // The column the block's text starts in (at most): the text right of the label,
+                // else one column right of the label, until a paragraph below says where.
+                let mut text_col = right_col.unwrap_or(col + 1);
+                let mut placed = right_col.is_some();
+                if !right.is_empty() {
+                    paragraphs.push(right.join(" "));
+                }
+                let mut last = row;
+                for r in sheet.rows.iter().filter(|r| r.index > row) {
+                    if r.index - last - 1 > NARRATIVE_MAX_GAP || row_has_label(r) {
+                        break;
+                    }
+                    let cells: Vec<&(u32, CellValue)> = r
+                        .cells
+                        .iter()
+                        .filter(|(_, v)| !text_of(v).is_empty())
+                        .collect();
+                    let Some(&&(first_col, _)) = cells.first() else {
+                        continue;
+                    };
+                    if first_col > text_col + 1 {
+                        break;
+                    }
+                    if !placed {
+                        text_col = first_col.max(col);
+                        placed = true;
+                    }
+                    last = r.index;
+                    taken.extend(cells.iter().map(|(c, _)| (r.index, *c)));
+                    formulas.extend(
+                        cells
+                            .iter()
+                            .filter(|(_, v)| is_formula(v))
+                            .map(|(c, _)| (r.index, *c)),
+                    );
+                    let texts: Vec<String> = cells
+                        .iter()
+                        .filter(|(_, v)| !is_formula(v))
                         .map(|(_, v)| text_of(v))
-                };
-                let t = right.or_else(below);
+                        .collect();
+                    if !texts.is_empty() {
+                        paragraphs.push(texts.join(" "));
+                    }
+                }
+                let t = (!paragraphs.is_empty()).then(|| paragraphs.join("\n"));
                 if t.is_none() {
                     ctx.cell(
                         form.checks.narrative_missing,
@@ -944,7 +1472,104 @@ fn read_narrative(ctx: &mut Ctx<'_>, sheet: &Sheet) -> Vec<String> {
         };
         out.push(text.unwrap_or_default());
     }
+    for (r, c) in formulas {
+        let f = sheet.get(r, c).map(CellValue::display).unwrap_or_default();
+        ctx.cell(
+            CheckLevel::Warning,
+            "formula_unknown",
+            &sheet.name,
+            r,
+            c,
+            format!(
+                "ô có công thức {} nhưng tệp không lưu kết quả, nên nội dung của ô này không được đọc. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
+                excerpt(&f, 60)
+            ),
+        );
+    }
+    // What no block took, from the first label down (above it: the sheet's title and notes).
+    // Numbering and marks ("1.", "-") are not content.
+    let stray: Vec<(u32, u32)> = sheet
+        .rows
+        .iter()
+        .filter(|r| r.index >= first_label_row)
+        .flat_map(|r| r.cells.iter().map(move |(c, v)| (r.index, *c, v)))
+        .filter(|(r, c, v)| !taken.contains(&(*r, *c)) && fold(&text_of(v)).len() >= 3)
+        .map(|(r, c, _)| (r, c))
+        .collect();
+    if !stray.is_empty() {
+        let repeated = stray
+            .iter()
+            .any(|(r, c)| sheet.get(*r, *c).is_some_and(&is_label));
+        ctx.not_read(
+            &sheet.name,
+            &stray,
+            format!(
+                "có nội dung nằm ngoài các mục của mẫu nên không được đọc: {}.{} Đề nghị ghi nội dung vào ngay dưới (hoặc bên phải) nhãn của đúng mục.",
+                cells_with_text(sheet, &stray, 4),
+                if repeated {
+                    " Một mục được ghi hai lần: chỉ mục ghi trước được đọc."
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     out
+}
+
+/// An activity cell holding a formula saved without its result. A count is computed if it can
+/// be (then judged like a typed number); a date or text never is. What cannot be known is said
+/// at the level of the column's own check, and left empty (the formula is not a value).
+fn formula_activity_value(
+    ctx: &mut Ctx<'_>,
+    sheet: &Sheet,
+    row: u32,
+    col: u32,
+    decl: &ActivityColumn,
+    f: &str,
+    computed: &mut std::collections::BTreeMap<u32, Vec<(u32, String)>>,
+) -> ActivityValue {
+    let checks = &ctx.form.checks;
+    let what = format!("\"{}\"", decl.header);
+    let level = match decl.kind {
+        // A row number: computed silently when it can be, else left out.
+        ColumnType::Serial => {
+            return formula::evaluate(f, sheet)
+                .map(|v| ActivityValue::Text(CellValue::Number(v).display()))
+                .unwrap_or(ActivityValue::Empty);
+        }
+        ColumnType::Count => {
+            let level = checks.activity_bad_count;
+            return match formula::evaluate(f, sheet) {
+                Some(v) => {
+                    let cell = CellValue::Number(v);
+                    let shown = format!("{} → {}", excerpt(&format!("={f}"), 30), cell.display());
+                    computed.entry(col).or_default().push((row, shown));
+                    activity_value(ctx, sheet, row, col, decl, Some(&cell))
+                }
+                None => {
+                    ctx.formula_value(sheet, (row, col), f, &what, level);
+                    ActivityValue::Empty
+                }
+            };
+        }
+        ColumnType::Date => checks.activity_bad_date,
+        ColumnType::Choice => checks.activity_bad_choice,
+        ColumnType::Text => CheckLevel::Warning,
+    };
+    // Dates and texts are not computed: a number would not say which date or text it is.
+    ctx.cell(
+        level,
+        "formula_unknown",
+        &sheet.name,
+        row,
+        col,
+        format!(
+            "{what}: ô có công thức {} nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại.",
+            excerpt(&format!("={f}"), 60)
+        ),
+    );
+    ActivityValue::Empty
 }
 
 #[cfg(test)]
@@ -1016,6 +1641,359 @@ mod tests {
             );
             assert!(ex.findings.is_empty(), "{name}: {:?}", messages(&ex));
         }
+    }
+
+    fn fidelity(name: &str) -> Examined {
+        let path = format!(
+            "{}/tests/fixtures/fidelity/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let ext = name.rsplit('.').next().unwrap();
+        let wb = read_workbook(&bytes, ext, &ReadLimits::default()).unwrap();
+        let mut ex = examine(&form(), &wb, PeriodKind::Month);
+        check_period(&form(), &mut ex, &Period::month(2026, 10));
+        ex
+    }
+
+    /// The findings of one kind as "Sheet!A1" (or "Sheet" for a whole sheet), in order.
+    fn cells_of(ex: &Examined, kind: &str) -> Vec<String> {
+        ex.findings
+            .iter()
+            .filter(|f| f.kind == kind)
+            .map(|f| match (&f.sheet, &f.cell) {
+                (Some(s), Some(c)) => format!("{s}!{c}"),
+                (Some(s), None) => s.clone(),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    const NOI_BAT: &str = "- Quán triệt Kết luận 14-KL/TW đến 100% cán bộ chủ chốt.\n- Trang TTĐT huyện đăng 3 tin, bài về gương cán bộ năng động.";
+
+    /// Issue 12, point 1: "Kỳ\nnày", "Mã\nchỉ tiêu", "Đơn vị\nbáo cáo:", "Kết quả\nnổi bật" typed
+    /// with Alt+Enter (and tabs, non-breaking and double spaces), saved by openpyxl and by
+    /// LibreOffice as .ods and .xls: every part is found, nothing is refused.
+    #[test]
+    fn headers_and_labels_typed_over_several_lines_are_found_in_every_format() {
+        for name in ["line_breaks.xlsx", "line_breaks.ods", "line_breaks.xls"] {
+            let ex = fidelity(name);
+            assert_eq!(figures_text(&ex), LAM_HA, "{name}: {:?}", messages(&ex));
+            assert!(ex.findings.is_empty(), "{name}: {:?}", messages(&ex));
+            assert_eq!(ex.period, Some(Period::month(2026, 10)), "{name}");
+            // The unit typed its name over two lines too: one line in the report.
+            assert_eq!(ex.header("unit").unwrap().text, "Huyện ủy Lâm Hà", "{name}");
+            assert_eq!(ex.header("phone").unwrap().text, "0263 3822 415", "{name}");
+            assert_eq!(ex.activities.len(), 3, "{name}");
+            let reach: Vec<ActivityValue> = ex
+                .activities
+                .iter()
+                .map(|a| a.to_owned().values[5].clone())
+                .collect();
+            assert_eq!(
+                reach,
+                [150, 1320, 28].map(ActivityValue::Count).to_vec(),
+                "{name}"
+            );
+            assert_eq!(ex.narrative[0], NOI_BAT, "{name}");
+            assert_eq!(
+                ex.narrative[1], "Đội ngũ báo cáo viên cơ sở còn mỏng.",
+                "{name}"
+            );
+        }
+    }
+
+    /// Issue 12, point 2: formulas written by openpyxl have no result in the file. Those that
+    /// can be computed exactly are, with a warning naming each cell; nothing reads as 0.
+    #[test]
+    fn formulas_saved_without_a_result_are_computed_exactly_with_a_warning() {
+        let ex = fidelity("formulas.xlsx");
+        assert_eq!(figures_text(&ex), LAM_HA, "{:?}", messages(&ex));
+        assert!(!ex.has_errors(), "{:?}", messages(&ex));
+        assert_eq!(
+            cells_of(&ex, "formula_computed"),
+            [
+                "Chỉ tiêu!E11",
+                "Chỉ tiêu!F11",
+                "Chỉ tiêu!E12",
+                "Chỉ tiêu!F12",
+                "Chỉ tiêu!E14",
+                "Chỉ tiêu!F15",
+                "Chỉ tiêu!F16",
+                "Chỉ tiêu!F18",
+                // One warning for the activity column, naming both cells.
+                "Hoạt động!F2",
+            ]
+        );
+        assert_eq!(ex.findings.len(), 9, "{:?}", messages(&ex));
+        let f11 = &ex.findings[1].message;
+        assert!(
+            f11.contains("chỉ tiêu HN (Lũy kế từ đầu năm): ô có công thức =E11+8")
+                && f11.contains("đã tự tính được 10")
+                && f11.contains("mở tệp bằng Excel hoặc LibreOffice, lưu lại"),
+            "{f11}"
+        );
+        let act = &ex.findings[8].message;
+        assert!(
+            act.contains("F2 =F4*5+10 → 150") && act.contains("F3 =1000+320 → 1320"),
+            "{act}"
+        );
+        let reach: Vec<ActivityValue> = ex
+            .activities
+            .iter()
+            .map(|a| a.to_owned().values[5].clone())
+            .collect();
+        assert_eq!(reach, [150, 1320, 28].map(ActivityValue::Count).to_vec());
+    }
+
+    /// Issue 12, point 2: a formula nobody can compute here (a lookup, another sheet, a date
+    /// function) is never a number: the file is rejected, each cell named, with what to do.
+    #[test]
+    fn formulas_nobody_can_compute_reject_the_file_naming_each_cell() {
+        let ex = fidelity("formulas_unknown.xlsx");
+        assert!(ex.has_errors());
+        assert_eq!(ex.figures, None, "an unknown figure is never counted");
+        assert_eq!(
+            cells_of(&ex, "formula_unknown"),
+            ["Chỉ tiêu!E14", "Chỉ tiêu!F16", "Hoạt động!B4"]
+        );
+        let unknown: Vec<&Finding> = ex
+            .findings
+            .iter()
+            .filter(|f| f.kind == "formula_unknown")
+            .collect();
+        assert!(unknown[..2].iter().all(|f| f.severity == Severity::Error));
+        assert!(
+            unknown[0].message.contains(
+                "chỉ tiêu TB (Kỳ này): ô có công thức =VLOOKUP(\"TB\",$B$11:$E$21,4,FALSE) nhưng tệp không lưu kết quả, nên không biết giá trị của ô này. Đề nghị mở tệp bằng Excel hoặc LibreOffice, lưu lại"
+            ),
+            "{}",
+            unknown[0].message
+        );
+        assert!(unknown[1].message.contains("='Hoạt động'!F3/10"));
+        assert!(
+            unknown[2]
+                .message
+                .contains("\"Ngày\": ô có công thức =DATE(2026,10,24)")
+        );
+        // The unknown MXH figure is not compared with anything (it is not 0).
+        assert!(cells_of(&ex, "cumulative_below_period").is_empty());
+        assert_eq!(cells_of(&ex, "formula_computed"), ["Chỉ tiêu!E11"]);
+    }
+
+    /// Issue 12, point 3: one paragraph per row below each label; every paragraph is kept.
+    #[test]
+    fn a_narrative_written_one_paragraph_per_row_is_taken_whole() {
+        let ex = fidelity("narrative_rows.xlsx");
+        assert!(ex.findings.is_empty(), "{:?}", messages(&ex));
+        assert_eq!(
+            ex.narrative,
+            [
+                "- Quán triệt Kết luận 14-KL/TW đến 100% cán bộ chủ chốt.\n- Trang TTĐT huyện đăng 3 tin, bài về gương cán bộ năng động.\n- Biểu dương 1 cán bộ có sáng kiến trong chuyển đổi số.",
+                "Đội ngũ báo cáo viên cơ sở còn mỏng.\nKinh phí tuyên truyền còn hạn chế.",
+                "Đề nghị cung cấp thêm tài liệu tuyên truyền bằng tiếng K'Ho.",
+            ]
+        );
+    }
+
+    /// Issue 12, point 3: text right of the label continued in the rows below it, a blank row
+    /// between paragraphs, and a label with its text after the colon. A signature block under
+    /// the last paragraph, further right, is not narrative (and is said not read).
+    #[test]
+    fn a_narrative_continues_below_the_label_until_the_next_label() {
+        let t = |s: &str| CellValue::Text(s.into());
+        let sheet = Sheet::from_cells(
+            "Thuyết minh",
+            vec![
+                (0, 0, t("THUYẾT MINH")),
+                (2, 0, t("Kết quả nổi bật")),
+                (2, 1, t("Đoạn một.")),
+                (3, 1, t("Đoạn hai.")),
+                (5, 1, t("Đoạn ba, sau một dòng trống.")),
+                (6, 0, t("Khó khăn, vướng mắc: Thiếu kinh phí.")),
+                (7, 0, t("Địa bàn rộng.")),
+                (9, 0, t("Đề xuất, kiến nghị")),
+                (10, 0, t("Đề nghị hỗ trợ kinh phí.")),
+                (12, 4, t("NGƯỜI LẬP BIỂU")),
+                (13, 4, t("Nguyễn Thị Hồng Nhung")),
+            ],
+        );
+        let form = form();
+        let mut ctx = Ctx {
+            form: &form,
+            findings: Vec::new(),
+        };
+        let narrative = read_narrative(&mut ctx, &sheet);
+        assert_eq!(
+            narrative,
+            [
+                "Đoạn một.\nĐoạn hai.\nĐoạn ba, sau một dòng trống.",
+                "Thiếu kinh phí.\nĐịa bàn rộng.",
+                "Đề nghị hỗ trợ kinh phí.",
+            ]
+        );
+        let found: Vec<(&str, Option<&str>)> = ctx
+            .findings
+            .iter()
+            .map(|f| (f.kind.as_ref(), f.cell.as_deref()))
+            .collect();
+        assert_eq!(found, [("content_not_read", Some("E13"))]);
+        assert!(
+            ctx.findings[0]
+                .message
+                .contains("E13 \"NGƯỜI LẬP BIỂU\", E14 \"Nguyễn Thị Hồng Nhung\""),
+            "{}",
+            ctx.findings[0].message
+        );
+    }
+
+    /// Issue 12, point 4: content the reader does not take is named in a warning, one per
+    /// part: a note in the indicator table, figures on a row without a code, a column the form
+    /// does not have, activity rows after the table's end, a second narrative block, text below
+    /// the last block, a sheet of its own. The report itself is read as usual.
+    #[test]
+    fn content_the_reader_does_not_take_is_named_in_warnings() {
+        let ex = fidelity("unread_parts.xlsx");
+        assert_eq!(figures_text(&ex), LAM_HA, "{:?}", messages(&ex));
+        assert!(!ex.has_errors(), "{:?}", messages(&ex));
+        assert_eq!(ex.activities.len(), 3);
+        assert_eq!(ex.narrative[0], NOI_BAT);
+        assert_eq!(
+            cells_of(&ex, "content_not_read"),
+            [
+                "Chỉ tiêu!E22",
+                "Chỉ tiêu!G14",
+                "Chỉ tiêu!H11",
+                "Hoạt động!H2",
+                "Hoạt động!A10",
+                "Thuyết minh!A10",
+                "Bổ sung",
+            ]
+        );
+        assert_eq!(ex.findings.len(), 7, "{:?}", messages(&ex));
+        let expected = [
+            "dòng 22 có số liệu (E22, F22) nhưng không có mã chỉ tiêu",
+            "chỉ tiêu TB: ghi chú \"Trong đó 2 phóng sự truyền hình\" không được đưa vào bản tổng hợp",
+            "cột H (\"Kế hoạch năm\") không có trong bảng chỉ tiêu của mẫu; 2 ô của cột này ở các dòng chỉ tiêu (H11 \"5\", H12 \"200\") không được đọc",
+            "cột H (\"Thời lượng (phút)\") không có trong mẫu; 2 ô của cột này (dòng 2-3) không được đọc",
+            "bên dưới còn 2 dòng có nội dung như một hoạt động (dòng 10-11) không được đọc",
+            "A10 \"Kết quả nổi bật\", B10 \"Ra mắt mô hình dân vận khéo ở xã Tân Hà.\", A14 \"Ghi thêm",
+            "trang này không thuộc mẫu báo cáo nên 2 ô có nội dung của nó không được đọc",
+        ];
+        for (f, want) in ex.findings.iter().zip(expected) {
+            assert!(f.message.contains(want), "{} lacks {want}", f.message);
+            assert_eq!(f.severity, Severity::Warning, "{}", f.message);
+        }
+        assert!(ex.findings[5].message.contains("Một mục được ghi hai lần"));
+    }
+
+    /// standard.xlsx with `extra` cells added to sheet `sheet` (zero-based rows and columns).
+    fn standard_with(sheet: usize, extra: Vec<(u32, u32, CellValue)>) -> Examined {
+        let path = format!(
+            "{}/tests/fixtures/layouts/standard.xlsx",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let mut wb = read_workbook(&bytes, "xlsx", &ReadLimits::default()).unwrap();
+        let s = &wb.sheets[sheet];
+        let mut cells: Vec<(u32, u32, CellValue)> = s
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().map(|(c, v)| (r.index, *c, v.clone())))
+            .collect();
+        cells.extend(extra);
+        wb.sheets[sheet] = Sheet::from_cells(&s.name.clone(), cells);
+        examine(&form(), &wb, PeriodKind::Month)
+    }
+
+    /// Many notes make one warning that names them, not one each.
+    #[test]
+    fn many_indicator_notes_make_one_warning_naming_them() {
+        let t = |s: &str| CellValue::Text(s.into());
+        // Notes (column G) on the rows of HN, NG, TB, TTDT.
+        let ex = standard_with(
+            0,
+            vec![
+                (10, 6, t("Ghi chú một")),
+                (11, 6, t("Ghi chú hai")),
+                (13, 6, t("Ghi chú ba")),
+                (14, 6, t("Ghi chú bốn")),
+            ],
+        );
+        assert_eq!(figures_text(&ex), LAM_HA);
+        assert_eq!(cells_of(&ex, "content_not_read"), ["Chỉ tiêu!G11"]);
+        assert!(
+            ex.findings[0].message.contains(
+                "ghi chú của 4 chỉ tiêu (G11 \"Ghi chú một\", G12 \"Ghi chú hai\", G14 \"Ghi chú ba\" và 1 ô khác) không được đưa vào bản tổng hợp"
+            ),
+            "{}",
+            ex.findings[0].message
+        );
+    }
+
+    /// A signature block under the activity table (one cell a row) is not an activity left
+    /// unread.
+    #[test]
+    fn a_signature_under_the_activity_table_is_not_reported() {
+        let t = |s: &str| CellValue::Text(s.into());
+        let ex = standard_with(
+            1,
+            vec![
+                (9, 3, t("NGƯỜI LẬP BIỂU")),
+                (13, 3, t("Nguyễn Thị Hồng Nhung")),
+            ],
+        );
+        assert_eq!(ex.activities.len(), 3);
+        assert!(ex.findings.is_empty(), "{:?}", messages(&ex));
+    }
+
+    /// A row filled far to the right makes one warning, not one per column.
+    #[test]
+    fn many_extra_activity_columns_make_one_warning() {
+        let extra: Vec<(u32, u32, CellValue)> =
+            (7..12).map(|c| (1, c, CellValue::Number(1.0))).collect();
+        let ex = standard_with(1, extra);
+        assert_eq!(ex.activities.len(), 3);
+        assert_eq!(cells_of(&ex, "content_not_read"), ["Hoạt động!H2"]);
+        assert!(
+            ex.findings[0].message.contains(
+                "5 cột không có trong bảng hoạt động của mẫu (H (không có tiêu đề), I (không có tiêu đề), J (không có tiêu đề), ...); 5 ô của các cột này không được đọc."
+            ),
+            "{}",
+            ex.findings[0].message
+        );
+        assert_eq!(ex.findings.len(), 1, "{:?}", messages(&ex));
+    }
+
+    /// A formula without a result where narrative text is expected is never taken for text.
+    #[test]
+    fn a_narrative_formula_without_a_result_is_not_taken_for_text() {
+        let ex = standard_with(2, vec![(3, 1, CellValue::Formula("B3&\" (tiếp)\"".into()))]);
+        assert_eq!(ex.narrative[0], NOI_BAT);
+        assert_eq!(cells_of(&ex, "formula_unknown"), ["Thuyết minh!B4"]);
+        assert_eq!(ex.findings.len(), 1, "{:?}", messages(&ex));
+    }
+
+    /// Issue 12, point 4, the other side: the blank form's own title, instructions and notes
+    /// are not content the reader failed to take.
+    #[test]
+    fn the_blank_form_itself_raises_no_content_warning() {
+        let f = form();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blank.xlsx");
+        crate::blank_form::write_blank_form(&f, Some(&Period::month(2026, 10)), &path).unwrap();
+        let wb = read_workbook(
+            &std::fs::read(&path).unwrap(),
+            "xlsx",
+            &ReadLimits::default(),
+        )
+        .unwrap();
+        let ex = examine(&f, &wb, PeriodKind::Month);
+        assert!(
+            cells_of(&ex, "content_not_read").is_empty(),
+            "{:?}",
+            messages(&ex)
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod daemon;
 mod findings_weight;
 mod hostile;
 mod operator;
+mod reading;
 mod run;
 mod smtp;
 mod workbooks;

@@ -257,6 +257,29 @@ fn samples_messages_name_the_file_sheet_and_cell_in_vietnamese() {
     let cong_an = messages_of(&s, "DU Cong an tinh - BC KL14 T10.xlsx").join("\n");
     assert!(cong_an.contains("nhỏ hơn"), "{cong_an}");
     assert!(cong_an.contains("(NG) bằng 0"), "{cong_an}");
+    // The unit's note on NG is not in the consolidation: said, not dropped in silence.
+    let note = file(&s, "DU Cong an tinh - BC KL14 T10.xlsx")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "content_not_read")
+        .unwrap_or_else(|| panic!("no content_not_read finding: {cong_an}"));
+    assert_eq!(
+        (
+            note["severity"].as_str(),
+            note["sheet"].as_str(),
+            note["cell"].as_str()
+        ),
+        (Some("warning"), Some("Chỉ tiêu"), Some("G12")),
+        "{note}"
+    );
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("chỉ tiêu NG: ghi chú \"Chưa tổng hợp\" không được đưa vào bản tổng hợp"),
+        "{note}"
+    );
     assert!(
         cong_an.contains("28/09/2026 nằm ngoài kỳ báo cáo Tháng 10/2026"),
         "{cong_an}"
