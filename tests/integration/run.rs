@@ -586,7 +586,7 @@ fn the_mail_says_first_who_is_missing_rejected_and_late_and_names_every_file_wit
     for line in [
         "TỆP KHÁC KHÔNG ĐƯỢC TỔNG HỢP (1)\n- \"Book1.xlsx\": không xác định được đơn vị; 2 lỗi\n",
         "liệt kê 6 lỗi (4 trong tệp của các đơn vị bị từ chối, 2 trong các tệp khác không được \
-         tổng hợp) và 5 cảnh báo",
+         tổng hợp) và 6 cảnh báo",
     ] {
         assert!(
             mail.text.contains(line),
