@@ -44,6 +44,8 @@ pub struct Skipped {
     pub size: u64,
     pub modified: Option<SystemTime>,
     pub reason: String,
+    /// Modified less than the settling time ago: probably still being copied, read next time.
+    pub settling: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,6 +97,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
                     size: 0,
                     modified: None,
                     reason: "không đọc được (không có quyền truy cập thư mục hoặc tệp)".into(),
+                    settling: false,
                 });
                 continue;
             }
@@ -113,6 +116,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             size,
             modified,
             reason: reason.to_owned(),
+            settling: false,
         };
         if let Some(reason) = ignore_reason(&name) {
             out.skipped.push(skip(reason));
@@ -128,9 +132,10 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             continue;
         };
         if now.duration_since(modified).is_ok_and(|age| age < settle) {
-            out.skipped.push(skip(
-                "tệp vừa thay đổi (có thể đang được chép vào); sẽ xét ở lần chạy sau",
-            ));
+            out.skipped.push(Skipped {
+                settling: true,
+                ..skip("tệp vừa thay đổi (có thể đang được chép vào); sẽ xét ở lần chạy sau")
+            });
             continue;
         }
         out.submissions.push(Submission {

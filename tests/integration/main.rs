@@ -11,4 +11,5 @@ mod hostile;
 mod operator;
 mod run;
 mod smtp;
+mod supplement;
 mod workbooks;
