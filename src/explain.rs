@@ -111,16 +111,15 @@ pub fn run_error(e: &RunError) -> String {
             attempts,
             last_error,
         } => {
-            let what = match (kind.as_str(), number) {
-                ("supplement", Some(n)) => format!("Thư bổ sung lần {n} của báo cáo"),
-                ("supplement", None) => "Thư bổ sung của báo cáo".to_owned(),
-                _ => "Thư báo cáo tổng hợp".to_owned(),
-            };
+            let what = crate::operator::mail_kind_label(kind, *number);
             let tried = match attempts {
                 0 => "chưa thử gửi lần nào".to_owned(),
                 n => format!(
                     "đã thử {n} lần, lỗi cuối: {}",
-                    last_error.as_deref().unwrap_or("không rõ")
+                    last_error
+                        .as_deref()
+                        .unwrap_or("không rõ")
+                        .trim_end_matches('.')
                 ),
             };
             let resend = match run_id {
@@ -128,10 +127,10 @@ pub fn run_error(e: &RunError) -> String {
                 None => format!("tonghop resend --delivery {delivery}"),
             };
             format!(
-                "{what} {} vẫn đang chờ gửi trong hàng đợi từ {since} ({tried}). Chưa lập báo cáo \
-                 bổ sung mới: thư đang chờ sẽ được gửi khi máy chủ thư nhận lại, và một thư mới \
-                 bên cạnh nó sẽ đến tay người nhận cùng lúc. Xem: tonghop status --period {}; gửi \
-                 ngay thư đang chờ: {resend}; rồi chạy lại lệnh này.",
+                "{what} kỳ {} vẫn đang chờ gửi trong hàng đợi từ {since} ({tried}). Chưa lập báo \
+                 cáo bổ sung mới: thư đang chờ sẽ tự được gửi khi máy chủ thư hoạt động lại, nếu \
+                 lập thêm thì người nhận sẽ nhận cả hai cùng lúc. Xem: tonghop status --period {}; \
+                 gửi ngay thư đang chờ: {resend}; rồi chạy lại lệnh này.",
                 period.label(),
                 period.key()
             )

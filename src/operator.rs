@@ -649,6 +649,7 @@ fn trigger_label(t: &str) -> &str {
         "manual" => "thủ công",
         "schedule" => "theo lịch",
         "catch_up" => "bù lịch bị lỡ",
+        "supplement" => "báo cáo bổ sung",
         other => other,
     }
 }
@@ -661,6 +662,7 @@ fn outcome_label(o: &str) -> &str {
         "failed" => "LỖI",
         "abandoned" => "bị bỏ dở (chương trình dừng giữa chừng)",
         "skipped" => "bỏ qua",
+        "nothing_changed" => "không có gì thay đổi, không gửi",
         other => other,
     }
 }

@@ -115,7 +115,7 @@ fn a_queued_supplement_blocks_the_next_one_and_keeps_the_reports_summary() {
     // Asked again while it waits: refused with what waits and what to do, nothing queued.
     let queued = |out: &crate::support::env::Output| {
         for part in [
-            "Thư bổ sung lần 1 của báo cáo Tháng 10/2026 vẫn đang chờ gửi trong hàng đợi từ ",
+            "Thư báo cáo bổ sung lần 1 kỳ Tháng 10/2026 vẫn đang chờ gửi trong hàng đợi từ ",
             "(đã thử 1 lần, lỗi cuối: ",
             "tonghop status --period 2026-10",
             "tonghop resend 2",
@@ -264,6 +264,12 @@ fn an_older_supplement_is_not_resent_over_a_newer_one_without_force() {
     }
     assert!(!out.stdout.contains("tonghop resend 2"), "{}", out.stdout);
     let h = op(&env, &["history"]).expect_code(0);
+    assert!(
+        h.stdout
+            .contains("Lần chạy 3: Tháng 10/2026 (2026-10), báo cáo bổ sung\n"),
+        "{}",
+        h.stdout
+    );
     assert!(
         h.stdout
             .contains("  Thư báo cáo bổ sung lần 1: KHÔNG gửi được"),
