@@ -135,7 +135,8 @@ enum Command {
     /// Send a run's report again.
     ///
     /// A mail that failed (or still waits) is retried now; a mail that was sent is sent again,
-    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered, 2 no such run or mail.
+    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered, 2 no such run or mail,
+    /// 4 a newer report or supplement of the period was sent (see --force).
     Resend {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
@@ -146,6 +147,10 @@ enum Command {
         /// Send this one mail instead (its id in `tonghop history --json`).
         #[arg(long)]
         delivery: Option<i64>,
+        /// Send a report or supplement even though a newer one of its period was sent (its
+        /// older figures would reach the recipients after the newer ones).
+        #[arg(long)]
+        force: bool,
     },
     /// Ask the running daemon to consolidate and send now, and wait for the outcome.
     ///
@@ -232,7 +237,8 @@ pub fn main() -> u8 {
             config,
             run,
             delivery,
-        } => cmd_resend(config.as_deref(), run, delivery),
+            force,
+        } => cmd_resend(config.as_deref(), run, delivery, force),
         Command::Trigger {
             config,
             period,
@@ -350,12 +356,13 @@ fn cmd_run(
                 exit::SUCCESS
             }
         }
-        Err(pipeline::RunError::NothingToSupplement { period }) => {
-            say!(
-                "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
-                period.label()
-            );
+        Err(e @ pipeline::RunError::NothingToSupplement { .. }) => {
+            say!("{}", crate::explain::run_error(&e));
             exit::SUCCESS
+        }
+        Err(e @ pipeline::RunError::MailQueued { .. }) => {
+            eprintln!("tonghop: {}", crate::explain::run_error(&e));
+            exit::MAIL_QUEUED
         }
         Err(e) => {
             eprintln!("tonghop: {}", crate::explain::run_error(&e));
@@ -434,6 +441,9 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             Severity::Info => (e, w),
         });
     say!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
+    if o.copying > 0 {
+        say!("{}", crate::explain::still_copying(o.copying));
+    }
     say!("Bảng tổng hợp: {}", o.workbook.display());
     say!("Tóm tắt:       {}", o.summary.display());
     let err = o.mail.error.as_deref().unwrap_or("");
@@ -751,7 +761,7 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
     }
 }
 
-fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) -> u8 {
+fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>, force: bool) -> u8 {
     let settings = match load(config) {
         Ok(s) => s,
         Err(code) => return code,
@@ -762,7 +772,7 @@ fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) ->
         (None, None) => unreachable!("clap requires a run or --delivery"),
     };
     let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
-    match operator::resend(&settings, target, &SystemClock, &waiting) {
+    match operator::resend(&settings, target, force, &SystemClock, &waiting) {
         Ok(r) => {
             out(&operator::resend_text(&settings, &r));
             r.exit_code()

@@ -12,6 +12,9 @@ pub const DELIVERY_FAILED: u8 = 3;
 pub const ALREADY_SENT: u8 = 4;
 /// Another daemon already runs with the same data folder.
 pub const ALREADY_RUNNING: u8 = 5;
+/// Nothing was done: a mail of the period (its report or a supplement) still waits in the queue,
+/// so `run --supplement` makes no new one beside it (see `tonghop status`, `tonghop resend`).
+pub const MAIL_QUEUED: u8 = 6;
 /// `tonghop trigger` found no daemon on the control port; nothing was done (sysexits EX_UNAVAILABLE).
 pub const NO_DAEMON: u8 = 69;
 /// Something failed that is not the input's fault (output folder not writable, a bug).

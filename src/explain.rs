@@ -91,11 +91,56 @@ pub fn run_error(e: &RunError) -> String {
              không chạy được. Kiểm tra chương trình đã cài đầy đủ và giới hạn trong mục [read] của \
              cấu hình. Chưa lập báo cáo."
         ),
-        RunError::NothingToSupplement { period } => format!(
-            "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
-            period.label()
-        ),
+        RunError::NothingToSupplement { period, copying } => {
+            let mut t = format!(
+                "Không có gì thay đổi so với báo cáo {} đã gửi: không cần báo cáo bổ sung.",
+                period.label()
+            );
+            if *copying > 0 {
+                t = format!("{t} {}", still_copying(*copying));
+            }
+            t
+        }
+        RunError::MailQueued {
+            period,
+            kind,
+            number,
+            run_id,
+            delivery,
+            since,
+            attempts,
+            last_error,
+        } => {
+            let what = crate::operator::mail_kind_label(kind, *number);
+            let tried = match attempts {
+                0 => "chưa thử gửi lần nào".to_owned(),
+                n => format!(
+                    "đã thử {n} lần, lỗi cuối: {}",
+                    last_error
+                        .as_deref()
+                        .unwrap_or("không rõ")
+                        .trim_end_matches('.')
+                ),
+            };
+            let resend = match run_id {
+                Some(r) => format!("tonghop resend {r}"),
+                None => format!("tonghop resend --delivery {delivery}"),
+            };
+            format!(
+                "{what} kỳ {} vẫn đang chờ gửi trong hàng đợi từ {since} ({tried}). Chưa lập báo \
+                 cáo bổ sung mới: thư đang chờ sẽ tự được gửi khi máy chủ thư hoạt động lại, nếu \
+                 lập thêm thì người nhận sẽ nhận cả hai cùng lúc. Xem: tonghop status --period {}; \
+                 gửi ngay thư đang chờ: {resend}; rồi chạy lại lệnh này.",
+                period.label(),
+                period.key()
+            )
+        }
     }
+}
+
+/// Files skipped because they were modified a moment ago (`settle_seconds`), for the clerk.
+pub fn still_copying(n: usize) -> String {
+    format!("{n} tệp đang được chép, chưa đọc; chạy lại sau ít giây.")
 }
 
 /// The workbook writer's error: an IO error (also one inside its zip writer) is a disk problem.
@@ -278,6 +323,21 @@ pub fn resend(e: &crate::operator::ResendError) -> String {
         R::Store(s) => store(s),
         R::Outbox(o) => outbox(o),
         R::Write(d) => format!("Không lưu được thư mới vào hàng đợi: {}", delivery(d)),
+        R::Superseded {
+            run_id,
+            kind,
+            number,
+            newer_kind,
+            newer_number,
+            newer_sent_at,
+            ..
+        } => format!(
+            "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
+             bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
+             lại đúng thư đó: tonghop resend {run_id} --force",
+            crate::operator::mail_kind_label(kind, *number),
+            crate::operator::mail_kind_label(newer_kind, *newer_number).to_lowercase()
+        ),
     }
 }
 

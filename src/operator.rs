@@ -305,10 +305,11 @@ fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryR
             as_of = Some(t);
         }
     }
+    // The latest content sent: a copy of an older mail resent later is not newer.
     let sent = ds
         .iter()
-        .rev()
-        .find(|d| d.status == DeliveryStatus::Sent)
+        .filter(|d| d.status == DeliveryStatus::Sent)
+        .max_by_key(|d| (d.run_id, d.id))
         .cloned();
     let report = ReportState {
         state,
@@ -376,6 +377,26 @@ fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
             d.message_id
         ),
     }
+}
+
+/// A report or supplement mail as the clerk names it: "Thư báo cáo bổ sung lần 2".
+pub fn mail_label(d: &DeliveryRow) -> String {
+    mail_kind_label(&d.kind, d.supplement_number)
+}
+
+/// [`mail_label`] from the kind and the supplement's number.
+pub fn mail_kind_label(kind: &str, number: Option<u32>) -> String {
+    match (kind, number) {
+        ("supplement", Some(n)) => format!("{} lần {n}", kind_label(kind)),
+        _ => kind_label(kind).to_owned(),
+    }
+}
+
+/// Whether `d` (a report or supplement) carries older figures than `latest`, the latest one of
+/// its period that was sent: its run came before.
+fn older_than(d: &DeliveryRow, latest: Option<&DeliveryRow>) -> bool {
+    matches!(d.kind.as_str(), "report" | "supplement")
+        && matches!((d.run_id, latest.and_then(|l| l.run_id)), (Some(a), Some(b)) if a < b)
 }
 
 pub fn kind_label(kind: &str) -> &str {
@@ -453,7 +474,10 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             Some(d) => {
                 let _ = writeln!(
                     o,
-                    "  Đã gửi lúc {}{}, tới {}, Message-ID {}",
+                    "  Đã gửi{} lúc {}{}, tới {}, Message-ID {}",
+                    d.supplement_number
+                        .map(|n| format!(" (bổ sung lần {n})"))
+                        .unwrap_or_default(),
                     d.sent_at
                         .as_deref()
                         .map(|t| pipeline::local_text(settings, t))
@@ -478,7 +502,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "  {}{}: {}",
-                kind_label(&d.kind),
+                mail_label(d),
                 d.run_id
                     .map(|r| format!(" (lần chạy {r})"))
                     .unwrap_or_default(),
@@ -487,7 +511,19 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             if d.status == DeliveryStatus::Failed
                 && let Some(r) = d.run_id
             {
-                let _ = writeln!(o, "    Gửi lại sau khi khắc phục: tonghop resend {r}");
+                match s.report.sent.as_ref().filter(|l| older_than(d, Some(l))) {
+                    // Sending it now would put older figures after newer ones.
+                    Some(newer) => {
+                        let _ = writeln!(
+                            o,
+                            "    Đã có thư mới hơn được gửi ({}): thư này mang số liệu cũ, không cần gửi lại.",
+                            mail_label(newer).to_lowercase()
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(o, "    Gửi lại sau khi khắc phục: tonghop resend {r}");
+                    }
+                }
             }
         }
     }
@@ -613,7 +649,7 @@ fn trigger_label(t: &str) -> &str {
         "manual" => "thủ công",
         "schedule" => "theo lịch",
         "catch_up" => "bù lịch bị lỡ",
-        "supplement" => "bổ sung",
+        "supplement" => "báo cáo bổ sung",
         other => other,
     }
 }
@@ -674,12 +710,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(o, "  Lỗi: {e}");
         }
         for d in &r.deliveries {
-            let _ = writeln!(
-                o,
-                "  {}: {}",
-                kind_label(&d.kind),
-                delivery_line(settings, d)
-            );
+            let _ = writeln!(o, "  {}: {}", mail_label(d), delivery_line(settings, d));
         }
     }
     if !h.other.is_empty() {
@@ -768,6 +799,22 @@ pub enum ResendError {
     Outbox(#[from] OutboxError),
     #[error("cannot spool the new message: {0}")]
     Write(#[from] deliver::DeliveryError),
+    #[error(
+        "mail {delivery} ({kind} {}) carries older figures than the {newer_kind} {} sent at {newer_sent_at} (run {newer_run}); use --force to send it anyway",
+        number.map(|n| n.to_string()).unwrap_or_default(),
+        newer_number.map(|n| n.to_string()).unwrap_or_default()
+    )]
+    Superseded {
+        delivery: i64,
+        run_id: i64,
+        kind: String,
+        number: Option<u32>,
+        newer_kind: String,
+        newer_number: Option<u32>,
+        newer_run: i64,
+        /// As the office reads it.
+        newer_sent_at: String,
+    },
 }
 
 impl ResendError {
@@ -780,6 +827,8 @@ impl ResendError {
             | ResendError::UnknownRun(_)
             | ResendError::UnknownDelivery(_)
             | ResendError::NoReport { .. } => exit::BAD_CONFIG,
+            // Nothing done: newer figures already went out (as `run` on a sent period).
+            ResendError::Superseded { .. } => exit::ALREADY_SENT,
             ResendError::Spool { .. } | ResendError::NoMessageId(_) => exit::DELIVERY_FAILED,
             _ => exit::INTERNAL_ERROR,
         }
@@ -792,9 +841,13 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(900);
 /// Send a run's report (or one mail) again. A `failed` or `pending` mail is requeued and
 /// attempted now; a `sent` one is copied from its spooled bytes under a new Message-ID and
 /// sent. Holds the run lock (calling `waiting` if it has to wait for it).
+///
+/// A report or supplement older than the latest one of its period that was sent is refused
+/// unless `force`: it would reach the recipients after the newer figures and look like news.
 pub fn resend(
     settings: &Settings,
     target: ResendTarget,
+    force: bool,
     clock: &dyn Clock,
     waiting: &dyn Fn(),
 ) -> Result<ResendOutcome, ResendError> {
@@ -841,6 +894,25 @@ pub fn resend(
             }
         }
     };
+    if !force {
+        let latest = store.latest_sent(&row.period)?;
+        if let Some(newer) = latest.as_ref().filter(|l| older_than(&row, Some(l))) {
+            return Err(ResendError::Superseded {
+                delivery: row.id,
+                run_id: row.run_id.unwrap_or_default(),
+                kind: row.kind.clone(),
+                number: row.supplement_number,
+                newer_kind: newer.kind.clone(),
+                newer_number: newer.supplement_number,
+                newer_run: newer.run_id.unwrap_or_default(),
+                newer_sent_at: newer
+                    .sent_at
+                    .as_deref()
+                    .map(|t| pipeline::local_text(settings, t))
+                    .unwrap_or_default(),
+            });
+        }
+    }
     let now = clock.now();
     let (id, action) = if row.status == DeliveryStatus::Sent {
         let id = copy_with_new_id(settings, &store, &row, now)?;
@@ -970,7 +1042,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             let _ = writeln!(
                 o,
                 "Gửi lại {} (bản đã gửi {original}) với Message-ID mới {}.",
-                kind_label(&d.kind).to_lowercase(),
+                mail_label(d).to_lowercase(),
                 d.message_id
             );
         }
@@ -978,7 +1050,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             let _ = writeln!(
                 o,
                 "Gửi lại {} chưa đến tay người nhận ({}).",
-                kind_label(&d.kind).to_lowercase(),
+                mail_label(d).to_lowercase(),
                 d.message_id
             );
         }

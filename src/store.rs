@@ -156,6 +156,9 @@ pub struct DeliveryRow {
     pub created_at: String,
     pub sent_at: Option<String>,
     pub server_reply: Option<String>,
+    /// A supplement's number ("bổ sung lần N"): its run's rank among the period's supplement
+    /// runs, as `run_once` numbered it (a resent copy keeps the number of its run).
+    pub supplement_number: Option<u32>,
 }
 
 /// A new delivery to record before the first attempt.
@@ -594,7 +597,13 @@ impl Store {
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let sql = format!(
             "SELECT id, run_id, kind, period, unit, recipients, subject, message_id, eml_path, status, attempts,
-                    last_error, next_attempt_at, created_at, sent_at, server_reply
+                    last_error, next_attempt_at, created_at, sent_at, server_reply,
+                    CASE WHEN kind = 'supplement' THEN (
+                      SELECT COUNT(DISTINCT COALESCE(s.run_id, -s.id)) FROM deliveries s
+                      WHERE s.kind = 'supplement' AND s.period = deliveries.period
+                        AND s.id <= (SELECT MIN(f.id) FROM deliveries f WHERE f.kind = 'supplement'
+                                     AND (f.id = deliveries.id OR f.run_id = deliveries.run_id)))
+                    END
              FROM deliveries WHERE {clause}"
         );
         let mut st = self.conn.prepare(&sql).map_err(self.err())?;
@@ -619,6 +628,7 @@ impl Store {
                     created_at: r.get(13)?,
                     sent_at: r.get(14)?,
                     server_reply: r.get(15)?,
+                    supplement_number: r.get(16)?,
                 })
             })
             .map_err(self.err())?;
@@ -665,11 +675,23 @@ impl Store {
             .next())
     }
 
-    /// The latest report or supplementary report of a period that was sent: its delivery.
+    /// The latest report or supplementary report of a period that was sent: its delivery. Latest
+    /// by content (its run), so a copy of an older one resent later does not count as newer.
     pub fn latest_sent(&self, period: &str) -> Result<Option<DeliveryRow>, StoreError> {
         Ok(self
             .deliveries_where(
-                "period = ?1 AND kind IN ('report', 'supplement') AND status = 'sent' AND run_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                "period = ?1 AND kind IN ('report', 'supplement') AND status = 'sent' AND run_id IS NOT NULL ORDER BY run_id DESC, id DESC LIMIT 1",
+                params![period],
+            )?
+            .into_iter()
+            .next())
+    }
+
+    /// The latest report or supplementary report of a period that is still waiting in the queue.
+    pub fn latest_queued(&self, period: &str) -> Result<Option<DeliveryRow>, StoreError> {
+        Ok(self
+            .deliveries_where(
+                "period = ?1 AND kind IN ('report', 'supplement') AND status = 'pending' ORDER BY id DESC LIMIT 1",
                 params![period],
             )?
             .into_iter()
@@ -808,6 +830,48 @@ mod tests {
             s.add_delivery(&d, now()).is_err(),
             "a Message-ID is recorded once"
         );
+    }
+
+    #[test]
+    fn supplements_are_numbered_by_run_and_the_latest_sent_is_the_newest_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let to = vec!["a@b.vn".to_string()];
+        let add = |run: i64, kind: &str, id: &str| {
+            s.add_delivery(
+                &NewDelivery {
+                    run_id: Some(run),
+                    kind,
+                    period: "2026-10",
+                    unit: None,
+                    recipients: &to,
+                    subject: "S",
+                    message_id: id,
+                    eml_path: Path::new("/spool/x.eml"),
+                },
+                now(),
+            )
+            .unwrap()
+        };
+        let report_run = s.start_run("manual", "2026-10", now()).unwrap();
+        let first_run = s.start_run("supplement", "2026-10", now()).unwrap();
+        let second_run = s.start_run("supplement", "2026-10", now()).unwrap();
+        let report = add(report_run, "report", "<r@x>");
+        let first = add(first_run, "supplement", "<s1@x>");
+        let second = add(second_run, "supplement", "<s2@x>");
+        // A copy of the first, resent after the second: still "lần 1", and older content.
+        let copy = add(first_run, "supplement", "<s1-copy@x>");
+        let number = |id| s.delivery(id).unwrap().unwrap().supplement_number;
+        assert_eq!(
+            [number(report), number(first), number(second), number(copy)],
+            [None, Some(1), Some(2), Some(1)]
+        );
+        assert_eq!(s.latest_queued("2026-10").unwrap().unwrap().id, copy);
+        for id in [report, first, second, copy] {
+            s.mark_sent(id, now(), None).unwrap();
+        }
+        assert!(s.latest_queued("2026-10").unwrap().is_none());
+        assert_eq!(s.latest_sent("2026-10").unwrap().unwrap().id, second);
     }
 
     #[test]

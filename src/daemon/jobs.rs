@@ -57,6 +57,17 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
     if sent.status != DeliveryStatus::Sent {
         return Ok(());
     }
+    // A report or supplement still queued: a new supplement beside it would go out with it
+    // (as `run --supplement` refuses, see `pipeline::supplement_allowed`). Said once per mail.
+    if let Some(q) = store.latest_queued(&period.key())? {
+        static SAID: std::sync::Mutex<Vec<i64>> = std::sync::Mutex::new(Vec::new());
+        let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+        if !said.contains(&q.id) {
+            said.push(q.id);
+            tracing::warn!(period = %period, delivery = q.id, kind = %q.kind, attempts = q.attempts, "a mail of the period is still queued: no supplementary report until it is sent");
+        }
+        return Ok(());
+    }
     let Some(summary) = pipeline::latest_sent_summary(&store, &period)? else {
         return Ok(());
     };
@@ -85,7 +96,9 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
                 supplement: true,
             };
             match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
-                Ok(_) | Err(RunError::NothingToSupplement { .. }) => Ok(()),
+                Ok(_) | Err(RunError::NothingToSupplement { .. } | RunError::MailQueued { .. }) => {
+                    Ok(())
+                }
                 Err(e) => Err(e),
             }
         }

@@ -169,6 +169,8 @@ pub struct Skipped {
     /// other kind of file unless it names a unit (decided with the roster by
     /// `pipeline::consolidate_period`): then it is read as a submission, to say what it is.
     pub document: Option<Submission>,
+    /// Modified less than the settling time ago: probably still being copied, read next time.
+    pub settling: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -221,6 +223,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
                     modified: None,
                     reason: "không đọc được (không có quyền truy cập thư mục hoặc tệp)".into(),
                     document: None,
+                    settling: false,
                 });
                 continue;
             }
@@ -240,6 +243,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             modified,
             reason: reason.to_owned(),
             document: None,
+            settling: false,
         };
         if let Some(reason) = ignore_reason(&name) {
             out.skipped.push(skip(reason));
@@ -255,9 +259,10 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
             continue;
         };
         if now.duration_since(modified).is_ok_and(|age| age < settle) {
-            out.skipped.push(skip(
-                "tệp vừa thay đổi (có thể đang được chép vào); sẽ xét ở lần chạy sau",
-            ));
+            out.skipped.push(Skipped {
+                settling: true,
+                ..skip("tệp vừa thay đổi (có thể đang được chép vào); sẽ xét ở lần chạy sau")
+            });
             continue;
         }
         let sub = Submission {
@@ -274,6 +279,7 @@ pub fn scan(inbox: &Path, now: SystemTime, settle: Duration) -> Result<Scan, Int
                 modified: Some(modified),
                 reason: "không phải tệp bảng tính (.xlsx, .xlsm, .xls, .xlsb, .ods)".into(),
                 document: Some(sub),
+                settling: false,
             });
         } else {
             out.submissions.push(sub);

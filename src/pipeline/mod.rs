@@ -84,6 +84,10 @@ pub struct RunOutcome {
     pub mail: MailRecord,
     /// Time spent in each stage, in order.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Files still being copied (modified less than `settle_seconds` ago): not read this time.
+    pub copying: usize,
+    /// For a supplementary report, its number ("bổ sung lần N").
+    pub supplement: Option<u32>,
 }
 
 impl RunOutcome {
@@ -136,9 +140,30 @@ pub enum RunError {
     )]
     ReadersFailing { files: usize },
     #[error(
-        "nothing changed for {period} since its report was sent: no supplementary report needed"
+        "nothing changed for {period} since its report was sent: no supplementary report needed ({copying} files still being copied were not read)"
     )]
-    NothingToSupplement { period: Period },
+    NothingToSupplement {
+        period: Period,
+        /// Files modified less than `settle_seconds` ago: not read this time.
+        copying: usize,
+    },
+    #[error(
+        "a {kind} mail for {period} (delivery {delivery}) is still queued since {since} ({attempts} attempts, last error: {}): no new supplementary report until it is sent (see `tonghop status`, `tonghop resend`)",
+        last_error.as_deref().unwrap_or("none")
+    )]
+    MailQueued {
+        period: Period,
+        /// report | supplement
+        kind: String,
+        /// The supplement's number ("bổ sung lần N").
+        number: Option<u32>,
+        run_id: Option<i64>,
+        delivery: i64,
+        /// When it was queued, as the office reads it.
+        since: String,
+        attempts: i64,
+        last_error: Option<String>,
+    },
 }
 
 /// Progress of the slow part (reading files): called with (done, total).
@@ -201,9 +226,7 @@ pub fn run_once(
         );
     }
     if req.supplement {
-        if store.latest_sent(&period.key())?.is_none() {
-            return Err(RunError::NotSentYet { period });
-        }
+        supplement_allowed(settings, &store, period)?;
     } else if !req.resend
         && let Some(d) = store.report_for(&period.key())?
     {
@@ -240,6 +263,9 @@ pub fn run_once(
             std::fs::read_to_string(&o.summary).ok(),
         ),
         Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
+        Err(e @ RunError::MailQueued { .. }) => {
+            ("skipped", Some(crate::explain::run_error(e)), None, None)
+        }
         // The history shows it to the clerk.
         Err(e) => ("failed", Some(crate::explain::run_error(e)), None, None),
     };
@@ -270,13 +296,20 @@ fn run_body(
         elsewhere,
         archived,
         mut timings,
+        copying,
     } = consolidate_period(settings, period, now, progress, archive)?;
     let frame_generated_at = consolidation.generated_at;
     // A supplementary report: what changed and which one it is, known before anything is
     // written (its workbook's title and file name say "bổ sung lần N").
     let plan = if req.supplement {
         let store = recorded.map(|(s, _)| s);
-        Some(plan_supplement(settings, store, &consolidation, period)?)
+        Some(plan_supplement(
+            settings,
+            store,
+            &consolidation,
+            copying,
+            period,
+        )?)
     } else {
         None
     };
@@ -440,7 +473,12 @@ fn run_body(
     };
     timings.push(("deliver", t.elapsed()));
 
-    let summary_path = dir.join("summary.json");
+    // A supplement's summary goes beside its workbook, marked as it is: summary.json stays the
+    // report's (a failed supplement must not make it describe a mail that never went out).
+    let summary_path = dir.join(match &plan {
+        Some(p) => supplement::mark_file_name(SUMMARY_FILE, p.follow_up.number),
+        None => SUMMARY_FILE.to_owned(),
+    });
     let mut doc = summary::summary(
         &consolidation,
         &settings.form,
@@ -475,6 +513,8 @@ fn run_body(
         summary: summary_path,
         mail,
         timings,
+        copying,
+        supplement: plan.as_ref().map(|p| p.follow_up.number),
     })
 }
 
@@ -496,6 +536,31 @@ pub fn run_supplement(
     )
 }
 
+/// The summary document of a run, in `out/<period>/` (a supplement's is marked "(bổ sung lần N)").
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// Whether a supplementary report may be made for `period` now: the period's report was sent,
+/// and no report or supplement of the period still waits in the queue (a new one made beside it
+/// would go out with it, once the server answers again, under the next number).
+fn supplement_allowed(settings: &Settings, store: &Store, period: Period) -> Result<(), RunError> {
+    if let Some(q) = store.latest_queued(&period.key())? {
+        return Err(RunError::MailQueued {
+            period,
+            kind: q.kind,
+            number: q.supplement_number,
+            run_id: q.run_id,
+            delivery: q.id,
+            since: local_text(settings, &q.created_at),
+            attempts: q.attempts,
+            last_error: q.last_error,
+        });
+    }
+    if store.latest_sent(&period.key())?.is_none() {
+        return Err(RunError::NotSentYet { period });
+    }
+    Ok(())
+}
+
 /// What a supplementary report says and follows up.
 struct SupplementPlan {
     changes: supplement::Changes,
@@ -510,6 +575,7 @@ fn plan_supplement(
     settings: &Settings,
     store: Option<&Store>,
     consolidation: &Consolidation,
+    copying: usize,
     period: Period,
 ) -> Result<SupplementPlan, RunError> {
     let store_for_read;
@@ -520,13 +586,16 @@ fn plan_supplement(
             &store_for_read
         }
     };
+    // (Checked again for a dry run, which reads the store without the run lock.)
+    supplement_allowed(settings, store, period)?;
     let Some(sent) = store.report_for(&period.key())? else {
         return Err(RunError::NotSentYet { period });
     };
+    // Nothing is queued (above): the latest sent is the latest that is sent or on its way.
     let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
     let changes = supplement::changes(&previous, consolidation, &settings.form);
     if changes.is_empty() {
-        return Err(RunError::NothingToSupplement { period });
+        return Err(RunError::NothingToSupplement { period, copying });
     }
     let first_sent_at =
         DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
@@ -570,6 +639,9 @@ pub struct Consolidated {
     /// Archive copy (relative to the data folder) of each file read, by inbox path.
     pub archived: std::collections::HashMap<String, PathBuf>,
     pub timings: Vec<(&'static str, Duration)>,
+    /// Files skipped because they were modified less than `settle_seconds` ago (still being
+    /// copied, as far as anyone can tell): not read this time.
+    pub copying: usize,
 }
 
 /// A document a unit dropped (a scanned report, a Word file) is read, to be named with a
@@ -625,6 +697,7 @@ pub fn consolidate_period(
     }
 
     let t = Instant::now();
+    let copying = scan.skipped.iter().filter(|s| s.settling).count();
     let ignored = scan
         .skipped
         .into_iter()
@@ -653,6 +726,7 @@ pub fn consolidate_period(
         elsewhere: belonging.elsewhere,
         archived,
         timings,
+        copying,
     })
 }
 

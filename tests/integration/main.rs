@@ -13,4 +13,5 @@ mod operator;
 mod reading;
 mod run;
 mod smtp;
+mod supplement;
 mod workbooks;
