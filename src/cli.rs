@@ -339,7 +339,9 @@ fn cmd_run(
     match result {
         Ok(outcome) => {
             print_run(&settings, &outcome);
-            if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
+            if outcome.mail.status == "failed" || !outcome.mail.refused.is_empty() {
+                exit::DELIVERY_REFUSED
+            } else if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
                 exit::DELIVERY_FAILED
             } else if outcome.has_rejections() {
                 exit::REJECTED_FILES
@@ -437,7 +439,23 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
     match (o.mail.status.as_str(), &o.mail.eml) {
         ("dry_run", Some(eml)) => say!("Thư (chạy thử, chưa gửi): {eml}"),
         ("sent", Some(eml)) => say!("Thư đã ghi ra tệp: {eml}"),
-        ("sent", None) => say!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+        ("sent", None) => {
+            let to: Vec<&str> = o
+                .mail
+                .recipients
+                .iter()
+                .filter(|a| !o.mail.refused.iter().any(|r| r.address == **a))
+                .map(String::as_str)
+                .collect();
+            say!("Thư đã gửi tới: {}", to.join(", "));
+            for r in &o.mail.refused {
+                say!(
+                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
+                    r.address,
+                    r.reply
+                );
+            }
+        }
         ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
         _ => say!("Thư KHÔNG gửi được: {err}"),
     }

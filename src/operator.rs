@@ -351,9 +351,10 @@ fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
-            "đã gửi lúc {}, tới {}, Message-ID {}",
+            "đã gửi lúc {}, tới {}{}, Message-ID {}",
             d.sent_at.as_deref().map(t).unwrap_or_default(),
-            d.recipients.join(", "),
+            delivered_to(d).join(", "),
+            refused_text(d),
             d.message_id
         ),
         DeliveryStatus::Pending if d.attempts == 0 => format!(
@@ -376,6 +377,28 @@ fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
             d.message_id
         ),
     }
+}
+
+/// The recipients that got a sent mail: all but the refused ones.
+fn delivered_to(d: &DeliveryRow) -> Vec<&str> {
+    d.recipients
+        .iter()
+        .filter(|a| !d.refused.iter().any(|r| r.address == **a))
+        .map(String::as_str)
+        .collect()
+}
+
+/// "; BỊ TỪ CHỐI (không nhận được thư): x@y (550 ...)" for a mail some recipients did not get.
+fn refused_text(d: &DeliveryRow) -> String {
+    if d.refused.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = d
+        .refused
+        .iter()
+        .map(|r| format!("{} (máy chủ trả lời {})", r.address, r.reply))
+        .collect();
+    format!("; BỊ TỪ CHỐI, không nhận được thư: {}", list.join(", "))
 }
 
 pub fn kind_label(kind: &str) -> &str {
@@ -453,7 +476,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             Some(d) => {
                 let _ = writeln!(
                     o,
-                    "  Đã gửi lúc {}{}, tới {}, Message-ID {}",
+                    "  Đã gửi lúc {}{}, tới {}{}, Message-ID {}",
                     d.sent_at
                         .as_deref()
                         .map(|t| pipeline::local_text(settings, t))
@@ -461,7 +484,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                     d.run_id
                         .map(|r| format!(" (lần chạy {r})"))
                         .unwrap_or_default(),
-                    d.recipients.join(", "),
+                    delivered_to(d).join(", "),
+                    refused_text(d),
                     d.message_id
                 );
             }
@@ -623,7 +647,7 @@ fn outcome_label(o: &str) -> &str {
         "ok" => "xong",
         "rejected_files" => "xong, có tệp bị từ chối",
         "failed" => "LỖI",
-        "abandoned" => "bị bỏ dở (chương trình dừng giữa chừng)",
+        "interrupted" => "bị ngắt (chương trình dừng giữa chừng)",
         "skipped" => "bỏ qua",
         other => other,
     }
@@ -661,13 +685,36 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             run.period,
             trigger_label(&run.trigger)
         );
-        let _ = writeln!(
-            o,
-            "  Bắt đầu {}, kết thúc {}: {}",
-            t(&run.started_at),
-            run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
-            outcome_label(&run.outcome)
-        );
+        match &run.noticed_at {
+            // When it died is not known: say when that was noticed, and what happens next.
+            Some(noticed) if run.outcome == "interrupted" => {
+                let next = if r.deliveries.is_empty() {
+                    format!(
+                        "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại, hoặc chạy: \
+                         tonghop run --period {}",
+                        run.period
+                    )
+                } else {
+                    "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
+                };
+                let _ = writeln!(
+                    o,
+                    "  Bắt đầu {}: {} (phát hiện lúc {}); {next}.",
+                    t(&run.started_at),
+                    outcome_label(&run.outcome),
+                    t(noticed)
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "  Bắt đầu {}, kết thúc {}: {}",
+                    t(&run.started_at),
+                    run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
+                    outcome_label(&run.outcome)
+                );
+            }
+        }
         if let Some(e) = &run.error {
             let _ = writeln!(o, "  Lỗi: {e}");
         }
@@ -729,10 +776,10 @@ pub struct ResendOutcome {
 
 impl ResendOutcome {
     pub fn exit_code(&self) -> u8 {
-        if self.delivery.status == DeliveryStatus::Sent {
-            exit::SUCCESS
-        } else {
-            exit::DELIVERY_FAILED
+        match self.delivery.status {
+            DeliveryStatus::Sent if self.delivery.refused.is_empty() => exit::SUCCESS,
+            DeliveryStatus::Sent | DeliveryStatus::Failed => exit::DELIVERY_REFUSED,
+            DeliveryStatus::Pending => exit::DELIVERY_FAILED,
         }
     }
 }
@@ -1005,7 +1052,14 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
 /// The exit code for the daemon's answer to a manual run, as `tonghop run` would exit:
 /// delivery failed before rejected files before success.
 pub fn trigger_exit_code(answer: &serde_json::Value) -> u8 {
-    if answer.get("mail_status").and_then(|v| v.as_str()) != Some("sent") {
+    let status = answer.get("mail_status").and_then(|v| v.as_str());
+    let refused = answer
+        .get("mail_refused")
+        .and_then(|v| v.as_array())
+        .is_some_and(|a| !a.is_empty());
+    if status == Some("failed") || refused {
+        exit::DELIVERY_REFUSED
+    } else if status != Some("sent") {
         exit::DELIVERY_FAILED
     } else if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
         exit::REJECTED_FILES
@@ -1041,8 +1095,26 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
     let _ = match s("mail_status").as_deref() {
         Some("sent") => writeln!(o, "Thư: đã gửi."),
         Some("pending") => writeln!(o, "Thư CHƯA gửi được; daemon sẽ tự gửi lại."),
-        other => writeln!(o, "Thư KHÔNG gửi được ({}).", other.unwrap_or("không rõ")),
+        other => writeln!(
+            o,
+            "Thư KHÔNG gửi được: {}",
+            answer
+                .get("mail_error")
+                .and_then(|v| v.as_str())
+                .unwrap_or(other.unwrap_or("không rõ"))
+        ),
     };
+    let refused: Vec<crate::store::Refused> = answer
+        .get("mail_refused")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for r in &refused {
+        let _ = writeln!(
+            o,
+            "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
+            r.address, r.reply
+        );
+    }
     if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
         let _ = writeln!(
             o,
