@@ -297,6 +297,13 @@ pub fn control(e: &crate::daemon::control::ControlError) -> String {
              (journalctl -u tonghop) và tonghop history.",
             timeout.as_secs().div_ceil(60)
         ),
+        C::DaemonGone { port, .. } => format!(
+            "tonghop daemon ở 127.0.0.1:{port} đã dừng đột ngột (bị tắt hoặc bị kill) khi đang \
+             chạy theo yêu cầu này, nên không trả lời được. Khởi động lại daemon (systemctl \
+             start tonghop): lần chạy dở sẽ được ghi \"bị ngắt\" trong tonghop history, và thư \
+             đã xếp hàng (nếu có) sẽ được gửi. Xem tonghop status để biết báo cáo đã gửi chưa; \
+             nếu chưa, chạy lại tonghop trigger (hoặc tonghop run)."
+        ),
         C::Unexpected { port, message } => {
             format!("Câu trả lời lạ từ 127.0.0.1:{port}: {message}")
         }

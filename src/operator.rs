@@ -688,20 +688,20 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
         match &run.noticed_at {
             // When it died is not known: say when that was noticed, and what happens next.
             Some(noticed) if run.outcome == "interrupted" => {
-                let next = if r.deliveries.is_empty() {
+                let next = if !r.deliveries.is_empty() {
+                    "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
+                } else if matches!(run.trigger.as_str(), "schedule" | "catch_up") {
+                    "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại".to_owned()
+                } else {
                     format!(
-                        "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại, hoặc chạy: \
-                         tonghop run --period {}",
+                        "chưa kịp xếp hàng thư nào; chạy lại nếu cần: tonghop run --period {}",
                         run.period
                     )
-                } else {
-                    "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
                 };
                 let _ = writeln!(
                     o,
-                    "  Bắt đầu {}: {} (phát hiện lúc {}); {next}.",
+                    "  Bắt đầu {}: bị ngắt (chương trình dừng giữa chừng, phát hiện lúc {}); {next}.",
                     t(&run.started_at),
-                    outcome_label(&run.outcome),
                     t(noticed)
                 );
             }

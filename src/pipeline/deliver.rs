@@ -1025,6 +1025,21 @@ async fn smtp_session(
         conn.auth(DEFAULT_MECHANISMS, login).await.map_err(fail)?;
     }
     let mut options = Vec::new();
+    if !to
+        .iter()
+        .chain([&envelope_from])
+        .all(|a| a.to_string().is_ascii())
+    {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            conn.abort().await;
+            return Err(DeliveryError::Protocol {
+                server: server.to_owned(),
+                message: "an address is not ASCII and the server does not offer SMTPUTF8".into(),
+                transient: false,
+            });
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
     if !bytes.is_ascii() {
         if !conn.server_info().supports_feature(Extension::EightBitMime) {
             conn.abort().await;

@@ -1314,7 +1314,7 @@ fn a_run_killed_midway_is_closed_at_the_next_start_and_shown_interrupted() {
         .to_string();
     assert!(
         out.contains(&format!(
-            ": bị ngắt (chương trình dừng giữa chừng) (phát hiện lúc {noticed_local}); chưa kịp xếp hàng thư nào"
+            ": bị ngắt (chương trình dừng giữa chừng, phát hiện lúc {noticed_local}); chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại."
         )),
         "{out}"
     );
@@ -1384,4 +1384,42 @@ fn an_interrupted_hand_over_is_logged_at_the_next_start() {
     let log = d.wait_for_log("daemon started", secs(20));
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
     assert!(!log.contains("hand-over was interrupted"), "{log}");
+}
+
+/// A `trigger` whose daemon dies during the run (SIGKILL at a crash point) says what happened
+/// and what to do, instead of "unexpected answer ... Peer disconnected"; the restarted daemon
+/// closes that manual run as interrupted.
+#[test]
+fn a_trigger_whose_daemon_dies_is_told_what_happened_and_what_to_do() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start_with_env(&env, &[("TONGHOP_CRASH_AT", "mail-queued")]);
+    d.wait_for_log("daemon started", secs(20));
+    let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(d.wait_exit(secs(30)).signal(), Some(9), "{}", d.log());
+    assert_eq!(code, tonghop::exit::INTERNAL_ERROR as i32, "{out}{err}");
+    assert!(
+        err.contains("đã dừng đột ngột (bị tắt hoặc bị kill) khi đang chạy theo yêu cầu này"),
+        "{err}"
+    );
+    assert!(err.contains("\"bị ngắt\" trong tonghop history"), "{err}");
+    assert!(!err.contains("Peer disconnected"), "{err}");
+
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert_eq!(log.matches("a run was interrupted").count(), 1, "{log}");
+    let runs = State::open(&data_dir(&env)).runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(
+        (runs[0].trigger.as_str(), runs[0].outcome.as_str()),
+        ("manual", "interrupted")
+    );
+    let (code, out, err) = op(&env, &["history"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains("chưa kịp xếp hàng thư nào; chạy lại nếu cần: tonghop run --period 2026-10."),
+        "{out}"
+    );
 }
