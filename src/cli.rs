@@ -146,6 +146,10 @@ enum Command {
         /// Send this one mail instead (its id in `tonghop history --json`).
         #[arg(long)]
         delivery: Option<i64>,
+        /// Only to the recipients the mail server refused for good, once their mailbox is
+        /// fixed (a new mail with a new Message-ID; the others are not sent it twice).
+        #[arg(long)]
+        refused: bool,
     },
     /// Ask the running daemon to consolidate and send now, and wait for the outcome.
     ///
@@ -232,7 +236,8 @@ pub fn main() -> u8 {
             config,
             run,
             delivery,
-        } => cmd_resend(config.as_deref(), run, delivery),
+            refused,
+        } => cmd_resend(config.as_deref(), run, delivery, refused),
         Command::Trigger {
             config,
             period,
@@ -766,7 +771,7 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
     }
 }
 
-fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) -> u8 {
+fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>, refused: bool) -> u8 {
     let settings = match load(config) {
         Ok(s) => s,
         Err(code) => return code,
@@ -777,7 +782,7 @@ fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>) ->
         (None, None) => unreachable!("clap requires a run or --delivery"),
     };
     let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
-    match operator::resend(&settings, target, &SystemClock, &waiting) {
+    match operator::resend(&settings, target, refused, &SystemClock, &waiting) {
         Ok(r) => {
             out(&operator::resend_text(&settings, &r));
             r.exit_code()

@@ -259,6 +259,10 @@ pub fn resend(e: &crate::operator::ResendError) -> String {
         R::UnknownDelivery(id) => {
             format!("Không có thư số {id} (xem danh sách bằng: tonghop history --json).")
         }
+        R::NothingRefused(id) => format!(
+            "Thư số {id} không có địa chỉ nào bị máy chủ thư từ chối; không có gì để gửi lại \
+             (xem: tonghop history)."
+        ),
         R::NoReport {
             run_id,
             outcome,

@@ -763,6 +763,9 @@ pub enum ResendAction {
     /// A sent mail sent again from its spooled bytes under a new Message-ID (a new message
     /// for the recipients' mail systems, which would drop a repeated ID as a duplicate).
     Copied { original: String },
+    /// A sent mail sent again, under a new Message-ID, only to the recipients the server had
+    /// refused for good (`resend --refused`, once their mailbox is fixed).
+    ToRefused { original: String },
 }
 
 #[derive(Debug, Clone)]
@@ -792,6 +795,8 @@ pub enum ResendError {
     UnknownRun(i64),
     #[error("there is no mail {0} (see `tonghop history --json`)")]
     UnknownDelivery(i64),
+    #[error("mail {0} has no recipient refused by the server (see `tonghop history`)")]
+    NothingRefused(i64),
     #[error("run {run_id} made no report mail (outcome: {outcome}{})", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
     NoReport {
         run_id: i64,
@@ -824,6 +829,7 @@ impl ResendError {
             ResendError::NoStore(_)
             | ResendError::UnknownRun(_)
             | ResendError::UnknownDelivery(_)
+            | ResendError::NothingRefused(_)
             | ResendError::NoReport { .. } => exit::BAD_CONFIG,
             ResendError::Spool { .. } | ResendError::NoMessageId(_) => exit::DELIVERY_FAILED,
             _ => exit::INTERNAL_ERROR,
@@ -836,10 +842,13 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(900);
 
 /// Send a run's report (or one mail) again. A `failed` or `pending` mail is requeued and
 /// attempted now; a `sent` one is copied from its spooled bytes under a new Message-ID and
-/// sent. Holds the run lock (calling `waiting` if it has to wait for it).
+/// sent. With `only_refused`, a sent mail goes again only to the recipients the server refused
+/// for good (the latest such report of a run). Holds the run lock (calling `waiting` if it has
+/// to wait for it).
 pub fn resend(
     settings: &Settings,
     target: ResendTarget,
+    only_refused: bool,
     clock: &dyn Clock,
     waiting: &dyn Fn(),
 ) -> Result<ResendOutcome, ResendError> {
@@ -869,12 +878,15 @@ pub fn resend(
                 .collect();
             // One still on its way (or given up on) is the one to send: a copy beside it
             // would reach the recipients twice once it goes through.
-            match reports
-                .iter()
-                .rev()
-                .find(|d| d.status != DeliveryStatus::Sent)
-                .or(reports.last())
-            {
+            let pick = if only_refused {
+                reports.iter().rev().find(|d| !d.refused.is_empty())
+            } else {
+                reports
+                    .iter()
+                    .rev()
+                    .find(|d| d.status != DeliveryStatus::Sent)
+            };
+            match pick.or(reports.last()) {
                 Some(d) => d.clone(),
                 None => {
                     return Err(ResendError::NoReport {
@@ -887,8 +899,21 @@ pub fn resend(
         }
     };
     let now = clock.now();
-    let (id, action) = if row.status == DeliveryStatus::Sent {
-        let id = copy_with_new_id(settings, &store, &row, now)?;
+    let (id, action) = if only_refused {
+        if row.status != DeliveryStatus::Sent || row.refused.is_empty() {
+            return Err(ResendError::NothingRefused(row.id));
+        }
+        let to: Vec<String> = row.refused.iter().map(|r| r.address.clone()).collect();
+        let id = copy_with_new_id(settings, &store, &row, &to, now)?;
+        tracing::info!(delivery = id, original = %row.message_id, recipients = %to.join(","), "sent mail copied for the recipients refused before");
+        (
+            id,
+            ResendAction::ToRefused {
+                original: row.message_id.clone(),
+            },
+        )
+    } else if row.status == DeliveryStatus::Sent {
+        let id = copy_with_new_id(settings, &store, &row, &row.recipients, now)?;
         tracing::info!(delivery = id, original = %row.message_id, "sent mail copied under a new Message-ID");
         (
             id,
@@ -914,6 +939,7 @@ fn copy_with_new_id(
     settings: &Settings,
     store: &Store,
     row: &DeliveryRow,
+    recipients: &[String],
     now: DateTime<Utc>,
 ) -> Result<i64, ResendError> {
     let bytes = std::fs::read(&row.eml_path).map_err(|e| ResendError::Spool {
@@ -941,7 +967,7 @@ fn copy_with_new_id(
             kind: &row.kind,
             period: &row.period,
             unit: row.unit.as_deref(),
-            recipients: &row.recipients,
+            recipients,
             subject: &row.subject,
             message_id: &new_id,
             eml_path: &path,
@@ -1016,6 +1042,15 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
                 o,
                 "Gửi lại {} (bản đã gửi {original}) với Message-ID mới {}.",
                 kind_label(&d.kind).to_lowercase(),
+                d.message_id
+            );
+        }
+        ResendAction::ToRefused { original } => {
+            let _ = writeln!(
+                o,
+                "Gửi lại {} (bản đã gửi {original}) cho các địa chỉ đã bị từ chối ({}), với Message-ID mới {}.",
+                kind_label(&d.kind).to_lowercase(),
+                d.recipients.join(", "),
                 d.message_id
             );
         }
@@ -1182,6 +1217,22 @@ mod tests {
         assert_eq!(trigger_exit_code(&pending), exit::DELIVERY_FAILED);
         assert!(trigger_text(&rejected).contains("Tháng 10/2026 (2026-10), 18/18"));
         assert!(trigger_text(&pending).contains("CHƯA gửi được"));
+        let mut failed = ok.clone();
+        failed["mail_status"] = json!("failed");
+        failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
+        assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_REFUSED);
+        assert!(
+            trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
+            "the reason, not the state: {}",
+            trigger_text(&failed)
+        );
+        let mut partly = ok.clone();
+        partly["mail_refused"] = json!([{"address": "c@d.vn", "reply": "550 5.1.1 unknown"}]);
+        assert_eq!(trigger_exit_code(&partly), exit::DELIVERY_REFUSED);
+        assert!(trigger_text(&partly).contains("Thư KHÔNG tới c@d.vn: máy chủ thư từ chối hẳn"));
+        let mut none_refused = ok.clone();
+        none_refused["mail_refused"] = json!([]);
+        assert_eq!(trigger_exit_code(&none_refused), exit::SUCCESS);
     }
 
     #[test]

@@ -229,14 +229,16 @@ fn alert_refused(
         "Thư sau đã gửi tới {}, nhưng máy chủ thư từ chối hẳn các địa chỉ dưới đây; họ KHÔNG nhận \
          được thư và tonghop sẽ không tự gửi lại cho họ:\n\n{}\n\n\
          Tiêu đề: {}\nLoại: {}\nKỳ: {}\nMessage-ID: {}\n\n\
-         Hãy kiểm tra các địa chỉ này (trong cấu hình [mail] hoặc danh sách đơn vị), rồi chuyển thư \
-         cho họ hoặc gửi lại.\n",
+         Hãy kiểm tra các địa chỉ này (trong cấu hình [mail] hoặc danh sách đơn vị). Khi hộp thư \
+         của họ đã được sửa, gửi lại cho riêng họ (người khác không nhận lần hai):\n  {} --refused\n\
+         Nếu địa chỉ bị gõ sai, sửa cấu hình rồi chuyển thư này cho địa chỉ đúng.\n",
         delivered.join(", "),
         lines.join("\n"),
         row.subject,
         row.kind,
         row.period,
         row.message_id,
+        resend_command(row),
     );
     queue_alert(settings, store, row, &subject, &text, now)
 }

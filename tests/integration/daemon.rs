@@ -1241,6 +1241,56 @@ fn a_refused_cc_does_not_block_the_report_for_the_to() {
     let d = &h["runs"][0]["deliveries"][0];
     assert_eq!(d["status"], "sent");
     assert_eq!(d["refused"][0]["address"], CC, "{d}");
+
+    // The Cc's mailbox is fixed: `resend RUN --refused` sends it to the Cc alone.
+    let run_id = report.run_id.unwrap().to_string();
+    let fixed = SmtpServer::start(SmtpOptions::plain());
+    use_smtp(&env, &fixed.config_toml("UNUSED"));
+    let (code, out, err) = op(&env, &["resend", &run_id, "--refused"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains(&format!("cho các địa chỉ đã bị từ chối ({CC})")),
+        "{out}"
+    );
+    let envelopes = fixed.envelopes();
+    assert_eq!(envelopes.len(), 1, "{}", fixed.transcript());
+    assert_eq!(envelopes[0].rcpt_tos, [CC], "the To does not get it twice");
+    let copy = fixed.messages().remove(0);
+    let parsed = mail_parser::MessageParser::default().parse(&copy).unwrap();
+    let new_id = format!("<{}>", parsed.message_id().unwrap());
+    assert_ne!(new_id, report.message_id);
+    assert_eq!(
+        parsed.subject(),
+        mail_parser::MessageParser::default()
+            .parse(&messages[0])
+            .unwrap()
+            .subject()
+    );
+    // Like any resend of a sent mail, asking again sends again (the operator asked); a mail
+    // with no refusal has nothing to send to and is refused as a wrong argument.
+    let (code, out, err) = op(
+        &env,
+        &["resend", "--delivery", &report.id.to_string(), "--refused"],
+    );
+    assert_eq!(
+        code, SUCCESS,
+        "the original still names its refusal: {out}{err}"
+    );
+    assert_eq!(fixed.envelopes().len(), 2);
+    let new = State::open(&data_dir(&env))
+        .deliveries_of("report")
+        .into_iter()
+        .find(|r| r.message_id == new_id)
+        .unwrap();
+    let (code, out, err) = op(
+        &env,
+        &["resend", "--delivery", &new.id.to_string(), "--refused"],
+    );
+    assert_eq!(code, tonghop::exit::BAD_CONFIG as i32, "{out}{err}");
+    assert!(
+        err.contains("không có địa chỉ nào bị máy chủ thư từ chối"),
+        "{err}"
+    );
 }
 
 /// A daemon killed in the middle of a run (inside the transaction that queues the mail) leaves
