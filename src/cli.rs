@@ -135,7 +135,7 @@ enum Command {
     /// Send a run's report again.
     ///
     /// A mail that failed (or still waits) is retried now; a mail that was sent is sent again,
-    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered, 2 no such run or mail.
+    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered yet (queued), 6 failed for good or refused for some recipients, 2 no such run or mail.
     Resend {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
@@ -345,7 +345,7 @@ fn cmd_run(
         Ok(outcome) => {
             print_run(&settings, &outcome);
             if outcome.mail.status == "failed" || !outcome.mail.refused.is_empty() {
-                exit::DELIVERY_REFUSED
+                exit::DELIVERY_FAILED_FOR_GOOD
             } else if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
                 exit::DELIVERY_FAILED
             } else if outcome.has_rejections() {

@@ -8,11 +8,12 @@ pub const REJECTED_FILES: u8 = 1;
 pub const BAD_CONFIG: u8 = 2;
 /// The workbook was made but the mail could not be delivered.
 pub const DELIVERY_FAILED: u8 = 3;
-/// The mail server refused the mail for good, for every recipient (a bad address, a refused
-/// login, an untrusted certificate) or for some of them while the others got it. Nothing retries
-/// it by itself: `status`/`history` name the addresses and the server's answer, and the operator
-/// is alerted. (A temporary failure is `DELIVERY_FAILED`: still queued and retried.)
-pub const DELIVERY_REFUSED: u8 = 6;
+/// The mail failed for good and nothing retries it by itself: refused by the mail server for
+/// every recipient (a bad address, a refused login, an untrusted certificate) or for some of them
+/// while the others got it, or an outbox folder that cannot be written. `status`/`history` say
+/// why (the refused addresses with the server's answer), and the operator is alerted. (A
+/// temporary failure is `DELIVERY_FAILED`: still queued and retried.)
+pub const DELIVERY_FAILED_FOR_GOOD: u8 = 6;
 /// Nothing was done: the period's report was already sent (use `--resend`).
 pub const ALREADY_SENT: u8 = 4;
 /// Another daemon already runs with the same data folder.

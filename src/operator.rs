@@ -781,7 +781,7 @@ impl ResendOutcome {
     pub fn exit_code(&self) -> u8 {
         match self.delivery.status {
             DeliveryStatus::Sent if self.delivery.refused.is_empty() => exit::SUCCESS,
-            DeliveryStatus::Sent | DeliveryStatus::Failed => exit::DELIVERY_REFUSED,
+            DeliveryStatus::Sent | DeliveryStatus::Failed => exit::DELIVERY_FAILED_FOR_GOOD,
             DeliveryStatus::Pending => exit::DELIVERY_FAILED,
         }
     }
@@ -1093,7 +1093,7 @@ pub fn trigger_exit_code(answer: &serde_json::Value) -> u8 {
         .and_then(|v| v.as_array())
         .is_some_and(|a| !a.is_empty());
     if status == Some("failed") || refused {
-        exit::DELIVERY_REFUSED
+        exit::DELIVERY_FAILED_FOR_GOOD
     } else if status != Some("sent") {
         exit::DELIVERY_FAILED
     } else if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
@@ -1220,7 +1220,7 @@ mod tests {
         let mut failed = ok.clone();
         failed["mail_status"] = json!("failed");
         failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
-        assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_REFUSED);
+        assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_FAILED_FOR_GOOD);
         assert!(
             trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
             "the reason, not the state: {}",
@@ -1228,7 +1228,7 @@ mod tests {
         );
         let mut partly = ok.clone();
         partly["mail_refused"] = json!([{"address": "c@d.vn", "reply": "550 5.1.1 unknown"}]);
-        assert_eq!(trigger_exit_code(&partly), exit::DELIVERY_REFUSED);
+        assert_eq!(trigger_exit_code(&partly), exit::DELIVERY_FAILED_FOR_GOOD);
         assert!(trigger_text(&partly).contains("Thư KHÔNG tới c@d.vn: máy chủ thư từ chối hẳn"));
         let mut none_refused = ok.clone();
         none_refused["mail_refused"] = json!([]);

@@ -25,7 +25,7 @@ fn secs(s: u64) -> Duration {
 /// Exit codes of src/exit.rs.
 const SUCCESS: i32 = tonghop::exit::SUCCESS as i32;
 const REJECTED_FILES: i32 = tonghop::exit::REJECTED_FILES as i32;
-const DELIVERY_REFUSED: i32 = tonghop::exit::DELIVERY_REFUSED as i32;
+const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
 const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
 const ALREADY_RUNNING: i32 = tonghop::exit::ALREADY_RUNNING as i32;
 
@@ -619,7 +619,7 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     });
     // `tonghop run` makes one attempt: refused for good, no retry, its own exit code.
     let (code, stdout, stderr) = output(env.cmd(&["run", "--period", period.as_str()]));
-    assert_eq!(code, DELIVERY_REFUSED, "{stdout}\n{stderr}");
+    assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("Thư KHÔNG gửi được: máy chủ thư"),
         "{stdout}"
@@ -1140,7 +1140,7 @@ fn a_refused_cc_does_not_block_the_report_for_the_to() {
     let mut d = Daemon::start(&env);
     d.wait_for_log("daemon started", secs(20));
     let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
-    assert_eq!(code, DELIVERY_REFUSED, "{out}{err}");
+    assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{out}{err}");
     assert!(out.contains("Thư: đã gửi."), "{out}");
     assert!(
         out.contains(&format!(
