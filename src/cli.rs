@@ -135,7 +135,8 @@ enum Command {
     /// Send a run's report again.
     ///
     /// A mail that failed (or still waits) is retried now; a mail that was sent is sent again,
-    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered yet (queued), 6 failed for good or refused for some recipients, 2 no such run or mail.
+    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered yet (queued), 6 failed
+    /// for good or refused for some recipients, 2 no such run or mail.
     Resend {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
