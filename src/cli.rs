@@ -135,8 +135,9 @@ enum Command {
     /// Send a run's report again.
     ///
     /// A mail that failed (or still waits) is retried now; a mail that was sent is sent again,
-    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered, 2 no such run or mail,
-    /// 4 a newer report or supplement of the period was sent (see --force).
+    /// same content, under a new Message-ID. Exit 0 sent, 3 not delivered yet (queued), 6 failed
+    /// for good or refused for some recipients, 2 no such run or mail, 4 a newer report or
+    /// supplement of the period was sent (see --force).
     Resend {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
@@ -151,6 +152,10 @@ enum Command {
         /// older figures would reach the recipients after the newer ones).
         #[arg(long)]
         force: bool,
+        /// Only to the recipients the mail server refused for good, once their mailbox is
+        /// fixed (a new mail with a new Message-ID; the others are not sent it twice).
+        #[arg(long)]
+        refused: bool,
     },
     /// Ask the running daemon to consolidate and send now, and wait for the outcome.
     ///
@@ -238,7 +243,8 @@ pub fn main() -> u8 {
             run,
             delivery,
             force,
-        } => cmd_resend(config.as_deref(), run, delivery, force),
+            refused,
+        } => cmd_resend(config.as_deref(), run, delivery, force, refused),
         Command::Trigger {
             config,
             period,
@@ -348,7 +354,9 @@ fn cmd_run(
     match result {
         Ok(outcome) => {
             print_run(&settings, &outcome);
-            if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
+            if outcome.mail.status == "failed" || !outcome.mail.refused.is_empty() {
+                exit::DELIVERY_FAILED_FOR_GOOD
+            } else if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
                 exit::DELIVERY_FAILED
             } else if outcome.has_rejections() {
                 exit::REJECTED_FILES
@@ -450,7 +458,23 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
     match (o.mail.status.as_str(), &o.mail.eml) {
         ("dry_run", Some(eml)) => say!("Thư (chạy thử, chưa gửi): {eml}"),
         ("sent", Some(eml)) => say!("Thư đã ghi ra tệp: {eml}"),
-        ("sent", None) => say!("Thư đã gửi tới: {}", o.mail.recipients.join(", ")),
+        ("sent", None) => {
+            let to: Vec<&str> = o
+                .mail
+                .recipients
+                .iter()
+                .filter(|a| !o.mail.refused.iter().any(|r| r.address == **a))
+                .map(String::as_str)
+                .collect();
+            say!("Thư đã gửi tới: {}", to.join(", "));
+            for r in &o.mail.refused {
+                say!(
+                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
+                    r.address,
+                    r.reply
+                );
+            }
+        }
         ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
         _ => say!("Thư KHÔNG gửi được: {err}"),
     }
@@ -761,7 +785,13 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
     }
 }
 
-fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>, force: bool) -> u8 {
+fn cmd_resend(
+    config: Option<&Path>,
+    run: Option<i64>,
+    delivery: Option<i64>,
+    force: bool,
+    refused: bool,
+) -> u8 {
     let settings = match load(config) {
         Ok(s) => s,
         Err(code) => return code,
@@ -772,7 +802,7 @@ fn cmd_resend(config: Option<&Path>, run: Option<i64>, delivery: Option<i64>, fo
         (None, None) => unreachable!("clap requires a run or --delivery"),
     };
     let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
-    match operator::resend(&settings, target, force, &SystemClock, &waiting) {
+    match operator::resend(&settings, target, force, refused, &SystemClock, &waiting) {
         Ok(r) => {
             out(&operator::resend_text(&settings, &r));
             r.exit_code()

@@ -12,9 +12,15 @@ pub const DELIVERY_FAILED: u8 = 3;
 pub const ALREADY_SENT: u8 = 4;
 /// Another daemon already runs with the same data folder.
 pub const ALREADY_RUNNING: u8 = 5;
+/// The mail failed for good and nothing retries it by itself: refused by the mail server for
+/// every recipient (a bad address, a refused login, an untrusted certificate) or for some of them
+/// while the others got it, or an outbox folder that cannot be written. `status`/`history` say
+/// why (the refused addresses with the server's answer), and the operator is alerted. (A
+/// temporary failure is `DELIVERY_FAILED`: still queued and retried.)
+pub const DELIVERY_FAILED_FOR_GOOD: u8 = 6;
 /// Nothing was done: a mail of the period (its report or a supplement) still waits in the queue,
 /// so `run --supplement` makes no new one beside it (see `tonghop status`, `tonghop resend`).
-pub const MAIL_QUEUED: u8 = 6;
+pub const MAIL_QUEUED: u8 = 7;
 /// `tonghop trigger` found no daemon on the control port; nothing was done (sysexits EX_UNAVAILABLE).
 pub const NO_DAEMON: u8 = 69;
 /// Something failed that is not the input's fault (output folder not writable, a bug).

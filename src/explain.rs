@@ -304,6 +304,10 @@ pub fn resend(e: &crate::operator::ResendError) -> String {
         R::UnknownDelivery(id) => {
             format!("Không có thư số {id} (xem danh sách bằng: tonghop history --json).")
         }
+        R::NothingRefused(id) => format!(
+            "Thư số {id} không có địa chỉ nào bị máy chủ thư từ chối; không có gì để gửi lại \
+             (xem: tonghop history)."
+        ),
         R::NoReport {
             run_id,
             outcome,
@@ -356,6 +360,13 @@ pub fn control(e: &crate::daemon::control::ControlError) -> String {
             "Daemon ở 127.0.0.1:{port} không trả lời trong {} phút; xem nhật ký của daemon \
              (journalctl -u tonghop) và tonghop history.",
             timeout.as_secs().div_ceil(60)
+        ),
+        C::DaemonGone { port, .. } => format!(
+            "tonghop daemon ở 127.0.0.1:{port} đã dừng đột ngột (bị tắt hoặc bị kill) khi đang \
+             chạy theo yêu cầu này, nên không trả lời được. Khởi động lại daemon (systemctl \
+             start tonghop): lần chạy dở sẽ được ghi \"bị ngắt\" trong tonghop history, và thư \
+             đã xếp hàng (nếu có) sẽ được gửi. Xem tonghop status để biết báo cáo đã gửi chưa; \
+             nếu chưa, chạy lại tonghop trigger (hoặc tonghop run)."
         ),
         C::Unexpected { port, message } => {
             format!("Câu trả lời lạ từ 127.0.0.1:{port}: {message}")

@@ -352,9 +352,10 @@ fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
-            "đã gửi lúc {}, tới {}, Message-ID {}",
+            "đã gửi lúc {}, tới {}{}, Message-ID {}",
             d.sent_at.as_deref().map(t).unwrap_or_default(),
-            d.recipients.join(", "),
+            delivered_to(d).join(", "),
+            refused_text(d),
             d.message_id
         ),
         DeliveryStatus::Pending if d.attempts == 0 => format!(
@@ -397,6 +398,28 @@ pub fn mail_kind_label(kind: &str, number: Option<u32>) -> String {
 fn older_than(d: &DeliveryRow, latest: Option<&DeliveryRow>) -> bool {
     matches!(d.kind.as_str(), "report" | "supplement")
         && matches!((d.run_id, latest.and_then(|l| l.run_id)), (Some(a), Some(b)) if a < b)
+}
+
+/// The recipients that got a sent mail: all but the refused ones.
+fn delivered_to(d: &DeliveryRow) -> Vec<&str> {
+    d.recipients
+        .iter()
+        .filter(|a| !d.refused.iter().any(|r| r.address == **a))
+        .map(String::as_str)
+        .collect()
+}
+
+/// "; BỊ TỪ CHỐI (không nhận được thư): x@y (550 ...)" for a mail some recipients did not get.
+fn refused_text(d: &DeliveryRow) -> String {
+    if d.refused.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = d
+        .refused
+        .iter()
+        .map(|r| format!("{} (máy chủ trả lời {})", r.address, r.reply))
+        .collect();
+    format!("; BỊ TỪ CHỐI, không nhận được thư: {}", list.join(", "))
 }
 
 pub fn kind_label(kind: &str) -> &str {
@@ -474,7 +497,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             Some(d) => {
                 let _ = writeln!(
                     o,
-                    "  Đã gửi{} lúc {}{}, tới {}, Message-ID {}",
+                    "  Đã gửi{} lúc {}{}, tới {}{}, Message-ID {}",
                     d.supplement_number
                         .map(|n| format!(" (bổ sung lần {n})"))
                         .unwrap_or_default(),
@@ -485,7 +508,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                     d.run_id
                         .map(|r| format!(" (lần chạy {r})"))
                         .unwrap_or_default(),
-                    d.recipients.join(", "),
+                    delivered_to(d).join(", "),
+                    refused_text(d),
                     d.message_id
                 );
             }
@@ -660,7 +684,7 @@ fn outcome_label(o: &str) -> &str {
         "ok" => "xong",
         "rejected_files" => "xong, có tệp bị từ chối",
         "failed" => "LỖI",
-        "abandoned" => "bị bỏ dở (chương trình dừng giữa chừng)",
+        "interrupted" => "bị ngắt (chương trình dừng giữa chừng)",
         "skipped" => "bỏ qua",
         "nothing_changed" => "không có gì thay đổi, không gửi",
         other => other,
@@ -699,13 +723,36 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             run.period,
             trigger_label(&run.trigger)
         );
-        let _ = writeln!(
-            o,
-            "  Bắt đầu {}, kết thúc {}: {}",
-            t(&run.started_at),
-            run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
-            outcome_label(&run.outcome)
-        );
+        match &run.noticed_at {
+            // When it died is not known: say when that was noticed, and what happens next.
+            Some(noticed) if run.outcome == "interrupted" => {
+                let next = if !r.deliveries.is_empty() {
+                    "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
+                } else if matches!(run.trigger.as_str(), "schedule" | "catch_up") {
+                    "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại".to_owned()
+                } else {
+                    format!(
+                        "chưa kịp xếp hàng thư nào; chạy lại nếu cần: tonghop run --period {}",
+                        run.period
+                    )
+                };
+                let _ = writeln!(
+                    o,
+                    "  Bắt đầu {}: bị ngắt (chương trình dừng giữa chừng, phát hiện lúc {}); {next}.",
+                    t(&run.started_at),
+                    t(noticed)
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "  Bắt đầu {}, kết thúc {}: {}",
+                    t(&run.started_at),
+                    run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
+                    outcome_label(&run.outcome)
+                );
+            }
+        }
         if let Some(e) = &run.error {
             let _ = writeln!(o, "  Lỗi: {e}");
         }
@@ -749,6 +796,9 @@ pub enum ResendAction {
     /// A sent mail sent again from its spooled bytes under a new Message-ID (a new message
     /// for the recipients' mail systems, which would drop a repeated ID as a duplicate).
     Copied { original: String },
+    /// A sent mail sent again, under a new Message-ID, only to the recipients the server had
+    /// refused for good (`resend --refused`, once their mailbox is fixed).
+    ToRefused { original: String },
 }
 
 #[derive(Debug, Clone)]
@@ -762,10 +812,10 @@ pub struct ResendOutcome {
 
 impl ResendOutcome {
     pub fn exit_code(&self) -> u8 {
-        if self.delivery.status == DeliveryStatus::Sent {
-            exit::SUCCESS
-        } else {
-            exit::DELIVERY_FAILED
+        match self.delivery.status {
+            DeliveryStatus::Sent if self.delivery.refused.is_empty() => exit::SUCCESS,
+            DeliveryStatus::Sent | DeliveryStatus::Failed => exit::DELIVERY_FAILED_FOR_GOOD,
+            DeliveryStatus::Pending => exit::DELIVERY_FAILED,
         }
     }
 }
@@ -778,6 +828,8 @@ pub enum ResendError {
     UnknownRun(i64),
     #[error("there is no mail {0} (see `tonghop history --json`)")]
     UnknownDelivery(i64),
+    #[error("mail {0} has no recipient refused by the server (see `tonghop history`)")]
+    NothingRefused(i64),
     #[error("run {run_id} made no report mail (outcome: {outcome}{})", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
     NoReport {
         run_id: i64,
@@ -826,6 +878,7 @@ impl ResendError {
             ResendError::NoStore(_)
             | ResendError::UnknownRun(_)
             | ResendError::UnknownDelivery(_)
+            | ResendError::NothingRefused(_)
             | ResendError::NoReport { .. } => exit::BAD_CONFIG,
             // Nothing done: newer figures already went out (as `run` on a sent period).
             ResendError::Superseded { .. } => exit::ALREADY_SENT,
@@ -840,7 +893,9 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(900);
 
 /// Send a run's report (or one mail) again. A `failed` or `pending` mail is requeued and
 /// attempted now; a `sent` one is copied from its spooled bytes under a new Message-ID and
-/// sent. Holds the run lock (calling `waiting` if it has to wait for it).
+/// sent. With `only_refused`, a sent mail goes again only to the recipients the server refused
+/// for good (the latest such report of a run). Holds the run lock (calling `waiting` if it has
+/// to wait for it).
 ///
 /// A report or supplement older than the latest one of its period that was sent is refused
 /// unless `force`: it would reach the recipients after the newer figures and look like news.
@@ -848,6 +903,7 @@ pub fn resend(
     settings: &Settings,
     target: ResendTarget,
     force: bool,
+    only_refused: bool,
     clock: &dyn Clock,
     waiting: &dyn Fn(),
 ) -> Result<ResendOutcome, ResendError> {
@@ -877,12 +933,15 @@ pub fn resend(
                 .collect();
             // One still on its way (or given up on) is the one to send: a copy beside it
             // would reach the recipients twice once it goes through.
-            match reports
-                .iter()
-                .rev()
-                .find(|d| d.status != DeliveryStatus::Sent)
-                .or(reports.last())
-            {
+            let pick = if only_refused {
+                reports.iter().rev().find(|d| !d.refused.is_empty())
+            } else {
+                reports
+                    .iter()
+                    .rev()
+                    .find(|d| d.status != DeliveryStatus::Sent)
+            };
+            match pick.or(reports.last()) {
                 Some(d) => d.clone(),
                 None => {
                     return Err(ResendError::NoReport {
@@ -914,8 +973,21 @@ pub fn resend(
         }
     }
     let now = clock.now();
-    let (id, action) = if row.status == DeliveryStatus::Sent {
-        let id = copy_with_new_id(settings, &store, &row, now)?;
+    let (id, action) = if only_refused {
+        if row.status != DeliveryStatus::Sent || row.refused.is_empty() {
+            return Err(ResendError::NothingRefused(row.id));
+        }
+        let to: Vec<String> = row.refused.iter().map(|r| r.address.clone()).collect();
+        let id = copy_with_new_id(settings, &store, &row, &to, now)?;
+        tracing::info!(delivery = id, original = %row.message_id, recipients = %to.join(","), "sent mail copied for the recipients refused before");
+        (
+            id,
+            ResendAction::ToRefused {
+                original: row.message_id.clone(),
+            },
+        )
+    } else if row.status == DeliveryStatus::Sent {
+        let id = copy_with_new_id(settings, &store, &row, &row.recipients, now)?;
         tracing::info!(delivery = id, original = %row.message_id, "sent mail copied under a new Message-ID");
         (
             id,
@@ -941,6 +1013,7 @@ fn copy_with_new_id(
     settings: &Settings,
     store: &Store,
     row: &DeliveryRow,
+    recipients: &[String],
     now: DateTime<Utc>,
 ) -> Result<i64, ResendError> {
     let bytes = std::fs::read(&row.eml_path).map_err(|e| ResendError::Spool {
@@ -968,7 +1041,7 @@ fn copy_with_new_id(
             kind: &row.kind,
             period: &row.period,
             unit: row.unit.as_deref(),
-            recipients: &row.recipients,
+            recipients,
             subject: &row.subject,
             message_id: &new_id,
             eml_path: &path,
@@ -1046,6 +1119,15 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
                 d.message_id
             );
         }
+        ResendAction::ToRefused { original } => {
+            let _ = writeln!(
+                o,
+                "Gửi lại {} (bản đã gửi {original}) cho các địa chỉ đã bị từ chối ({}), với Message-ID mới {}.",
+                kind_label(&d.kind).to_lowercase(),
+                d.recipients.join(", "),
+                d.message_id
+            );
+        }
         ResendAction::Requeued => {
             let _ = writeln!(
                 o,
@@ -1079,7 +1161,14 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
 /// The exit code for the daemon's answer to a manual run, as `tonghop run` would exit:
 /// delivery failed before rejected files before success.
 pub fn trigger_exit_code(answer: &serde_json::Value) -> u8 {
-    if answer.get("mail_status").and_then(|v| v.as_str()) != Some("sent") {
+    let status = answer.get("mail_status").and_then(|v| v.as_str());
+    let refused = answer
+        .get("mail_refused")
+        .and_then(|v| v.as_array())
+        .is_some_and(|a| !a.is_empty());
+    if status == Some("failed") || refused {
+        exit::DELIVERY_FAILED_FOR_GOOD
+    } else if status != Some("sent") {
         exit::DELIVERY_FAILED
     } else if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
         exit::REJECTED_FILES
@@ -1115,8 +1204,26 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
     let _ = match s("mail_status").as_deref() {
         Some("sent") => writeln!(o, "Thư: đã gửi."),
         Some("pending") => writeln!(o, "Thư CHƯA gửi được; daemon sẽ tự gửi lại."),
-        other => writeln!(o, "Thư KHÔNG gửi được ({}).", other.unwrap_or("không rõ")),
+        other => writeln!(
+            o,
+            "Thư KHÔNG gửi được: {}",
+            answer
+                .get("mail_error")
+                .and_then(|v| v.as_str())
+                .unwrap_or(other.unwrap_or("không rõ"))
+        ),
     };
+    let refused: Vec<crate::store::Refused> = answer
+        .get("mail_refused")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for r in &refused {
+        let _ = writeln!(
+            o,
+            "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
+            r.address, r.reply
+        );
+    }
     if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
         let _ = writeln!(
             o,
@@ -1184,6 +1291,22 @@ mod tests {
         assert_eq!(trigger_exit_code(&pending), exit::DELIVERY_FAILED);
         assert!(trigger_text(&rejected).contains("Tháng 10/2026 (2026-10), 18/18"));
         assert!(trigger_text(&pending).contains("CHƯA gửi được"));
+        let mut failed = ok.clone();
+        failed["mail_status"] = json!("failed");
+        failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
+        assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_FAILED_FOR_GOOD);
+        assert!(
+            trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
+            "the reason, not the state: {}",
+            trigger_text(&failed)
+        );
+        let mut partly = ok.clone();
+        partly["mail_refused"] = json!([{"address": "c@d.vn", "reply": "550 5.1.1 unknown"}]);
+        assert_eq!(trigger_exit_code(&partly), exit::DELIVERY_FAILED_FOR_GOOD);
+        assert!(trigger_text(&partly).contains("Thư KHÔNG tới c@d.vn: máy chủ thư từ chối hẳn"));
+        let mut none_refused = ok.clone();
+        none_refused["mail_refused"] = json!([]);
+        assert_eq!(trigger_exit_code(&none_refused), exit::SUCCESS);
     }
 
     #[test]

@@ -127,7 +127,7 @@ fn attempt(
     if let Transport::File { dir } = &settings.mail.transport {
         let target = deliver::file_transport_path(dir, &row.message_id);
         if target.is_file() {
-            store.mark_sent(row.id, now, Some("already in the outbox folder"))?;
+            store.mark_sent(row.id, now, Some("already in the outbox folder"), &[])?;
             tracing::info!(delivery = row.id, message_id = %row.message_id, "mail found in the outbox; recorded as sent");
             return Ok(result(DeliveryStatus::Sent, target.display().to_string()));
         }
@@ -151,15 +151,29 @@ fn attempt(
         recipients: row.recipients.clone(),
         bytes,
     };
+    if let Some(began) = &row.attempt_started_at {
+        tracing::warn!(delivery = row.id, kind = %row.kind, message_id = %row.message_id, attempt_started_at = %began, "attempting again a mail whose previous hand-over was interrupted; it may already have been delivered (same Message-ID)");
+    }
+    // Recorded before the hand-over: if the process dies during it, the next start knows the
+    // mail may have reached the server.
+    store.begin_attempt(row.id, now)?;
     let started = std::time::Instant::now();
     match deliver::send_spooled_blocking(&spooled, &settings.mail.transport) {
         Ok(d) => {
+            crate::crashpoint::here("mail-handed-over");
             let detail = d
                 .server_reply
                 .clone()
                 .or_else(|| d.eml_path.as_ref().map(|p| p.display().to_string()))
                 .unwrap_or_default();
-            store.mark_sent(row.id, now, Some(&detail))?;
+            store.mark_sent(row.id, now, Some(&detail), &d.refused)?;
+            if !d.refused.is_empty() {
+                let names: Vec<&str> = d.refused.iter().map(|r| r.address.as_str()).collect();
+                tracing::error!(delivery = row.id, kind = %row.kind, message_id = %row.message_id, refused = %names.join(","), "the server refused some recipients for good; the others got the mail");
+                if row.kind != "alert" {
+                    alert_refused(settings, store, row, &d.refused, now)?;
+                }
+            }
             Ok(result(DeliveryStatus::Sent, detail))
         }
         Err(e) if e.is_transient() => {
@@ -185,6 +199,50 @@ fn attempt(
     }
 }
 
+/// The command that sends a mail again, as the alert and `status` name it.
+pub fn resend_command(row: &DeliveryRow) -> String {
+    row.run_id
+        .map(|r| format!("tonghop resend {r}"))
+        .unwrap_or_else(|| format!("tonghop resend --delivery {}", row.id))
+}
+
+/// Queue a mail to the operator about recipients refused for good while the others got the mail.
+fn alert_refused(
+    settings: &Settings,
+    store: &Store,
+    row: &DeliveryRow,
+    refused: &[crate::store::Refused],
+    now: DateTime<Utc>,
+) -> Result<(), OutboxError> {
+    let subject = format!("[tonghop] Có địa chỉ bị từ chối: {}", row.subject);
+    let delivered: Vec<&str> = row
+        .recipients
+        .iter()
+        .filter(|a| !refused.iter().any(|r| r.address == **a))
+        .map(String::as_str)
+        .collect();
+    let lines: Vec<String> = refused
+        .iter()
+        .map(|r| format!("  - {}: máy chủ thư trả lời {}", r.address, r.reply))
+        .collect();
+    let text = format!(
+        "Thư sau đã gửi tới {}, nhưng máy chủ thư từ chối hẳn các địa chỉ dưới đây; họ KHÔNG nhận \
+         được thư và tonghop sẽ không tự gửi lại cho họ:\n\n{}\n\n\
+         Tiêu đề: {}\nLoại: {}\nKỳ: {}\nMessage-ID: {}\n\n\
+         Hãy kiểm tra các địa chỉ này (trong cấu hình [mail] hoặc danh sách đơn vị). Khi hộp thư \
+         của họ đã được sửa, gửi lại cho riêng họ (người khác không nhận lần hai):\n  {} --refused\n\
+         Nếu địa chỉ bị gõ sai, sửa cấu hình rồi chuyển thư này cho địa chỉ đúng.\n",
+        delivered.join(", "),
+        lines.join("\n"),
+        row.subject,
+        row.kind,
+        row.period,
+        row.message_id,
+        resend_command(row),
+    );
+    queue_alert(settings, store, row, &subject, &text, now)
+}
+
 /// Queue a mail to the operator about a delivery that failed for good.
 fn alert(
     settings: &Settings,
@@ -193,31 +251,45 @@ fn alert(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), OutboxError> {
-    let Some(operator) = &settings.daemon.operator_email else {
-        return Ok(());
-    };
     let subject = format!("[tonghop] Không gửi được thư: {}", row.subject);
     let text = format!(
         "Thư sau không gửi được và sẽ không được gửi lại tự động:\n\n\
          Tiêu đề: {}\nNgười nhận: {}\nLoại: {}\nKỳ: {}\nMessage-ID: {}\nLỗi: {error}\n\n\
-         Sau khi khắc phục (địa chỉ, mật khẩu máy chủ thư), gửi lại bằng lệnh:\n  tonghop resend {}\n",
+         Sau khi khắc phục (địa chỉ, mật khẩu máy chủ thư), gửi lại bằng lệnh:\n  {}\n",
         row.subject,
         row.recipients.join(", "),
         row.kind,
         row.period,
         row.message_id,
-        row.run_id
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| format!("--delivery {}", row.id)),
+        resend_command(row),
     );
+    queue_alert(settings, store, row, &subject, &text, now)
+}
+
+/// Queue an alert to `daemon.operator_email` (none configured: the log says it all).
+fn queue_alert(
+    settings: &Settings,
+    store: &Store,
+    row: &DeliveryRow,
+    subject: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), OutboxError> {
+    let Some(operator) = &settings.daemon.operator_email else {
+        tracing::warn!(
+            delivery = row.id,
+            "no daemon.operator_email configured; no alert mail"
+        );
+        return Ok(());
+    };
     let period = crate::period::Period::parse_key(&row.period)
         .unwrap_or_else(|| crate::pipeline::default_period(settings, now));
     let local = now.with_timezone(&settings.timezone).fixed_offset();
     let out = deliver::compose_plain(
         &settings.mail.from,
         operator,
-        &subject,
-        &text,
+        subject,
+        text,
         &format!("alert.{}", row.id),
         period,
         local,
@@ -228,6 +300,7 @@ fn alert(
         unit: None,
         run_id: row.run_id,
     };
-    enqueue(settings, store, &out, purpose, now)?;
+    let id = enqueue(settings, store, &out, purpose, now)?;
+    tracing::info!(delivery = row.id, alert = id, operator = %operator, "alert to the operator queued");
     Ok(())
 }

@@ -69,6 +69,14 @@ const MIGRATIONS: &[&str] = &[
         trigger TEXT NOT NULL,
         PRIMARY KEY (job, period)
     );",
+    // 2: runs a crash left open are `interrupted` (when that was noticed); a delivery attempt
+    // records its start (a hand-over interrupted by a crash is told at the next start) and the
+    // recipients the server refused while it accepted the others.
+    "ALTER TABLE runs ADD COLUMN noticed_at TEXT;
+    UPDATE runs SET outcome = 'interrupted', noticed_at = ended_at, ended_at = NULL, error = NULL
+        WHERE outcome = 'abandoned';
+    ALTER TABLE deliveries ADD COLUMN attempt_started_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -129,11 +137,23 @@ pub struct RunRow {
     pub period: String,
     pub started_at: String,
     pub ended_at: Option<String>,
-    /// running | ok | rejected_files | failed | abandoned | skipped
+    /// running | ok | rejected_files | failed | interrupted | skipped | nothing_changed
     pub outcome: String,
     pub error: Option<String>,
     pub workbook: Option<String>,
     pub pid: i64,
+    /// For an `interrupted` run: when a later process noticed that the one running it had died
+    /// (when it died is not known; `ended_at` stays empty).
+    pub noticed_at: Option<String>,
+}
+
+/// A recipient the server refused (a 5xx answer to `RCPT TO`) while it took the mail for the
+/// others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Refused {
+    pub address: String,
+    /// The server's answer, e.g. `550 5.1.1 Mailbox unavailable`.
+    pub reply: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,6 +179,12 @@ pub struct DeliveryRow {
     /// A supplement's number ("bổ sung lần N"): its run's rank among the period's supplement
     /// runs, as `run_once` numbered it (a resent copy keeps the number of its run).
     pub supplement_number: Option<u32>,
+    /// Recipients refused by the server while the others got the mail (status `sent`).
+    pub refused: Vec<Refused>,
+    /// Set when an attempt starts and cleared when its end is recorded: still set on a
+    /// `pending` mail means a process died during the hand-over, which may have reached the
+    /// server (SMTP) or the outbox folder.
+    pub attempt_started_at: Option<String>,
 }
 
 /// A new delivery to record before the first attempt.
@@ -222,6 +248,26 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         other => other,
     }
+}
+
+/// Close the runs a process that died left `running` (see [`Store::interrupt_stale_runs`]),
+/// logging each. The caller holds the run lock.
+pub fn close_interrupted_runs(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<RunRow>, StoreError> {
+    let closed = store.interrupt_stale_runs(now)?;
+    for r in &closed {
+        tracing::warn!(
+            run_id = r.id,
+            period = %r.period,
+            trigger = %r.trigger,
+            started_at = %r.started_at,
+            pid = r.pid,
+            "a run was interrupted (its process ended during the run); marked interrupted"
+        );
+    }
+    Ok(closed)
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -402,21 +448,35 @@ impl Store {
         Ok(())
     }
 
-    /// Runs left `running` by a process that died: marked `abandoned`. Returns how many.
-    pub fn abandon_stale_runs(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// Runs left `running` by a process that died, marked `interrupted` with `now` as when it
+    /// was noticed. The caller holds the run lock, so no live process owns them. Returns them.
+    pub fn interrupt_stale_runs(&self, now: DateTime<Utc>) -> Result<Vec<RunRow>, StoreError> {
+        let stale: Vec<RunRow> = self
+            .runs(i64::MAX as usize)?
+            .into_iter()
+            .filter(|r| r.outcome == "running")
+            .collect();
         self.conn
             .execute(
-                "UPDATE runs SET outcome = 'abandoned', ended_at = ?1, error = 'the process ended during the run' WHERE outcome = 'running'",
+                "UPDATE runs SET outcome = 'interrupted', noticed_at = ?1 WHERE outcome = 'running'",
                 params![ts(now)],
             )
-            .map_err(self.err())
+            .map_err(self.err())?;
+        Ok(stale
+            .into_iter()
+            .map(|r| RunRow {
+                outcome: "interrupted".into(),
+                noticed_at: Some(ts(now)),
+                ..r
+            })
+            .collect())
     }
 
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRow>, StoreError> {
         let mut st = self
             .conn
             .prepare(
-                "SELECT id, trigger, period, started_at, ended_at, outcome, error, workbook, pid FROM runs ORDER BY id DESC LIMIT ?1",
+                "SELECT id, trigger, period, started_at, ended_at, outcome, error, workbook, pid, noticed_at FROM runs ORDER BY id DESC LIMIT ?1",
             )
             .map_err(self.err())?;
         let rows = st
@@ -431,6 +491,7 @@ impl Store {
                     error: r.get(6)?,
                     workbook: r.get(7)?,
                     pid: r.get(8)?,
+                    noticed_at: r.get(9)?,
                 })
             })
             .map_err(self.err())?;
@@ -543,16 +604,44 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// An attempt begins: recorded (and committed) before the mail is handed over.
+    pub fn begin_attempt(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE deliveries SET attempt_started_at = ?2 WHERE id = ?1",
+                params![id, ts(now)],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// Pending mails whose last attempt began and never recorded its end: the process died
+    /// during the hand-over. The caller holds the run lock, so no attempt is in progress.
+    pub fn interrupted_handovers(&self) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.deliveries_where(
+            "status = 'pending' AND attempt_started_at IS NOT NULL ORDER BY id",
+            [],
+        )
+    }
+
+    /// The mail was taken: by every recipient, or by all but `refused` (refused for good).
     pub fn mark_sent(
         &self,
         id: i64,
         now: DateTime<Utc>,
         reply: Option<&str>,
+        refused: &[Refused],
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-                params![id, ts(now), reply],
+                "UPDATE deliveries SET status = 'sent', sent_at = ?2, server_reply = ?3, attempts = attempts + 1,
+                   last_error = NULL, attempt_started_at = NULL, refused = ?4 WHERE id = ?1",
+                params![
+                    id,
+                    ts(now),
+                    reply,
+                    serde_json::to_string(refused).expect("strings serialise")
+                ],
             )
             .map_err(self.err())?;
         Ok(())
@@ -572,7 +661,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE deliveries SET status = ?2, attempts = attempts + 1, last_error = ?3,
-                   next_attempt_at = COALESCE(?4, next_attempt_at) WHERE id = ?1",
+                   next_attempt_at = COALESCE(?4, next_attempt_at), attempt_started_at = NULL WHERE id = ?1",
                 params![id, status, error, next],
             )
             .map_err(self.err())?;
@@ -597,7 +686,8 @@ impl Store {
     ) -> Result<Vec<DeliveryRow>, StoreError> {
         let sql = format!(
             "SELECT id, run_id, kind, period, unit, recipients, subject, message_id, eml_path, status, attempts,
-                    last_error, next_attempt_at, created_at, sent_at, server_reply,
+                    last_error, next_attempt_at, created_at, sent_at, server_reply, refused,
+                    attempt_started_at,
                     CASE WHEN kind = 'supplement' THEN (
                       SELECT COUNT(DISTINCT COALESCE(s.run_id, -s.id)) FROM deliveries s
                       WHERE s.kind = 'supplement' AND s.period = deliveries.period
@@ -628,7 +718,9 @@ impl Store {
                     created_at: r.get(13)?,
                     sent_at: r.get(14)?,
                     server_reply: r.get(15)?,
-                    supplement_number: r.get(16)?,
+                    refused: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
+                    attempt_started_at: r.get(17)?,
+                    supplement_number: r.get(18)?,
                 })
             })
             .map_err(self.err())?;
@@ -759,8 +851,42 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.runs(10).unwrap()[0].id, id);
         assert_eq!(s.runs(10).unwrap()[0].outcome, "running");
-        assert_eq!(s.abandon_stale_runs(now()).unwrap(), 1);
-        assert_eq!(s.runs(10).unwrap()[0].outcome, "abandoned");
+        let closed = s.interrupt_stale_runs(now()).unwrap();
+        assert_eq!(closed.len(), 1);
+        let row = &s.runs(10).unwrap()[0];
+        assert_eq!(row.outcome, "interrupted");
+        assert_eq!(row.ended_at, None, "when it died is not known");
+        assert_eq!(row.noticed_at.as_deref(), Some("2026-11-04T01:00:00.000Z"));
+        assert_eq!(closed[0], *row);
+        assert!(s.interrupt_stale_runs(now()).unwrap().is_empty(), "once");
+    }
+
+    #[test]
+    fn a_version_1_store_keeps_its_rows_and_its_abandoned_runs_become_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs (trigger, period, started_at, ended_at, outcome, error, pid)
+               VALUES ('schedule', '2026-10', '2026-11-04T01:00:00.000Z', '2026-11-04T02:00:00.000Z',
+                       'abandoned', 'the process ended during the run', 7);
+             INSERT INTO deliveries (kind, period, recipients, subject, message_id, eml_path, status,
+                       next_attempt_at, created_at)
+               VALUES ('report', '2026-10', '[\"a@b.vn\"]', 'S', '<m@x>', '/s/m.eml', 'sent',
+                       '2026-11-04T01:00:00.000Z', '2026-11-04T01:00:00.000Z');",
+        )
+        .unwrap();
+        drop(conn);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let run = &s.runs(10).unwrap()[0];
+        assert_eq!(run.outcome, "interrupted");
+        assert_eq!(run.ended_at, None);
+        assert_eq!(run.noticed_at.as_deref(), Some("2026-11-04T02:00:00.000Z"));
+        let d = s.delivery(1).unwrap().unwrap();
+        assert_eq!((d.refused.len(), d.attempt_started_at), (0, None));
+        assert_eq!(d.recipients, ["a@b.vn"]);
     }
 
     #[test]
@@ -821,11 +947,26 @@ mod tests {
             .unwrap();
         assert!(s.due_deliveries(now()).unwrap().is_empty());
         assert_eq!(s.due_deliveries(later).unwrap().len(), 1);
-        s.mark_sent(id, later, Some("250 ok")).unwrap();
+        s.begin_attempt(id, later).unwrap();
+        assert_eq!(
+            s.interrupted_handovers().unwrap().len(),
+            1,
+            "begun, not ended"
+        );
+        let refused = vec![Refused {
+            address: "c@d.vn".into(),
+            reply: "550 5.1.1 no such user".into(),
+        }];
+        s.mark_sent(id, later, Some("250 ok"), &refused).unwrap();
+        assert!(
+            s.interrupted_handovers().unwrap().is_empty(),
+            "its end recorded"
+        );
         let row = s.delivery(id).unwrap().unwrap();
         assert_eq!(row.status, DeliveryStatus::Sent);
         assert_eq!(row.attempts, 2);
         assert_eq!(row.recipients, to);
+        assert_eq!(row.refused, refused);
         assert!(
             s.add_delivery(&d, now()).is_err(),
             "a Message-ID is recorded once"
@@ -868,7 +1009,7 @@ mod tests {
         );
         assert_eq!(s.latest_queued("2026-10").unwrap().unwrap().id, copy);
         for id in [report, first, second, copy] {
-            s.mark_sent(id, now(), None).unwrap();
+            s.mark_sent(id, now(), None, &[]).unwrap();
         }
         assert!(s.latest_queued("2026-10").unwrap().is_none());
         assert_eq!(s.latest_sent("2026-10").unwrap().unwrap().id, second);

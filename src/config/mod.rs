@@ -522,7 +522,14 @@ impl Settings {
             }
         };
         if let Some(c) = &self.config_file {
-            check("tệp cấu hình", c, 0o002);
+            // With a password file, the config says where the secret is and as whom the office
+            // sends: private like the password file, so readable by all (0644) warns too.
+            let mask = if self.password_file.is_some() {
+                0o007
+            } else {
+                0o002
+            };
+            check("tệp cấu hình", c, mask);
         }
         if let Some(p) = &self.password_file {
             check("tệp mật khẩu SMTP", p, 0o077);
@@ -883,6 +890,36 @@ mod tests {
         );
         std::fs::set_permissions(&s.data, std::fs::Permissions::from_mode(0o700)).unwrap();
         assert!(s.permission_warnings().is_empty());
+    }
+
+    #[test]
+    fn a_config_readable_by_all_warns_when_it_names_a_password_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::embedded().unwrap();
+        s.data = dir.path().join("data");
+        let config = dir.path().join("tonghop.toml");
+        std::fs::write(&config, "").unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        s.config_file = Some(config.clone());
+        assert!(
+            s.permission_warnings().is_empty(),
+            "no secret beside it: 0644 is fine"
+        );
+        let pw = dir.path().join("smtp-password");
+        std::fs::write(&pw, "x").unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        s.password_file = Some(pw);
+        let w = s.permission_warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("tệp cấu hình") && w[0].contains("644") && w[0].contains("chmod 600"),
+            "{w:?}"
+        );
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(s.permission_warnings().is_empty(), "the group may read it");
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(s.permission_warnings().len(), 1);
     }
 
     #[test]

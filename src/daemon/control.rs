@@ -347,6 +347,11 @@ pub enum ControlError {
     },
     #[error("no answer from the daemon on 127.0.0.1:{port} within {} s", timeout.as_secs())]
     Timeout { port: u16, timeout: Duration },
+    /// The daemon took the request and closed the connection without an answer: it died (a
+    /// crash, `kill -9`) while running it. What it did is in the store: the next start closes
+    /// the run as interrupted and sends a mail already queued.
+    #[error("the daemon on 127.0.0.1:{port} ended while running the request ({message})")]
+    DaemonGone { port: u16, message: String },
     #[error("unexpected answer from 127.0.0.1:{port}: {message}")]
     Unexpected { port: u16, message: String },
 }
@@ -384,6 +389,21 @@ fn transport_error(port: u16, timeout: Duration, e: ureq::Error) -> ControlError
             ControlError::NoDaemon {
                 port,
                 reason: io.to_string(),
+            }
+        }
+        // ureq says "Peer disconnected" (UnexpectedEof) when the connection closes before the
+        // answer: the daemon was there (it took the request) and is gone.
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            ControlError::DaemonGone {
+                port,
+                message: io.to_string(),
             }
         }
         other => ControlError::Unexpected {

@@ -175,7 +175,8 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let settings = Arc::new(settings);
     let data = settings.data.clone();
-    std::fs::create_dir_all(&data).map_err(|e| DaemonError::Io {
+    // Private, as `tonghop run` makes it (it holds the archive, the spool and the token).
+    crate::store::create_private_dir(&data).map_err(|e| DaemonError::Io {
         path: data.clone(),
         source: e,
     })?;
@@ -194,6 +195,7 @@ pub async fn run(
         return Err(DaemonError::AlreadyRunning(data));
     }
     let store = Store::open(&data)?;
+    notice_crash_traces(&store, &data, clock.now())?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -342,6 +344,35 @@ pub async fn run(
     Ok(())
 }
 
+/// What a daemon or run killed earlier left behind, closed or told at start: runs still marked
+/// running become `interrupted` (shown "bị ngắt" by `tonghop history`), and each mail whose
+/// hand-over began and never recorded its end is logged before it is attempted again. Only under
+/// the run lock: a `tonghop run` working beside the daemon owns its run and its attempt.
+fn notice_crash_traces(
+    store: &Store,
+    data: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<(), DaemonError> {
+    let Ok(_lock) = crate::lock::RunLock::acquire(data, Duration::ZERO) else {
+        tracing::info!(
+            "another run holds the run lock; what a crash left open is closed by the next run"
+        );
+        return Ok(());
+    };
+    crate::store::close_interrupted_runs(store, now)?;
+    for d in store.interrupted_handovers()? {
+        tracing::warn!(
+            delivery = d.id,
+            kind = %d.kind,
+            period = %d.period,
+            message_id = %d.message_id,
+            attempt_started_at = d.attempt_started_at.as_deref().unwrap_or(""),
+            "a mail's hand-over was interrupted; it is attempted again and may already have been delivered (a repeat carries the same Message-ID)"
+        );
+    }
+    Ok(())
+}
+
 async fn add_job(
     sched: &tokio_cron_scheduler::JobScheduler,
     job: Job,
@@ -434,6 +465,7 @@ pub fn run_json(o: &pipeline::RunOutcome) -> serde_json::Value {
         "roster": o.consolidation.units.len(),
         "mail_status": o.mail.status,
         "mail_error": o.mail.error,
+        "mail_refused": o.mail.refused,
         "message_id": o.mail.message_id,
         "workbook": o.workbook.display().to_string(),
         "rejected": o.has_rejections(),

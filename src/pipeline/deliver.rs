@@ -23,7 +23,6 @@ use lettre::message::header::{
 use lettre::message::{Body, Mailbox, Message, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::config::{Form, MailSettings, Security, SmtpSettings, Transport};
 use crate::numbers::vi;
@@ -58,11 +57,14 @@ pub struct Delivery {
     /// `"file"` or `"smtp"`.
     pub transport: &'static str,
     pub message_id: String,
+    /// The recipients that took the mail.
     pub recipients: Vec<String>,
     /// The `.eml` written by the file transport.
     pub eml_path: Option<PathBuf>,
     /// The SMTP server's final reply, e.g. `250 2.0.0 Ok: queued as 4F2A1`.
     pub server_reply: Option<String>,
+    /// Recipients the server refused for good (5xx to `RCPT TO`) while it took the others.
+    pub refused: Vec<crate::store::Refused>,
 }
 
 /// Why a mail was not composed or not handed over. Messages are for the operator (English) and
@@ -920,55 +922,202 @@ fn server_name(smtp: &SmtpSettings) -> String {
     format!("{}:{} ({security})", smtp.host, smtp.port)
 }
 
-fn smtp_transport(
+/// How to reach the server: TLS as configured (with the private CA if any) and the login.
+fn smtp_tls_and_login(
     smtp: &SmtpSettings,
     server: &str,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
+) -> Result<(Tls, Option<Credentials>), DeliveryError> {
     let tls_err = |e: lettre::transport::smtp::Error| DeliveryError::Tls {
         server: server.to_owned(),
         message: e.to_string(),
     };
-    let mut builder = match smtp.security {
-        Security::Starttls => {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(tls_err)?
+    let params = match smtp.security {
+        Security::Plain => None,
+        Security::Starttls | Security::Tls => {
+            let mut b = TlsParameters::builder(smtp.host.clone());
+            if let Some(ca_file) = &smtp.ca_file {
+                let pem = fs_err::read(ca_file).map_err(|e| DeliveryError::CaFile {
+                    path: ca_file.clone(),
+                    reason: e.to_string(),
+                })?;
+                let cert = Certificate::from_pem(&pem).map_err(|e| DeliveryError::CaFile {
+                    path: ca_file.clone(),
+                    reason: format!("not a PEM certificate: {e}"),
+                })?;
+                b = b.add_root_certificate(cert);
+            }
+            Some(b.build().map_err(tls_err)?)
         }
-        Security::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(tls_err)?
-        }
-        Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
     };
-    builder = builder.port(smtp.port).timeout(Some(smtp.timeout));
-    if let (Some(ca_file), Security::Starttls | Security::Tls) = (&smtp.ca_file, smtp.security) {
-        let pem = fs_err::read(ca_file).map_err(|e| DeliveryError::CaFile {
-            path: ca_file.clone(),
-            reason: e.to_string(),
-        })?;
-        let cert = Certificate::from_pem(&pem).map_err(|e| DeliveryError::CaFile {
-            path: ca_file.clone(),
-            reason: format!("not a PEM certificate: {e}"),
-        })?;
-        let params = TlsParameters::builder(smtp.host.clone())
-            .add_root_certificate(cert)
-            .build()
-            .map_err(tls_err)?;
-        builder = builder.tls(match smtp.security {
-            Security::Starttls => Tls::Required(params),
-            _ => Tls::Wrapper(params),
+    let tls = match (smtp.security, params) {
+        (Security::Starttls, Some(p)) => Tls::Required(p),
+        (Security::Tls, Some(p)) => Tls::Wrapper(p),
+        _ => Tls::None,
+    };
+    let login = match &smtp.username {
+        None => None,
+        Some(username) => {
+            let Some(password) = &smtp.password else {
+                return Err(DeliveryError::NoPassword {
+                    server: server.to_owned(),
+                    username: username.clone(),
+                });
+            };
+            Some(Credentials::new(
+                username.clone(),
+                password.expose().to_owned(),
+            ))
+        }
+    };
+    Ok((tls, login))
+}
+
+/// `250 2.0.0 Ok: queued as X`: a reply's code and text on one line.
+fn reply_line(r: &lettre::transport::smtp::response::Response) -> String {
+    let text: Vec<&str> = r.message().collect();
+    format!("{} {}", r.code(), text.join(" "))
+        .trim_end()
+        .to_owned()
+}
+
+/// One SMTP transaction, command by command, so that a recipient refused for good does not stop
+/// the mail for the others (lettre's `send_raw` gives up on the first refused `RCPT TO`).
+///
+/// - every `RCPT TO` answered 2xx: the mail goes to all;
+/// - some answered 5xx, the others 2xx: the mail goes to those accepted, and the refused ones
+///   come back in [`Delivery::refused`] with the server's answer;
+/// - any answered 4xx: nothing is sent (`RSET`), a transient error: the next attempt tries every
+///   recipient again, so no one gets the mail twice;
+/// - all answered 5xx: a permanent [`DeliveryError::Reply`] naming them.
+async fn smtp_session(
+    smtp: &SmtpSettings,
+    server: &str,
+    envelope_from: lettre::Address,
+    to: &[lettre::Address],
+    bytes: &[u8],
+) -> Result<(String, Vec<crate::store::Refused>), DeliveryError> {
+    use lettre::transport::smtp::authentication::DEFAULT_MECHANISMS;
+    use lettre::transport::smtp::client::AsyncSmtpConnection;
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+    use lettre::transport::smtp::extension::{
+        ClientId, Extension, MailBodyParameter, MailParameter,
+    };
+    let fail = |e: lettre::transport::smtp::Error| smtp_error(&e, smtp, server.to_owned());
+    let (tls, login) = smtp_tls_and_login(smtp, server)?;
+    let hello = ClientId::default();
+    let wrapper = match &tls {
+        Tls::Wrapper(p) => Some(p.clone()),
+        _ => None,
+    };
+    let mut conn = AsyncSmtpConnection::connect_tokio1(
+        (smtp.host.as_str(), smtp.port),
+        Some(smtp.timeout),
+        &hello,
+        wrapper,
+        None,
+    )
+    .await
+    .map_err(fail)?;
+    if let Tls::Required(p) = &tls {
+        conn.starttls(p.clone(), &hello).await.map_err(fail)?;
+    }
+    if let Some(login) = &login {
+        conn.auth(DEFAULT_MECHANISMS, login).await.map_err(fail)?;
+    }
+    let mut options = Vec::new();
+    if !to
+        .iter()
+        .chain([&envelope_from])
+        .all(|a| a.to_string().is_ascii())
+    {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            conn.abort().await;
+            return Err(DeliveryError::Protocol {
+                server: server.to_owned(),
+                message: "an address is not ASCII and the server does not offer SMTPUTF8".into(),
+                transient: false,
+            });
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !bytes.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            conn.abort().await;
+            return Err(DeliveryError::Protocol {
+                server: server.to_owned(),
+                message: "the message has 8-bit content and the server does not offer 8BITMIME"
+                    .into(),
+                transient: false,
+            });
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    if let Err(e) = conn.command(Mail::new(Some(envelope_from), options)).await {
+        conn.abort().await;
+        return Err(fail(e));
+    }
+    let mut accepted = 0;
+    let mut refused = Vec::new();
+    for address in to {
+        match conn.command(Rcpt::new(address.clone(), vec![])).await {
+            Ok(_) => accepted += 1,
+            Err(e) if e.is_permanent() => {
+                let reply = match fail(e) {
+                    DeliveryError::Reply { code, reply, .. } => format!("{code} {reply}"),
+                    other => other.to_string(),
+                };
+                refused.push(crate::store::Refused {
+                    address: address.to_string(),
+                    reply,
+                });
+            }
+            Err(e) => {
+                // 4xx, or the connection went: nobody gets it now, everybody at the next attempt.
+                let _ = conn.command(Rset).await;
+                conn.abort().await;
+                return Err(match fail(e) {
+                    DeliveryError::Reply {
+                        server,
+                        code,
+                        reply,
+                    } => DeliveryError::Reply {
+                        server,
+                        code,
+                        reply: format!("{reply} [RCPT TO:<{address}>]"),
+                    },
+                    other => other,
+                });
+            }
+        }
+    }
+    if accepted == 0 {
+        let _ = conn.command(Rset).await;
+        conn.abort().await;
+        let first = refused.first().map(|r| r.reply.clone()).unwrap_or_default();
+        let (code, text) = first.split_once(' ').unwrap_or(("550", first.as_str()));
+        let names: Vec<String> = refused.iter().map(|r| format!("<{}>", r.address)).collect();
+        return Err(DeliveryError::Reply {
+            server: server.to_owned(),
+            code: code.parse().unwrap_or(550),
+            reply: format!("{text} [RCPT TO:{}]", names.join(", ")),
         });
     }
-    if let Some(username) = &smtp.username {
-        let Some(password) = &smtp.password else {
-            return Err(DeliveryError::NoPassword {
-                server: server.to_owned(),
-                username: username.clone(),
-            });
-        };
-        builder = builder.credentials(Credentials::new(
-            username.clone(),
-            password.expose().to_owned(),
-        ));
+    if let Err(e) = conn.command(Data).await {
+        conn.abort().await;
+        return Err(fail(e));
     }
-    Ok(builder.build())
+    // From here the server may have the mail even if no answer arrives: a repeat under the same
+    // Message-ID after a crash is possible from the final "." on (the outbox records the start
+    // of every attempt, and the next start logs such a mail).
+    let response = match conn.message(bytes).await {
+        Ok(r) => r,
+        Err(e) => {
+            conn.abort().await;
+            return Err(fail(e));
+        }
+    };
+    let _ = conn.quit().await;
+    Ok((reply_line(&response), refused))
 }
 
 /// Turn lettre's error into ours. lettre tells 4xx from 5xx, but a certificate problem and a
@@ -1191,6 +1340,7 @@ pub async fn send_spooled(s: &Spooled, transport: &Transport) -> Result<Delivery
                 recipients: s.recipients.clone(),
                 eml_path: Some(path),
                 server_reply: None,
+                refused: Vec::new(),
             })
         }
         Transport::Smtp(smtp) => {
@@ -1209,34 +1359,36 @@ pub async fn send_spooled(s: &Spooled, transport: &Transport) -> Result<Delivery
                 .map(|r| address(r))
                 .collect::<Result<Vec<_>, _>>()?;
             let from = address(&s.from)?;
-            let envelope = lettre::address::Envelope::new(Some(from), to)
-                .map_err(|e| DeliveryError::Build(e.to_string()))?;
-            let transport = smtp_transport(smtp, &server)?;
-            let reply =
-                match tokio::time::timeout(smtp.timeout, transport.send_raw(&envelope, &s.bytes))
-                    .await
-                {
-                    Err(_) => {
-                        return Err(DeliveryError::Timeout {
-                            server,
-                            after: smtp.timeout,
-                        });
-                    }
-                    Ok(Err(e)) => return Err(smtp_error(&e, smtp, server)),
-                    Ok(Ok(response)) => {
-                        let text: Vec<&str> = response.message().collect();
-                        format!("{} {}", response.code(), text.join(" "))
-                            .trim_end()
-                            .to_owned()
-                    }
-                };
+            let (reply, refused) = match tokio::time::timeout(
+                smtp.timeout,
+                smtp_session(smtp, &server, from, &to, &s.bytes),
+            )
+            .await
+            {
+                Err(_) => {
+                    return Err(DeliveryError::Timeout {
+                        server,
+                        after: smtp.timeout,
+                    });
+                }
+                Ok(r) => r?,
+            };
+            for r in &refused {
+                tracing::warn!(server = %server, message_id = %s.message_id, recipient = %r.address, reply = %r.reply, "recipient refused by the server; the mail went to the others");
+            }
             tracing::info!(transport = "smtp", server = %server, message_id = %s.message_id, reply = %reply, "mail sent");
             Ok(Delivery {
                 transport: "smtp",
                 message_id: s.message_id.clone(),
-                recipients: s.recipients.clone(),
+                recipients: s
+                    .recipients
+                    .iter()
+                    .filter(|a| !refused.iter().any(|r| r.address == **a))
+                    .cloned()
+                    .collect(),
                 eml_path: None,
                 server_reply: Some(reply),
+                refused,
             })
         }
     }

@@ -218,13 +218,7 @@ pub fn run_once(
     let _lock = crate::lock::RunLock::acquire(&settings.data, LOCK_WAIT)?;
     let store = Store::open(&settings.data)?;
     // Under the lock, a run still marked running belongs to a process that died.
-    let stale = store.abandon_stale_runs(clock.now())?;
-    if stale > 0 {
-        tracing::warn!(
-            runs = stale,
-            "runs left unfinished by a process that ended were marked abandoned"
-        );
-    }
+    crate::store::close_interrupted_runs(&store, clock.now())?;
     if req.supplement {
         supplement_allowed(settings, &store, period)?;
     } else if !req.resend
@@ -378,6 +372,7 @@ fn run_body(
                 sent: false,
                 status: "dry_run".into(),
                 error: None,
+                refused: Vec::new(),
             }
         }
         Some((store, run_id)) => {
@@ -468,6 +463,7 @@ fn run_body(
                 sent: row.status == crate::store::DeliveryStatus::Sent,
                 status: row.status.as_str().into(),
                 error: row.last_error.clone(),
+                refused: row.refused.clone(),
             }
         }
     };

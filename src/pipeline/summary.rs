@@ -20,6 +20,8 @@ pub struct MailRecord {
     pub status: String,
     /// The last delivery error, if any.
     pub error: Option<String>,
+    /// Recipients the server refused for good while the others got the mail (`sent`).
+    pub refused: Vec<crate::store::Refused>,
 }
 
 fn indicators(form: &Form, f: &Figures) -> Value {

@@ -25,7 +25,7 @@ fn secs(s: u64) -> Duration {
 /// Exit codes of src/exit.rs.
 const SUCCESS: i32 = tonghop::exit::SUCCESS as i32;
 const REJECTED_FILES: i32 = tonghop::exit::REJECTED_FILES as i32;
-const DELIVERY_FAILED: i32 = tonghop::exit::DELIVERY_FAILED as i32;
+const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
 const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
 const ALREADY_RUNNING: i32 = tonghop::exit::ALREADY_RUNNING as i32;
 
@@ -322,10 +322,10 @@ fn kill_minus_9_at_random_moments_never_loses_a_file_nor_sends_twice() {
         .iter()
         .find(|r| Some(r.id) == report.run_id)
         .expect("the report's run");
-    // "abandoned" when the process that queued the mail died before it finished the run: the
+    // "interrupted" when the process that queued the mail died before it finished the run: the
     // mail still went out once, and the run keeps the summary it recorded with the mail.
     assert!(
-        ["rejected_files", "abandoned"].contains(&report_run.outcome.as_str()),
+        ["rejected_files", "interrupted"].contains(&report_run.outcome.as_str()),
         "{runs:#?}"
     );
     eprintln!(
@@ -606,8 +606,8 @@ fn smtp_451_on_data_is_retried_by_the_daemon_and_sent_once() {
 
 #[test]
 fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
-    // The report's first recipient is refused; the alert, sent later, is accepted.
-    let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[550, 250]));
+    // Both of the report's recipients (To, Cc) are refused; the alert, sent later, is accepted.
+    let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[550, 550, 250]));
     let (env, period) = smtp_env(&server, &crate::support::daemon::never());
     env.edit_config(|t| {
         crate::support::daemon::set_key(
@@ -617,14 +617,18 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
             "\"Văn thư <vanthu@lamdong.dcs.vn>\"",
         )
     });
-    // `tonghop run` makes one attempt: refused for good, no retry.
+    // `tonghop run` makes one attempt: refused for good, no retry, its own exit code.
     let (code, stdout, stderr) = output(env.cmd(&["run", "--period", period.as_str()]));
-    assert_eq!(code, DELIVERY_FAILED, "{stdout}\n{stderr}");
+    assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("Thư KHÔNG gửi được: máy chủ thư"),
         "{stdout}"
     );
     assert!(stdout.contains(" trả lời 550"), "{stdout}");
+    assert!(
+        stdout.contains("<thuongtruc@lamdong.dcs.vn>, <vanphong@lamdong.dcs.vn>"),
+        "the refused addresses are named: {stdout}"
+    );
     let state = State::open(&data_dir(&env));
     let report = state.deliveries_of("report").remove(0);
     assert_eq!((report.status.as_str(), report.attempts), ("failed", 1));
@@ -1112,4 +1116,365 @@ fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
         m.subject()
     );
     assert!(m.body_text(0).unwrap().contains("Huyện ủy Đam Rông"));
+}
+
+/// `tonghop ARGS --config <env's config>`, for the commands `TestEnv::cmd` leaves without one.
+fn op(env: &TestEnv, args: &[&str]) -> (i32, String, String) {
+    let mut run = env.cmd(args);
+    run.cmd.arg("--config").arg(&env.config);
+    output(run)
+}
+
+/// A mistyped Cc no longer blocks the report: the server refuses the Cc (550) and takes the To;
+/// the Standing Committee gets the report, the refusal is recorded with the server's answer,
+/// the operator is alerted by name, and `trigger`, `status` and `history` say so.
+#[test]
+fn a_refused_cc_does_not_block_the_report_for_the_to() {
+    const TO: &str = "thuongtruc@lamdong.dcs.vn";
+    const CC: &str = "vanphong@lamdong.dcs.vn";
+    let server = SmtpServer::start(SmtpOptions::plain().refuse_rcpt(CC));
+    let (env, _) = smtp_env(&server, &crate::support::daemon::never());
+    env.edit_config(|t| {
+        crate::support::daemon::set_key(
+            &t,
+            "daemon",
+            "operator_email",
+            "\"Văn thư <vanthu@lamdong.dcs.vn>\"",
+        )
+    });
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
+    assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{out}{err}");
+    assert!(out.contains("Thư: đã gửi."), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Thư KHÔNG tới {CC}: máy chủ thư từ chối hẳn địa chỉ này (550 5.1.1"
+        )),
+        "{out}"
+    );
+    // The alert goes out at the next delivery pass.
+    wait_until(
+        secs(30),
+        || {
+            format!(
+                "the alert\n--- log\n{}\n--- server\n{}",
+                d.log(),
+                server.transcript()
+            )
+        },
+        || {
+            let s = State::open(&data_dir(&env));
+            (s.deliveries_of("alert").first()?.status == "sent").then_some(())
+        },
+    );
+    let log = d.log();
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("recipient refused by the server")
+                && l.contains(&format!("recipient={CC}"))),
+        "{log}"
+    );
+
+    // What the server took: the report for the To only, then the alert for the operator.
+    let envelopes = server.envelopes();
+    assert_eq!(envelopes.len(), 2, "{}", server.transcript());
+    assert_eq!(envelopes[0].rcpt_tos, [TO]);
+    assert_eq!(envelopes[1].rcpt_tos, ["vanthu@lamdong.dcs.vn"]);
+    let state = State::open(&data_dir(&env));
+    let reports = state.deliveries_of("report");
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let report = &reports[0];
+    assert_eq!((report.status.as_str(), report.attempts), ("sent", 1));
+    let messages = server.messages();
+    assert!(same_message(
+        &messages[0],
+        &fs::read(&report.eml_path).unwrap()
+    ));
+    let refused: serde_json::Value = serde_json::from_str(&report.refused).unwrap();
+    assert_eq!(refused[0]["address"], CC, "{refused}");
+    let reply = refused[0]["reply"].as_str().unwrap();
+    assert!(
+        reply.starts_with("550 5.1.1") && reply.contains("User unknown"),
+        "the server's own answer: {reply}"
+    );
+    assert_eq!(refused.as_array().unwrap().len(), 1);
+    let alert = mail_parser::MessageParser::default()
+        .parse(&messages[1])
+        .unwrap();
+    assert!(
+        alert
+            .subject()
+            .unwrap()
+            .starts_with("[tonghop] Có địa chỉ bị từ chối: "),
+        "{:?}",
+        alert.subject()
+    );
+    let body = alert.body_text(0).unwrap();
+    assert!(body.contains(&format!("đã gửi tới {TO}")), "{body}");
+    assert!(
+        body.contains(&format!("  - {CC}: máy chủ thư trả lời 550 5.1.1")),
+        "{body}"
+    );
+    assert!(body.contains(&report.message_id), "{body}");
+
+    // `status` and `history` name the refused address with the answer, and who got it.
+    let (code, out, err) = op(&env, &["status", "--period", "2026-10"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("Đã gửi lúc"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&format!(
+            ", tới {TO}; BỊ TỪ CHỐI, không nhận được thư: {CC} (máy chủ trả lời 550 5.1.1"
+        )),
+        "{line}"
+    );
+    let (code, out, err) = op(&env, &["history"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  Thư báo cáo: đã gửi lúc")
+                && l.contains(&format!("BỊ TỪ CHỐI, không nhận được thư: {CC}"))),
+        "{out}"
+    );
+    let (code, out, err) = op(&env, &["history", "--json"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    let h: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &h["runs"][0]["deliveries"][0];
+    assert_eq!(d["status"], "sent");
+    assert_eq!(d["refused"][0]["address"], CC, "{d}");
+
+    // The Cc's mailbox is fixed: `resend RUN --refused` sends it to the Cc alone.
+    let run_id = report.run_id.unwrap().to_string();
+    let fixed = SmtpServer::start(SmtpOptions::plain());
+    use_smtp(&env, &fixed.config_toml("UNUSED"));
+    let (code, out, err) = op(&env, &["resend", &run_id, "--refused"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains(&format!("cho các địa chỉ đã bị từ chối ({CC})")),
+        "{out}"
+    );
+    let envelopes = fixed.envelopes();
+    assert_eq!(envelopes.len(), 1, "{}", fixed.transcript());
+    assert_eq!(envelopes[0].rcpt_tos, [CC], "the To does not get it twice");
+    let copy = fixed.messages().remove(0);
+    let parsed = mail_parser::MessageParser::default().parse(&copy).unwrap();
+    let new_id = format!("<{}>", parsed.message_id().unwrap());
+    assert_ne!(new_id, report.message_id);
+    assert_eq!(
+        parsed.subject(),
+        mail_parser::MessageParser::default()
+            .parse(&messages[0])
+            .unwrap()
+            .subject()
+    );
+    // Like any resend of a sent mail, asking again sends again (the operator asked); a mail
+    // with no refusal has nothing to send to and is refused as a wrong argument.
+    let (code, out, err) = op(
+        &env,
+        &["resend", "--delivery", &report.id.to_string(), "--refused"],
+    );
+    assert_eq!(
+        code, SUCCESS,
+        "the original still names its refusal: {out}{err}"
+    );
+    assert_eq!(fixed.envelopes().len(), 2);
+    let new = State::open(&data_dir(&env))
+        .deliveries_of("report")
+        .into_iter()
+        .find(|r| r.message_id == new_id)
+        .unwrap();
+    let (code, out, err) = op(
+        &env,
+        &["resend", "--delivery", &new.id.to_string(), "--refused"],
+    );
+    assert_eq!(code, tonghop::exit::BAD_CONFIG as i32, "{out}{err}");
+    assert!(
+        err.contains("không có địa chỉ nào bị máy chủ thư từ chối"),
+        "{err}"
+    );
+}
+
+/// A daemon killed in the middle of a run (inside the transaction that queues the mail) leaves
+/// the run marked running; the next start closes it, logs it, and `history` shows it "bị ngắt"
+/// with when that was noticed, in text and JSON.
+#[test]
+fn a_run_killed_midway_is_closed_at_the_next_start_and_shown_interrupted() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "* * * * * *");
+    let logs = Daemon::crash_at(&env, "mail-queued", secs(60));
+    assert!(logs.contains("run recorded"), "{logs}");
+    // The daemon made its data folder private, as `tonghop run` does.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(data_dir(&env)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].outcome, "running", "left open by the crash");
+    let run_id = runs[0].id;
+    drop(state);
+
+    // Restarted with the send out of the way: nothing runs, the dead run is closed at start.
+    env.edit_config(|t| {
+        crate::support::daemon::set_key(
+            &t,
+            "schedule",
+            "send",
+            &format!("{:?}", crate::support::daemon::never()),
+        )
+    });
+    let before = Utc::now();
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(!log.contains("accessible to other users"), "{log}");
+    let closed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("a run was interrupted"))
+        .collect();
+    assert_eq!(closed.len(), 1, "{log}");
+    assert!(closed[0].contains(&format!("run_id={run_id}")), "{log}");
+    let started = log.find("daemon started").unwrap();
+    assert!(
+        log.find("a run was interrupted").unwrap() < started,
+        "{log}"
+    );
+
+    let state = State::open(&data_dir(&env));
+    let runs = state.runs();
+    assert_eq!(runs.len(), 1, "no new run: {runs:#?}");
+    assert_eq!(runs[0].outcome, "interrupted");
+    assert_eq!(runs[0].ended_at, None, "when it died is not known");
+
+    let (code, out, err) = op(&env, &["history", "--json"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    let h: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(h["runs"][0]["outcome"], "interrupted");
+    let noticed = DateTime::parse_from_rfc3339(h["runs"][0]["noticed_at"].as_str().unwrap())
+        .unwrap()
+        .to_utc();
+    assert!(
+        noticed >= before - chrono::Duration::seconds(1) && noticed <= Utc::now(),
+        "{noticed}"
+    );
+    let (code, out, err) = op(&env, &["history"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    let noticed_local = noticed
+        .with_timezone(&crate::support::daemon::TZ)
+        .format("%H:%M %d/%m/%Y")
+        .to_string();
+    assert!(
+        out.contains(&format!(
+            ": bị ngắt (chương trình dừng giữa chừng, phát hiện lúc {noticed_local}); chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại."
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("đang chạy"), "{out}");
+}
+
+/// The SMTP window: the daemon dies after the server took the mail (its final "." answered
+/// 250) and before the store records it. The next start logs that hand-over as interrupted,
+/// "may already have been delivered", and attempts it again under the same Message-ID: the
+/// server gets it twice, which is exactly what the log line warns about.
+#[test]
+fn an_interrupted_hand_over_is_logged_at_the_next_start() {
+    let server = SmtpServer::start(SmtpOptions::plain());
+    let (env, period) = smtp_env(&server, "* * * * * *");
+    Daemon::crash_at(&env, "mail-handed-over", secs(60));
+    assert_eq!(server.messages().len(), 1, "{}", server.transcript());
+    let state = State::open(&data_dir(&env));
+    let report = state.deliveries_of("report").remove(0);
+    assert_eq!((report.status.as_str(), report.attempts), ("pending", 0));
+    drop(state);
+
+    env.edit_config(|t| {
+        crate::support::daemon::set_key(
+            &t,
+            "schedule",
+            "send",
+            &format!("{:?}", crate::support::daemon::never()),
+        )
+    });
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    let told: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("a mail's hand-over was interrupted"))
+        .collect();
+    assert_eq!(told.len(), 1, "{log}");
+    assert!(told[0].contains("may already have been delivered"), "{log}");
+    assert!(
+        told[0].contains(&format!("message_id={}", report.message_id)),
+        "{log}"
+    );
+    assert!(told[0].contains("kind=report"), "{log}");
+    wait_until(
+        secs(20),
+        || format!("the mail sent\n--- log\n{}", d.log()),
+        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(
+        d.log()
+            .contains("attempting again a mail whose previous hand-over was interrupted"),
+        "{}",
+        d.log()
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2, "{}", server.transcript());
+    let ids: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            let m = mail_parser::MessageParser::default().parse(m).unwrap();
+            format!("<{}>", m.message_id().unwrap())
+        })
+        .collect();
+    assert_eq!(ids, [report.message_id.clone(), report.message_id.clone()]);
+    // Once recorded, a later start says nothing more about it.
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(!log.contains("hand-over was interrupted"), "{log}");
+}
+
+/// A `trigger` whose daemon dies during the run (SIGKILL at a crash point) says what happened
+/// and what to do, instead of "unexpected answer ... Peer disconnected"; the restarted daemon
+/// closes that manual run as interrupted.
+#[test]
+fn a_trigger_whose_daemon_dies_is_told_what_happened_and_what_to_do() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start_with_env(&env, &[("TONGHOP_CRASH_AT", "mail-queued")]);
+    d.wait_for_log("daemon started", secs(20));
+    let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(d.wait_exit(secs(30)).signal(), Some(9), "{}", d.log());
+    assert_eq!(code, tonghop::exit::INTERNAL_ERROR as i32, "{out}{err}");
+    assert!(
+        err.contains("đã dừng đột ngột (bị tắt hoặc bị kill) khi đang chạy theo yêu cầu này"),
+        "{err}"
+    );
+    assert!(err.contains("\"bị ngắt\" trong tonghop history"), "{err}");
+    assert!(!err.contains("Peer disconnected"), "{err}");
+
+    let mut d = Daemon::start(&env);
+    let log = d.wait_for_log("daemon started", secs(20));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert_eq!(log.matches("a run was interrupted").count(), 1, "{log}");
+    let runs = State::open(&data_dir(&env)).runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(
+        (runs[0].trigger.as_str(), runs[0].outcome.as_str()),
+        ("manual", "interrupted")
+    );
+    let (code, out, err) = op(&env, &["history"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains("chưa kịp xếp hàng thư nào; chạy lại nếu cần: tonghop run --period 2026-10."),
+        "{out}"
+    );
 }

@@ -265,7 +265,9 @@ fn resend_of_a_failed_report_retries_the_same_message() {
     // The outbox folder cannot be made (a file is in the way): the delivery fails for good.
     fs::write(env.dir.path().join("blocker"), "").unwrap();
     env.edit_config(|t| t.replace("dir = \"../out/outbox\"", "dir = \"../blocker/outbox\""));
-    env.cmd(&["run", "--period", "2026-10"]).expect_code(3);
+    // Failed for good: its own exit code, not 3 ("still queued").
+    env.cmd(&["run", "--period", "2026-10"])
+        .expect_code(tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32);
     let out = op(&env, &["status", "--period", "2026-10"]).expect_code(0);
     assert!(out.stdout.contains("Chưa gửi"), "{}", out.stdout);
     assert!(
@@ -277,8 +279,8 @@ fn resend_of_a_failed_report_retries_the_same_message() {
     let failed = h["runs"][0]["deliveries"][0].clone();
     assert_eq!(failed["status"], "failed");
 
-    // Still blocked: the retry fails again, exit 3.
-    op(&env, &["resend", "1"]).expect_code(3);
+    // Still blocked: the retry fails again, for good.
+    op(&env, &["resend", "1"]).expect_code(tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32);
     // Fixed: the same message goes out.
     env.edit_config(|t| t.replace("dir = \"../blocker/outbox\"", "dir = \"../out/outbox\""));
     let out = op(&env, &["resend", "1"]).expect_code(0);

@@ -301,3 +301,68 @@ async fn scripted_replies_are_classified_transient_or_permanent() {
     assert!(!err.is_transient());
     assert!(server.messages().is_empty());
 }
+
+#[tokio::test]
+async fn a_recipient_refused_for_good_does_not_stop_the_mail_for_the_others() {
+    // The Cc (second RCPT TO) is refused with 550; the To is taken.
+    let server = SmtpServer::start(SmtpOptions::plain().refuse_rcpt("vanphong@lamdong.dcs.vn"));
+    let out = compose();
+    assert_eq!(
+        out.recipients,
+        ["thuongtruc@lamdong.dcs.vn", "vanphong@lamdong.dcs.vn"]
+    );
+    let d = deliver::send(&out, &Transport::Smtp(server.settings()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.transcript()));
+    assert_eq!(d.recipients, ["thuongtruc@lamdong.dcs.vn"], "who got it");
+    assert_eq!(d.refused.len(), 1, "{d:?}");
+    assert_eq!(d.refused[0].address, "vanphong@lamdong.dcs.vn");
+    assert_eq!(
+        d.refused[0].reply,
+        "550 5.1.1 <vanphong@lamdong.dcs.vn>: Recipient address rejected: User unknown (scripted)"
+    );
+    assert!(
+        d.server_reply
+            .unwrap()
+            .starts_with("250 2.0.0 Ok: queued as ")
+    );
+    let envelopes = server.envelopes();
+    assert_eq!(envelopes.len(), 1, "{}", server.transcript());
+    assert_eq!(envelopes[0].rcpt_tos, ["thuongtruc@lamdong.dcs.vn"]);
+    // The message itself is unchanged: its Cc header still names the refused address.
+    let raw = server.messages().remove(0);
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(format!("<{}>", msg.message_id().unwrap()), out.message_id);
+    let cc = msg.cc().unwrap().first().unwrap().address().unwrap();
+    assert_eq!(cc, "vanphong@lamdong.dcs.vn");
+}
+
+#[tokio::test]
+async fn a_temporary_refusal_of_one_recipient_sends_to_nobody_and_the_retry_reaches_all() {
+    // First transaction: To 250, Cc 451. Second: both 250.
+    let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[250, 451, 250]));
+    let out = compose();
+    let transport = Transport::Smtp(server.settings());
+    let err = deliver::send(&out, &transport).await.unwrap_err();
+    assert!(
+        matches!(err, DeliveryError::Reply { code: 451, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert!(
+        err.to_string()
+            .contains("[RCPT TO:<vanphong@lamdong.dcs.vn>]"),
+        "names the address: {err}"
+    );
+    assert!(
+        server.messages().is_empty(),
+        "nobody got it: a retry must not reach the To twice"
+    );
+    let d = deliver::send(&out, &transport).await.unwrap();
+    assert!(d.refused.is_empty());
+    assert_eq!(server.envelopes().len(), 1);
+    assert_eq!(
+        server.envelopes()[0].rcpt_tos,
+        ["thuongtruc@lamdong.dcs.vn", "vanphong@lamdong.dcs.vn"]
+    );
+}

@@ -5,6 +5,7 @@ Usage (the Rust handle tests/integration/support/smtp.rs runs it with the test v
     smtp_server.py --maildir DIR --certs DIR [--security plain|starttls|tls]
                    [--user NAME --password PW]
                    [--reply-mail CODES] [--reply-rcpt CODES] [--reply-data CODES]
+                   [--refuse-rcpt ADDRESSES]
 
 Once listening it prints one line on stdout and flushes it:
 
@@ -30,6 +31,10 @@ the test's transcript. It runs until killed.
              separated list used one per command in order; the last one then repeats.
              "451,250" answers 451 once, then 250 for ever; "550" always 550. 250 means "do the
              normal thing". A code may carry its own text: "452=4.5.3 Too many recipients".
+--refuse-rcpt ADDRESSES
+             a comma separated list of addresses answered "550 5.1.1 <address>: Recipient
+             address rejected: User unknown (scripted)" at every RCPT TO, whatever the script
+             says for the others (a mistyped Cc while the To exists).
 """
 
 import argparse
@@ -83,8 +88,9 @@ class Script:
 
 
 class Handler:
-    def __init__(self, maildir, mail, rcpt, data):
+    def __init__(self, maildir, mail, rcpt, data, refuse=()):
         self.maildir = maildir
+        self.refuse = {a.lower() for a in refuse}
         self.mail = mail
         self.rcpt = rcpt
         self.data = data
@@ -102,6 +108,10 @@ class Handler:
         return "250 2.1.0 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            text = f"5.1.1 <{address}>: Recipient address rejected: User unknown (scripted)"
+            log(f"RCPT {address} -> 550 {text}")
+            return f"550 {text}"
         code, text = self.rcpt.next()
         if code != 250:
             log(f"RCPT {address} -> {code} {text}")
@@ -171,13 +181,18 @@ async def main():
     p.add_argument("--reply-mail", default="250")
     p.add_argument("--reply-rcpt", default="250")
     p.add_argument("--reply-data", default="250")
+    p.add_argument("--refuse-rcpt", default="")
     args = p.parse_args()
     if (args.user is None) != (args.password is None):
         raise SystemExit("--user and --password go together")
 
     ca_path, context = make_certs(args.certs)
     handler = Handler(
-        args.maildir, Script(args.reply_mail), Script(args.reply_rcpt), Script(args.reply_data)
+        args.maildir,
+        Script(args.reply_mail),
+        Script(args.reply_rcpt),
+        Script(args.reply_data),
+        [a.strip() for a in args.refuse_rcpt.split(",") if a.strip()],
     )
     smtp_kwargs = dict(hostname="localhost", ident="tonghop test SMTP (aiosmtpd)", timeout=60)
     if args.security == "starttls":

@@ -281,6 +281,8 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub next_attempt_at: String,
     pub created_at: String,
+    /// JSON: `[{"address", "reply"}]`, the recipients refused while the others got it.
+    pub refused: String,
 }
 
 /// A run as recorded in the state store.
@@ -341,7 +343,7 @@ impl State {
             .conn
             .prepare(
                 "SELECT id, run_id, kind, period, recipients, message_id, eml_path, status, attempts,
-                        last_error, next_attempt_at, created_at FROM deliveries ORDER BY id",
+                        last_error, next_attempt_at, created_at, refused FROM deliveries ORDER BY id",
             )
             .unwrap();
         st.query_map([], |r| {
@@ -358,6 +360,7 @@ impl State {
                 last_error: r.get(9)?,
                 next_attempt_at: r.get(10)?,
                 created_at: r.get(11)?,
+                refused: r.get(12)?,
             })
         })
         .unwrap()

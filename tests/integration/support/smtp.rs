@@ -27,6 +27,8 @@ pub struct SmtpOptions {
     pub reply_mail: Vec<u16>,
     pub reply_rcpt: Vec<u16>,
     pub reply_data: Vec<u16>,
+    /// Addresses refused with 550 at every `RCPT TO`, whatever the scripts say.
+    pub refuse_rcpt: Vec<String>,
 }
 
 impl SmtpOptions {
@@ -37,6 +39,7 @@ impl SmtpOptions {
             reply_mail: vec![],
             reply_rcpt: vec![],
             reply_data: vec![],
+            refuse_rcpt: vec![],
         }
     }
 
@@ -68,6 +71,12 @@ impl SmtpOptions {
 
     pub fn reply_rcpt(mut self, codes: &[u16]) -> SmtpOptions {
         self.reply_rcpt = codes.to_vec();
+        self
+    }
+
+    /// Refuse this address (550 5.1.1) at every `RCPT TO`; the others follow `reply_rcpt`.
+    pub fn refuse_rcpt(mut self, address: &str) -> SmtpOptions {
+        self.refuse_rcpt.push(address.to_owned());
         self
     }
 
@@ -125,6 +134,9 @@ impl SmtpServer {
                 let list: Vec<String> = codes.iter().map(u16::to_string).collect();
                 cmd.arg(flag).arg(list.join(","));
             }
+        }
+        if !options.refuse_rcpt.is_empty() {
+            cmd.arg("--refuse-rcpt").arg(options.refuse_rcpt.join(","));
         }
         let mut child = cmd
             .stdin(Stdio::null())
