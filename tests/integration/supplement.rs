@@ -12,6 +12,7 @@ use crate::support::env::TestEnv;
 /// Exit codes of src/exit.rs.
 const MAIL_QUEUED: i32 = tonghop::exit::MAIL_QUEUED as i32;
 const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
+const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
 
 /// `tonghop ARGS --config <env's config>` for the operator commands.
 fn op(env: &TestEnv, args: &[&str]) -> crate::support::env::Run {
@@ -234,8 +235,10 @@ fn an_older_supplement_is_not_resent_over_a_newer_one_without_force() {
         "Huyện ủy Đam Rông",
         "Tháng 10/2026",
     );
-    env.cmd(&["run", "--period", "2026-10", "--supplement"])
-        .expect_code(3);
+    let out = env
+        .cmd(&["run", "--period", "2026-10", "--supplement"])
+        .expect_code(DELIVERY_FAILED_FOR_GOOD);
+    assert!(out.stdout.contains("Thư KHÔNG gửi được"), "{}", out.stdout);
     // Fixed; Cát Tiên reports too: supplement 2 (1 keeps its number) goes out.
     env.edit_config(|t| t.replace("dir = \"../blocker/outbox\"", "dir = \"../out/outbox\""));
     late(
