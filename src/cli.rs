@@ -368,19 +368,9 @@ fn cmd_run(
             say!("{}", crate::explain::run_error(&e));
             exit::SUCCESS
         }
-        Err(e @ pipeline::RunError::MailQueued { .. }) => {
-            eprintln!("tonghop: {}", crate::explain::run_error(&e));
-            exit::MAIL_QUEUED
-        }
         Err(e) => {
             eprintln!("tonghop: {}", crate::explain::run_error(&e));
-            match e {
-                pipeline::RunError::AlreadySent { .. } => exit::ALREADY_SENT,
-                pipeline::RunError::Intake(_) | pipeline::RunError::NotSentYet { .. } => {
-                    exit::BAD_CONFIG
-                }
-                _ => exit::INTERNAL_ERROR,
-            }
+            exit::of_run_error(&e)
         }
     }
 }
@@ -861,12 +851,12 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         Err(ControlError::NoDaemon { .. }) => no_daemon(),
         Err(ControlError::Run {
             error,
-            already_sent: true,
+            exit_code: Some(code),
             ..
         }) => {
-            // The daemon's own words: which period, when it was sent, how to send it again.
+            // The daemon's own words and the exit code `tonghop run` would give.
             eprintln!("tonghop: {error}");
-            exit::ALREADY_SENT
+            code
         }
         Err(ControlError::Unauthorized { .. }) => {
             eprintln!(

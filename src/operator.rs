@@ -347,34 +347,43 @@ pub fn daemon_state(port: u16) -> DaemonState {
     }
 }
 
-fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
+/// A mail's delivery state in the clerk's words: the one wording used by `status`, `history`,
+/// `resend`, a `run`/`trigger` that finds the period's report already made, and the daemon's
+/// log. Queued: since when, attempts, last error, next attempt. Sent: when, to whom, Message-ID,
+/// the server's answer. Failed for good: why.
+pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
     let t = |s: &str| pipeline::local_text(settings, s);
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
-            "đã gửi lúc {}, tới {}{}, Message-ID {}",
+            "đã gửi lúc {}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
             d.sent_at.as_deref().map(t).unwrap_or_default(),
             delivered_to(d).join(", "),
             refused_text(d),
-            d.message_id
+            d.message_id,
+            d.server_reply.as_deref().unwrap_or("không ghi lại")
         ),
         DeliveryStatus::Pending if d.attempts == 0 => format!(
-            "chờ gửi (lúc {}), tới {}, Message-ID {}",
+            "CHƯA gửi: đang chờ trong hàng đợi từ {}, chưa thử gửi lần nào, sẽ gửi lúc {}, tới {}, Message-ID {}",
+            t(&d.created_at),
             t(&d.next_attempt_at),
             d.recipients.join(", "),
             d.message_id
         ),
         DeliveryStatus::Pending => format!(
-            "CHƯA gửi được, sẽ thử lại lúc {} ({}; lỗi cuối: {}), Message-ID {}",
-            t(&d.next_attempt_at),
+            "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {}, Message-ID {}",
+            t(&d.created_at),
             tries(d.attempts),
             d.last_error.as_deref().unwrap_or("không rõ"),
+            t(&d.next_attempt_at),
             d.message_id
         ),
         DeliveryStatus::Failed => format!(
-            "KHÔNG gửi được ({}; lỗi: {}), Message-ID {}",
+            "KHÔNG gửi được, đã thôi thử ({}; lý do: {}), Message-ID {}",
             tries(d.attempts),
-            d.last_error.as_deref().unwrap_or("không rõ"),
+            d.last_error
+                .as_deref()
+                .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon"),
             d.message_id
         ),
     }
@@ -530,7 +539,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 d.run_id
                     .map(|r| format!(" (lần chạy {r})"))
                     .unwrap_or_default(),
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
             if d.status == DeliveryStatus::Failed
                 && let Some(r) = d.run_id
@@ -589,7 +598,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 "  - {} kỳ {}: {}",
                 kind_label(&d.kind),
                 d.period,
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
         }
     }
@@ -757,7 +766,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(o, "  Lỗi: {e}");
         }
         for d in &r.deliveries {
-            let _ = writeln!(o, "  {}: {}", mail_label(d), delivery_line(settings, d));
+            let _ = writeln!(o, "  {}: {}", mail_label(d), delivery_state(settings, d));
         }
     }
     if !h.other.is_empty() {
@@ -768,7 +777,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
                 "  {} kỳ {}: {}",
                 kind_label(&d.kind),
                 d.period,
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
         }
     }
@@ -1137,7 +1146,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             );
         }
     }
-    let _ = writeln!(o, "Kết quả: {}", delivery_line(settings, d));
+    let _ = writeln!(o, "Kết quả: {}", delivery_state(settings, d));
     if d.status == DeliveryStatus::Pending {
         let _ = writeln!(
             o,
@@ -1203,14 +1212,23 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
     }
     let _ = match s("mail_status").as_deref() {
         Some("sent") => writeln!(o, "Thư: đã gửi."),
-        Some("pending") => writeln!(o, "Thư CHƯA gửi được; daemon sẽ tự gửi lại."),
-        other => writeln!(
+        Some("pending") => writeln!(
+            o,
+            "Thư CHƯA gửi được, đang chờ trong hàng đợi; daemon sẽ tự gửi lại (lỗi: {}).",
+            answer
+                .get("mail_error")
+                .and_then(|v| v.as_str())
+                .unwrap_or("không rõ")
+                .trim_end_matches('.')
+        ),
+        // Every failure gives its reason; a bare status word ("failed") is none.
+        _ => writeln!(
             o,
             "Thư KHÔNG gửi được: {}",
             answer
                 .get("mail_error")
                 .and_then(|v| v.as_str())
-                .unwrap_or(other.unwrap_or("không rõ"))
+                .unwrap_or("không rõ lý do, xem tonghop status và nhật ký của tonghop daemon")
         ),
     };
     let refused: Vec<crate::store::Refused> = answer

@@ -304,18 +304,15 @@ async fn trigger_handler(
     };
     match answer {
         Ok(Ok(run)) => (StatusCode::OK, Json(run)).into_response(),
-        Ok(Err(super::WorkError {
-            message,
-            already_sent,
-        })) => {
-            let status = if already_sent {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
+        Ok(Err(super::WorkError { message, exit_code })) => {
+            let status = match exit_code {
+                crate::exit::ALREADY_SENT | crate::exit::MAIL_QUEUED => StatusCode::CONFLICT,
+                crate::exit::BAD_CONFIG => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             (
                 status,
-                Json(json!({ "error": message, "already_sent": already_sent })),
+                Json(json!({ "error": message, "exit_code": exit_code })),
             )
                 .into_response()
         }
@@ -343,7 +340,8 @@ pub enum ControlError {
     Run {
         status: u16,
         error: String,
-        already_sent: bool,
+        /// The exit code `tonghop run` gives for the same failure, as the daemon sent it.
+        exit_code: Option<u8>,
     },
     #[error("no answer from the daemon on 127.0.0.1:{port} within {} s", timeout.as_secs())]
     Timeout { port: u16, timeout: Duration },
@@ -456,10 +454,10 @@ pub fn trigger(
             Some(error) => Err(ControlError::Run {
                 status,
                 error: error.to_owned(),
-                already_sent: value
-                    .get("already_sent")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                exit_code: value
+                    .get("exit_code")
+                    .and_then(Value::as_u64)
+                    .and_then(|c| u8::try_from(c).ok()),
             }),
             None => Err(ControlError::Unexpected {
                 port,
@@ -563,7 +561,7 @@ mod tests {
                 let answer = match period.map(|p| p.key()).as_deref() {
                     Some("2026-09") if !resend => Err(super::super::WorkError {
                         message: "Báo cáo Tháng 9/2026 đã được gửi lúc 08:00 04/10/2026".to_owned(),
-                        already_sent: true,
+                        exit_code: crate::exit::ALREADY_SENT,
                     }),
                     Some("2026-08") => Err("Không ghi được out/2026-08: ổ đĩa đã đầy."
                         .to_owned()
@@ -745,7 +743,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 409, already_sent: true, error } if error.contains("đã được gửi")),
+            matches!(&e, ControlError::Run { status: 409, exit_code: Some(4), error } if error.contains("đã được gửi")),
             "{e:?}"
         );
         let e = call(TOKEN, Some(Period::month(2026, 8)), false)
@@ -753,7 +751,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 500, already_sent: false, error } if error.contains("ổ đĩa đã đầy")),
+            matches!(&e, ControlError::Run { status: 500, exit_code: Some(70), error } if error.contains("ổ đĩa đã đầy")),
             "{e:?}"
         );
         let e = call("ffffffffffffffffffffffffffffffff", None, false)

@@ -38,19 +38,20 @@ impl Job {
 pub type ManualResult = Result<serde_json::Value, WorkError>;
 
 /// Why a piece of work failed: the reason in Vietnamese for the person who asked (a `trigger`
-/// client prints it as it is), and whether it is the period's report being already sent, which
-/// the control API answers with its own status. Typed, so no face recognises an error by its text.
+/// client prints it as it is), and the exit code `tonghop run` gives for the same failure
+/// ([`crate::exit::of_run_error`]), which the `trigger` client exits with. Typed, so no face
+/// recognises an error by its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkError {
     pub message: String,
-    pub already_sent: bool,
+    pub exit_code: u8,
 }
 
 impl From<String> for WorkError {
     fn from(message: String) -> WorkError {
         WorkError {
             message,
-            already_sent: false,
+            exit_code: crate::exit::INTERNAL_ERROR,
         }
     }
 }
@@ -431,7 +432,7 @@ impl Work {
                         tracing::warn!(error = %e, "manual run failed");
                         Err(WorkError {
                             message: crate::explain::run_error(&e),
-                            already_sent: matches!(e, RunError::AlreadySent { .. }),
+                            exit_code: crate::exit::of_run_error(&e),
                         })
                     }
                 }
@@ -502,8 +503,10 @@ fn scheduled_send(
     let result = pipeline::run_once(settings, &req, clock, &|_, _| {});
     let json = match result {
         Ok(o) => run_json(&o),
-        Err(RunError::AlreadySent { message_id, at, .. }) => {
-            tracing::info!(period = %period, message_id = %message_id, at = %at, "the period's report was already sent; not sending it again");
+        Err(RunError::AlreadyMade {
+            delivery, state, ..
+        }) => {
+            tracing::info!(period = %period, delivery = delivery.id, status = delivery.status.as_str(), message_id = %delivery.message_id, state = %state, "the period's report is already made; not making it again");
             serde_json::json!({ "skipped": true })
         }
         Err(e) => return Err(format!("scheduled send for {period}: {e}").into()),

@@ -28,6 +28,8 @@ const REJECTED_FILES: i32 = tonghop::exit::REJECTED_FILES as i32;
 const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
 const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
 const ALREADY_RUNNING: i32 = tonghop::exit::ALREADY_RUNNING as i32;
+const DELIVERY_FAILED: i32 = tonghop::exit::DELIVERY_FAILED as i32;
+const MAIL_QUEUED: i32 = tonghop::exit::MAIL_QUEUED as i32;
 
 /// The period the daemon sends now, computed here and checked against `daemon::period_for`.
 fn current_period(env: &TestEnv) -> String {
@@ -511,13 +513,13 @@ fn manual_run_and_schedule_at_the_same_moment_make_one_report() {
         match *code {
             // The one that sent (the samples hold rejected files).
             REJECTED_FILES => assert!(stdout.contains("Thư đã ghi ra tệp"), "{stdout}"),
-            ALREADY_SENT => assert!(stderr.contains("đã được gửi lúc"), "{stderr}"),
+            ALREADY_SENT => assert!(stderr.contains("thư báo cáo đã gửi lúc"), "{stderr}"),
             other => panic!("exit code {other}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
         }
     }
     if report_run.trigger == "manual" {
         assert_eq!(cli_sent, 1, "the CLI sent it: {results:#?}");
-        assert!(d.log().contains("not sending it again"), "{}", d.log());
+        assert!(d.log().contains("not making it again"), "{}", d.log());
     } else {
         assert_eq!(cli_sent, 0, "the daemon sent it: {results:#?}");
     }
@@ -925,7 +927,8 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
     let (code, _, err) = run(with_config(&["trigger", "--period", "2026-10"]));
     assert_eq!(code, ALREADY_SENT, "{err}");
     assert!(
-        err.contains("Báo cáo Tháng 10/2026 đã được gửi lúc") && err.contains("--resend"),
+        err.contains("Báo cáo Tháng 10/2026 đã được lập trước đó; thư báo cáo đã gửi lúc")
+            && err.contains("--resend"),
         "{err}"
     );
 
@@ -1477,4 +1480,112 @@ fn a_trigger_whose_daemon_dies_is_told_what_happened_and_what_to_do() {
         out.contains("chưa kịp xếp hàng thư nào; chạy lại nếu cần: tonghop run --period 2026-10."),
         "{out}"
     );
+}
+
+/// Issue 9, point 1: during an SMTP outage every face says the report is queued (since when,
+/// attempts, last error, next attempt), never "sent"; once the server is back, they say sent,
+/// with when, the Message-ID and the server's answer.
+#[test]
+fn during_an_outage_every_command_says_queued_until_the_mail_leaves() {
+    // Nothing listens on this port: connection refused.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    use_smtp(
+        &env,
+        &format!(
+            "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 2\n"
+        ),
+    );
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let config = env.config.to_str().unwrap().to_owned();
+    let cmd = |args: &[&str]| {
+        let mut v: Vec<&str> = args.to_vec();
+        v.extend(["--config", config.as_str()]);
+        output(env.cmd(&v))
+    };
+    let queued = "thư báo cáo CHƯA gửi được: đang chờ trong hàng đợi từ ";
+    let says_queued = |text: &str| {
+        assert!(text.contains(queued), "{text}");
+        assert!(
+            text.contains("lỗi cuối: ") && text.contains("sẽ thử lại lúc "),
+            "{text}"
+        );
+        assert!(
+            !text.contains("đã được gửi") && !text.contains("đã gửi lúc"),
+            "{text}"
+        );
+    };
+
+    let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);
+    assert_eq!(code, DELIVERY_FAILED, "{out}{err}");
+    assert!(
+        out.contains("Thư CHƯA gửi được, đang chờ trong hàng đợi"),
+        "{out}"
+    );
+    assert!(
+        out.contains("không kết nối được tới máy chủ thư"),
+        "the reason: {out}"
+    );
+
+    let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);
+    assert_eq!(code, MAIL_QUEUED, "{out}{err}");
+    says_queued(&err);
+    assert!(
+        err.contains("Báo cáo Tháng 10/2026 đã được lập trước đó"),
+        "{err}"
+    );
+    let (code, out, err) = output(env.cmd(&["run", "--period", "2026-10"]));
+    assert_eq!(code, MAIL_QUEUED, "{out}{err}");
+    says_queued(&err);
+    assert!(err.contains("tonghop resend "), "{err}");
+
+    let (_, out, err) = cmd(&["status", "--period", "2026-10"]);
+    assert!(
+        out.contains("Thư báo cáo (lần chạy 1): CHƯA gửi được: đang chờ trong hàng đợi từ "),
+        "{out}{err}"
+    );
+    assert!(!out.contains("Đã gửi lúc"), "{out}");
+    let (code, out, err) = cmd(&["history"]);
+    assert_eq!(code, SUCCESS, "{out}{err}");
+    assert!(
+        out.contains("Thư báo cáo: CHƯA gửi được: đang chờ trong hàng đợi từ "),
+        "{out}"
+    );
+    // The log words it the same way (the manual run's failure and its state).
+    let log = d.log();
+    assert!(
+        log.lines().any(|l| l.contains("manual run failed")
+            && l.contains("CHƯA gửi được: đang chờ trong hàng đợi từ ")),
+        "{log}"
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert!(TestEnv::emls(&env.outbox).is_empty());
+
+    // The server is back: the queued mail leaves once, and now every face says sent.
+    let server = SmtpServer::start(SmtpOptions::plain());
+    use_smtp(&env, &server.config_toml("UNUSED"));
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    wait_until(
+        secs(30),
+        || format!("the mail sent\n--- log\n{}", d.log()),
+        || (sent_reports(&data_dir(&env), "2026-10").len() == 1).then_some(()),
+    );
+    let report = State::open(&data_dir(&env))
+        .deliveries_of("report")
+        .remove(0);
+    let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);
+    assert_eq!(code, ALREADY_SENT, "{out}{err}");
+    assert!(
+        err.contains("thư báo cáo đã gửi lúc ")
+            && err.contains(&format!("Message-ID {}", report.message_id))
+            && err.contains("máy chủ thư trả lời: 250"),
+        "{err}"
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    assert_eq!(server.messages().len(), 1, "{}", server.transcript());
 }
