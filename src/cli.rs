@@ -734,6 +734,11 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
                 eprintln!("tonghop: {error}");
                 return exit::INTERNAL_ERROR;
             }
+            // The state from the store is shown; the exit code still says the inbox is wrong.
+            if let Some(problem) = &s.inbox_problem {
+                eprintln!("tonghop: {problem}");
+                return exit::BAD_CONFIG;
+            }
             exit::SUCCESS
         }
         Err(e) => {

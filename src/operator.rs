@@ -133,6 +133,9 @@ pub struct DaemonState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
+    /// Why the inbox could not be read (in Vietnamese), if it could not: then the units' state is
+    /// unknown and only what the state store says is shown.
+    pub inbox_problem: Option<String>,
     pub period: Period,
     pub period_label: String,
     pub now: DateTime<FixedOffset>,
@@ -152,14 +155,23 @@ pub struct Status {
 }
 
 /// The period as it stands at `now`: consolidated from the inbox in memory (nothing written,
-/// nothing archived), with what the state store says was sent.
+/// nothing archived), with what the state store says was sent. An inbox that cannot be read
+/// (missing, unmounted) does not hide the store: it becomes `inbox_problem`, with no units.
 pub fn status(
     settings: &Settings,
     period: Period,
     now: DateTime<Utc>,
     progress: Progress<'_>,
 ) -> Result<Status, RunError> {
-    let c = pipeline::consolidate_period(settings, period, now, progress, None)?.consolidation;
+    let (c, inbox_problem) =
+        match pipeline::consolidate_period(settings, period, now, progress, None) {
+            Ok(x) => (x.consolidation, None),
+            Err(e @ RunError::Intake(_)) => (
+                empty_consolidation(settings, period, now),
+                Some(crate::explain::run_error(&e)),
+            ),
+            Err(e) => return Err(e),
+        };
     let findings_of = |path: &str| {
         c.files
             .iter()
@@ -170,6 +182,7 @@ pub fn status(
     let units: Vec<UnitLine> = c
         .units
         .iter()
+        .filter(|_| inbox_problem.is_none())
         .map(|u| UnitLine {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -248,6 +261,7 @@ pub fn status(
     .collect();
 
     Ok(Status {
+        inbox_problem,
         period,
         period_label: period.label(),
         now: local.fixed_offset(),
@@ -262,6 +276,24 @@ pub fn status(
         next,
         daemon: daemon_state(crate::daemon::control_port(settings)),
     })
+}
+
+/// The period's frame with no files, for a `status` whose inbox cannot be read (its units are
+/// not shown: their state is unknown, not "not submitted").
+fn empty_consolidation(
+    settings: &Settings,
+    period: Period,
+    now: DateTime<Utc>,
+) -> pipeline::consolidate::Consolidation {
+    let tz = settings.timezone;
+    let frame = pipeline::consolidate::Frame {
+        roster: &settings.roster,
+        form: &settings.form,
+        period,
+        deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
+        generated_at: now.with_timezone(&tz).fixed_offset(),
+    };
+    pipeline::consolidate::consolidate(&frame, Vec::new(), Vec::new())
 }
 
 impl ReportState {
@@ -445,6 +477,14 @@ pub fn kind_label(kind: &str) -> &str {
 pub fn status_text(settings: &Settings, s: &Status) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
+    // The inbox problem first: the operator needs to see it before anything else.
+    if let Some(problem) = &s.inbox_problem {
+        let _ = writeln!(
+            o,
+            "{problem} Chưa biết tình hình nộp của các đơn vị; dưới đây là những gì đã lưu \
+             (thư đã gửi, thư đang chờ, lịch)."
+        );
+    }
     let _ = writeln!(
         o,
         "Kỳ báo cáo: {} ({}), hạn nộp {}; tình hình lúc {}",
@@ -453,7 +493,14 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
         hm(&s.deadline),
         hm(&s.now)
     );
-    let _ = writeln!(o, "Đơn vị có báo cáo: {}/{}", s.reported, s.units.len());
+    if s.inbox_problem.is_some() {
+        let _ = writeln!(
+            o,
+            "Đơn vị có báo cáo: chưa biết (không đọc được thư mục nhận báo cáo)"
+        );
+    } else {
+        let _ = writeln!(o, "Đơn vị có báo cáo: {}/{}", s.reported, s.units.len());
+    }
     let _ = writeln!(o);
     let width = s.units.len().to_string().len();
     for (i, u) in s.units.iter().enumerate() {
