@@ -466,6 +466,10 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             }
         }
         ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
+        // Every failure gives its reason.
+        _ if err.is_empty() => {
+            say!("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status và tonghop history.")
+        }
         _ => say!("Thư KHÔNG gửi được: {err}"),
     }
 }

@@ -1360,6 +1360,16 @@ mod tests {
         failed["mail_status"] = json!("failed");
         failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
         assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_FAILED_FOR_GOOD);
+        // No error recorded: still a reason and where to look, never the bare state word.
+        let mut bare = failed.clone();
+        bare["mail_error"] = json!(null);
+        let text = trigger_text(&bare);
+        assert!(
+            text.contains("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status")
+                && !text.contains("(failed)")
+                && !text.contains(": failed"),
+            "{text}"
+        );
         assert!(
             trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
             "the reason, not the state: {}",

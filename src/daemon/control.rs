@@ -284,23 +284,45 @@ async fn trigger_handler(
         reply,
     };
     let mut stopping = control.stopping.clone();
-    let shutting_down = || {
-        error(
+    // Not an internal error: the daemon is going away on purpose (SIGTERM). Said in the
+    // clerk's words, with the exit code of "no daemon" (69) and what to do.
+    let shutting_down = |taken: bool| {
+        tracing::info!(
+            request_taken = taken,
+            "the daemon is shutting down; told the trigger client"
+        );
+        let message = if taken {
+            "tonghop daemon đang dừng (được yêu cầu dừng) nên không chờ để trả lời: lần chạy theo \
+             yêu cầu này, nếu đã bắt đầu, vẫn được làm xong và ghi lại trước khi daemon dừng. Xem \
+             kết quả: tonghop history, tonghop status; nếu báo cáo chưa được lập, chạy lại khi \
+             daemon đã khởi động lại (tonghop trigger) hoặc tổng hợp ngay không cần daemon: \
+             tonghop run."
+        } else {
+            "tonghop daemon đang dừng (được yêu cầu dừng) nên không nhận yêu cầu này; chưa làm gì. \
+             Chạy lại khi daemon đã khởi động lại (tonghop trigger), hoặc tổng hợp ngay không cần \
+             daemon: tonghop run."
+        };
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the daemon is shutting down; a run already started is finished and recorded (see `tonghop history`)",
+            Json(json!({
+                "error": message,
+                "exit_code": crate::exit::NO_DAEMON,
+                "shutting_down": true,
+            })),
         )
+            .into_response()
     };
     tokio::select! {
         sent = control.events.send(event) => if sent.is_err() {
-            return shutting_down();
+            return shutting_down(false);
         },
-        _ = stopping.wait_for(|s| *s) => return shutting_down(),
+        _ = stopping.wait_for(|s| *s) => return shutting_down(false),
     }
     // No timeout: a run takes as long as it takes (the client decides how long it waits). If the
     // client goes away, the run still completes; only its answer is lost.
     let answer = tokio::select! {
         a = answer => a,
-        _ = stopping.wait_for(|s| *s) => return shutting_down(),
+        _ = stopping.wait_for(|s| *s) => return shutting_down(true),
     };
     match answer {
         Ok(Ok(run)) => (StatusCode::OK, Json(run)).into_response(),
@@ -316,10 +338,7 @@ async fn trigger_handler(
             )
                 .into_response()
         }
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the daemon stopped before the run finished",
-        ),
+        Err(_) => shutting_down(true),
     }
 }
 
@@ -819,7 +838,19 @@ mod tests {
             .expect("answered at shutdown")
             .unwrap();
         assert_eq!(status, 503, "{text}");
-        assert!(text.contains("shutting down"), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("tonghop daemon đang dừng (được yêu cầu dừng) nên không chờ"),
+            "{text}"
+        );
+        assert_eq!(
+            v["exit_code"],
+            crate::exit::NO_DAEMON,
+            "not an internal error"
+        );
         tokio::time::timeout(Duration::from_secs(10), server)
             .await
             .expect("serve returns")

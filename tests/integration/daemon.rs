@@ -1589,3 +1589,74 @@ fn during_an_outage_every_command_says_queued_until_the_mail_leaves() {
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
     assert_eq!(server.messages().len(), 1, "{}", server.transcript());
 }
+
+/// Issue 9, point 7: a `trigger` waiting on a run when the daemon is told to stop (SIGTERM) is
+/// not told "internal error": it gets its own text (the run, if started, is finished and
+/// recorded; what to do) and exit 69, and the run is indeed finished.
+#[test]
+fn a_trigger_waiting_when_the_daemon_stops_is_told_so_with_exit_69() {
+    let env = TestEnv::samples();
+    // Copies of the samples: a run of a few seconds, long enough to stop the daemon inside it.
+    for i in 0..12 {
+        crate::support::env::copy_dir(
+            &repo().join("samples/inbox"),
+            &env.inbox.join(format!("ban sao {i:02}")),
+        );
+    }
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let mut trigger = env.cmd(&["trigger", "--period", "2026-10", "--config"]).cmd;
+    trigger
+        .arg(&env.config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = trigger.spawn().unwrap();
+    d.wait_for_log("run started", secs(20));
+    assert_eq!(d.terminate(secs(60)), SUCCESS, "{}", d.log());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(tonghop::exit::NO_DAEMON as i32),
+        "{err}"
+    );
+    assert!(
+        err.contains("tonghop daemon đang dừng (được yêu cầu dừng)")
+            && err.contains("vẫn được làm xong và ghi lại")
+            && err.contains("tonghop history"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("lỗi chương trình") && !err.contains("shutting down"),
+        "{err}"
+    );
+    let runs = State::open(&data_dir(&env)).runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(
+        (runs[0].trigger.as_str(), runs[0].outcome.as_str()),
+        ("manual", "rejected_files"),
+        "the run went on to its end"
+    );
+}
+
+/// Issue 9, point 7: a missing inbox gives the same exit code (2) and the same words from
+/// `trigger` as from `run`.
+#[test]
+fn a_missing_inbox_gives_the_same_code_and_words_from_run_and_trigger() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    fs::rename(&env.inbox, env.inbox.with_extension("unmounted")).unwrap();
+    let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(2);
+    let expected = format!(
+        "Không đọc được thư mục nhận báo cáo {}: không tìm thấy tệp hoặc thư mục.",
+        env.inbox.display()
+    );
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
+    assert_eq!(code, tonghop::exit::BAD_CONFIG as i32, "{out}{err}");
+    assert!(err.contains(&expected), "{err}");
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+}
