@@ -657,6 +657,10 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 .map(|p| format!(", pid {p}"))
                 .unwrap_or_default()
         )
+    } else if s.daemon.port == 0 || settings.daemon.control_port == 0 {
+        // `control_port = 0`: the port is chosen at start; none is known while it is stopped
+        // (the one a stopped daemon last used means nothing).
+        "tonghop daemon KHÔNG chạy: lịch chỉ được thực hiện khi daemon chạy".to_owned()
     } else {
         format!(
             "tonghop daemon KHÔNG chạy trên cổng {}: lịch chỉ được thực hiện khi daemon chạy",

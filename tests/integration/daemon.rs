@@ -1660,3 +1660,55 @@ fn a_missing_inbox_gives_the_same_code_and_words_from_run_and_trigger() {
     assert!(err.contains(&expected), "{err}");
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
 }
+
+/// Issue 9, point 10: a cron range error names its field; a cron that never fires is refused
+/// at start (exit 2, before anything runs); with `control_port = 0`, `status` does not call the
+/// stopped daemon "not running on port 0" (nor on the port it last used).
+#[test]
+fn cron_errors_name_the_field_and_a_never_firing_cron_is_refused_at_start() {
+    let env = TestEnv::samples();
+    daemon_config(&env, "0 0 25 4 * *");
+    let config = env.config.to_str().unwrap().to_owned();
+    let out = env
+        .cmd(&["daemon", "--config", config.as_str()])
+        .expect_code(tonghop::exit::BAD_CONFIG as i32);
+    assert!(
+        out.stderr.contains(
+            "schedule.send: \"0 0 25 4 * *\": trường thứ 3 (giờ) có giá trị 25, ngoài khoảng 0–23"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("out of bounds"), "{}", out.stderr);
+
+    daemon_config(&env, "0 0 8 31 2 *");
+    let out = env
+        .cmd(&["daemon", "--config", config.as_str()])
+        .expect_code(tonghop::exit::BAD_CONFIG as i32);
+    assert!(
+        out.stderr
+            .contains("schedule.send: \"0 0 8 31 2 *\" không bao giờ đến (ví dụ ngày 31 tháng 2"),
+        "{}",
+        out.stderr
+    );
+    assert!(State::try_open(&data_dir(&env)).is_none_or(|s| s.runs().is_empty()));
+
+    // control_port = 0 (daemon_config): running, then stopped.
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let (_, out, err) = op(&env, &["status", "--period", "2026-10"]);
+    assert!(
+        out.contains("Lịch tiếp theo (tonghop daemon đang chạy, pid "),
+        "{out}{err}"
+    );
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let (_, out, err) = op(&env, &["status", "--period", "2026-10"]);
+    assert!(
+        out.contains(
+            "Lịch tiếp theo (tonghop daemon KHÔNG chạy: lịch chỉ được thực hiện khi daemon chạy):"
+        ),
+        "{out}{err}"
+    );
+    assert!(!out.contains("trên cổng"), "{out}");
+}
