@@ -264,10 +264,46 @@ fn init_logging(filter: &str, json: bool) {
     if json {
         let _ = builder.json().try_init();
     } else {
+        use tracing_subscriber::field::MakeExt as _;
         let _ = builder
             .with_ansi(std::io::stderr().is_terminal())
+            .fmt_fields(tracing_subscriber::fmt::format::debug_fn(log_field).delimited(" "))
             .try_init();
     }
+}
+
+/// One `key=value` of the text log, so that a line parses: a value with a space, a quote or an
+/// `=` is quoted (`server="127.0.0.1:2525 (plain)"`); the message stays bare, first.
+fn log_field(
+    w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+    field: &tracing::field::Field,
+    value: &dyn std::fmt::Debug,
+) -> std::fmt::Result {
+    let text = format!("{value:?}");
+    if field.name() == "message" {
+        return write!(w, "{text}");
+    }
+    write!(w, "{}={}", field.name(), log_value(&text))
+}
+
+/// A log value as written: bare when it holds no space, quote or `=`; else quoted, with `"` and
+/// `\` escaped. (A `?`-formatted string arrives already quoted and is kept as it is.)
+fn log_value(text: &str) -> String {
+    let needs_quotes =
+        |t: &str| t.is_empty() || t.contains(|c: char| c.is_whitespace() || c == '"' || c == '=');
+    let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
+    if quoted {
+        // A text field (`kind = "report"`): bare like any other value when it can be.
+        let inner = &text[1..text.len() - 1];
+        if !needs_quotes(inner) && !inner.contains('\\') {
+            return inner.to_owned();
+        }
+        return text.to_owned();
+    }
+    if needs_quotes(text) {
+        return format!("{text:?}");
+    }
+    text.to_owned()
 }
 
 fn load(config: Option<&Path>) -> Result<Settings, u8> {
@@ -879,5 +915,24 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
             eprintln!("tonghop: {}", crate::explain::control(&e));
             exit::INTERNAL_ERROR
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_values_with_spaces_are_quoted() {
+        assert_eq!(
+            log_value("127.0.0.1:2525 (plain)"),
+            "\"127.0.0.1:2525 (plain)\""
+        );
+        assert_eq!(log_value("2026-10"), "2026-10");
+        assert_eq!(log_value("\"manual\""), "manual");
+        assert_eq!(log_value("\"a b\""), "\"a b\"");
+        assert_eq!(log_value("a=b"), "\"a=b\"");
+        assert_eq!(log_value("say \"hi\" x"), "\"say \\\"hi\\\" x\"");
+        assert_eq!(log_value(""), "\"\"");
     }
 }

@@ -277,7 +277,11 @@ async fn trigger_handler(
         },
     };
     let (reply, answer) = oneshot::channel();
-    tracing::info!(period = ?period.map(|p| p.key()), resend = body.resend, "manual run requested");
+    tracing::info!(
+        period = period.map(|p| p.key()).as_deref().unwrap_or("default"),
+        resend = body.resend,
+        "manual run requested"
+    );
     let event = Event::Manual {
         period,
         resend: body.resend,

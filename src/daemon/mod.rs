@@ -5,7 +5,7 @@
 pub mod control;
 pub mod jobs;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 
 use crate::period::Period;
 use crate::pipeline::Trigger;
@@ -156,12 +156,19 @@ pub fn missed_jobs(
         if age <= settings.schedule.catch_up {
             out.push((job, last));
         } else {
-            tracing::warn!(
-                job = job.as_str(),
-                period = %period,
-                scheduled_for = %last,
-                "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
-            );
+            // Said once per daemon process, not at every scan.
+            static SAID: std::sync::Mutex<Vec<(Job, DateTime<Utc>)>> =
+                std::sync::Mutex::new(Vec::new());
+            let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+            if !said.contains(&(job, last)) {
+                said.push((job, last));
+                tracing::warn!(
+                    job = job.as_str(),
+                    period = %period,
+                    scheduled_for = %crate::pipeline::log_time(last),
+                    "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
+                );
+            }
         }
     }
     Ok(out)
@@ -279,7 +286,7 @@ pub async fn run(
 
     // Catch-up of what was missed while down.
     for (job, at) in missed_jobs(&settings, &store, clock.now())? {
-        tracing::info!(job = job.as_str(), scheduled_for = %at, period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
+        tracing::info!(job = job.as_str(), scheduled_for = %pipeline::log_time(at), period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
         let _ = tx
             .send(Event::Tick {
                 job,
@@ -320,7 +327,7 @@ pub async fn run(
         let result = tokio::select! {
             r = &mut handle => r,
             _ = stop.wait_for(|s| *s) => {
-                tracing::info!(grace = ?settings.daemon.shutdown_grace, "stopping: letting the work in progress finish");
+                tracing::info!(grace_seconds = settings.daemon.shutdown_grace.as_secs(), "stopping: letting the work in progress finish");
                 match tokio::time::timeout(settings.daemon.shutdown_grace, &mut handle).await {
                     Ok(r) => {
                         if let (Some(reply), Ok(r)) = (reply, r) {
@@ -381,13 +388,22 @@ async fn add_job(
     tz: chrono_tz::Tz,
     tx: mpsc::Sender<Event>,
 ) -> Result<(), DaemonError> {
+    let own = spec.clone();
     let j = tokio_cron_scheduler::Job::new_async_tz(spec.expr.as_str(), tz, move |_id, _sched| {
         let tx = tx.clone();
+        // The time the job was scheduled for (whole seconds), not the moment the callback ran:
+        // it is what the store records as `scheduled_for` and the log shows.
+        let now = Utc::now();
+        let at = own
+            .last_at_or_before(&now.with_timezone(&tz))
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| now - *t < chrono::Duration::minutes(1))
+            .unwrap_or_else(|| now.with_nanosecond(0).unwrap_or(now));
         Box::pin(async move {
             let _ = tx
                 .send(Event::Tick {
                     job,
-                    at: Utc::now(),
+                    at,
                     trigger: Trigger::Schedule,
                 })
                 .await;
@@ -562,7 +578,7 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResu
     drop(store);
     for (job, when) in missed {
         if job == Job::Send {
-            tracing::info!(scheduled_for = %when, "retrying a scheduled send that has not gone out");
+            tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying a scheduled send that has not gone out");
             scheduled_send(settings, clock, when, Trigger::CatchUp)?;
         }
     }

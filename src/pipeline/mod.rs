@@ -181,6 +181,12 @@ pub fn local(settings: &Settings, t: SystemTime) -> DateTime<FixedOffset> {
         .fixed_offset()
 }
 
+/// A time as the operator log writes it: RFC 3339 in UTC (`Z`), to the millisecond, as the
+/// state store keeps times and as each log line's own timestamp is.
+pub fn log_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// A stored RFC 3339 time as the office reads it: "08:00 04/11/2026".
 pub fn local_text(settings: &Settings, stored: &str) -> String {
     DateTime::parse_from_rfc3339(stored)
@@ -288,7 +294,7 @@ fn run_body(
     recorded: Option<(&Store, i64)>,
 ) -> Result<RunOutcome, RunError> {
     let now = clock.now();
-    tracing::info!(period = %period, trigger = ?req.trigger, dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
+    tracing::info!(period = %period, trigger = req.trigger.as_str(), dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
     let archive = recorded.is_some().then_some(settings.data.as_path());
     let Consolidated {
         consolidation,
