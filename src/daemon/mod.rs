@@ -17,7 +17,7 @@ pub enum Job {
     Send,
     /// Remind units that have not reported.
     Remind,
-    /// Scan the inbox: archive new files, notice late reports, retry a failed send.
+    /// Scan the inbox: archive new files, notice late reports, retry a failed send or reminder.
     Scan,
     /// Attempt queued mails that are due.
     Deliver,
@@ -577,9 +577,20 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResu
     let missed = missed_jobs(settings, &store, clock.now()).map_err(store_err)?;
     drop(store);
     for (job, when) in missed {
-        if job == Job::Send {
-            tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying a scheduled send that has not gone out");
-            scheduled_send(settings, clock, when, Trigger::CatchUp)?;
+        match job {
+            Job::Send => {
+                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying a scheduled send that has not gone out");
+                scheduled_send(settings, clock, when, Trigger::CatchUp)?;
+            }
+            // A reminder that failed (an unreadable inbox) is retried like the send, at the
+            // next scan, not only at the next start. Its failure does not stop the scan.
+            Job::Remind => {
+                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying scheduled reminders that have not gone out");
+                if let Err(e) = scheduled_remind(settings, clock, when, Trigger::CatchUp) {
+                    tracing::warn!(scheduled_for = %pipeline::log_time(when), error = %e, "reminders failed again; retried at the next scan");
+                }
+            }
+            Job::Scan | Job::Deliver => {}
         }
     }
     let period = period_for(settings, at);

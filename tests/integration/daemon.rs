@@ -1847,3 +1847,75 @@ fn the_daemon_log_parses_and_says_only_what_happened() {
         assert_eq!(said, 1, "{job}said once, not at every scan:\n{log}");
     }
 }
+
+/// Issue 9, point 5: reminders that failed because the inbox could not be read (an unmounted
+/// share at the reminder time) are retried at the next scan once it is back, not only at the
+/// next start; they reach the unit once, through a real SMTP server.
+#[test]
+fn reminders_failed_on_a_missing_inbox_are_retried_at_the_next_scan() {
+    let server = SmtpServer::start(SmtpOptions::plain());
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    let remind_at = Utc::now() + chrono::Duration::seconds(4);
+    let remind = format!("{:?}", cron_at(remind_at));
+    env.edit_config(|t| {
+        let t = crate::support::daemon::set_key(&t, "schedule", "remind", &remind);
+        crate::support::daemon::set_key(&t, "schedule", "scan", "\"* * * * * *\"")
+    });
+    use_smtp(&env, &server.config_toml("UNUSED"));
+    let roster_path = env.config.parent().unwrap().join("roster.toml");
+    let roster = fs::read_to_string(&roster_path).unwrap().replace(
+        "id = \"dam-rong\"\n",
+        "id = \"dam-rong\"\nemail = \"damrong@lamdong.dcs.vn\"\n",
+    );
+    fs::write(&roster_path, roster).unwrap();
+    let away = env.inbox.with_extension("unmounted");
+    fs::rename(&env.inbox, &away).unwrap();
+
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    // Past the reminder time, with the inbox still missing: it failed, nothing was sent.
+    while Utc::now() < remind_at + chrono::Duration::seconds(2) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = d.log();
+    assert!(!log.contains("reminders queued"), "{log}");
+    assert!(server.envelopes().is_empty());
+    // The share is back: the next scan sends them, without a restart.
+    fs::rename(&away, &env.inbox).unwrap();
+    d.wait_for_log("reminders queued", secs(20));
+    wait_until(
+        secs(20),
+        || format!("the reminder at the server\n{}", server.transcript()),
+        || (!server.envelopes().is_empty()).then_some(()),
+    );
+    std::thread::sleep(secs(2));
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+    let log = d.log();
+    assert!(
+        log.contains("retrying scheduled reminders that have not gone out"),
+        "{log}"
+    );
+    let to_dam_rong: Vec<_> = server
+        .envelopes()
+        .into_iter()
+        .filter(|e| {
+            e.rcpt_tos
+                .iter()
+                .any(|a| a.contains("damrong@lamdong.dcs.vn"))
+        })
+        .collect();
+    assert_eq!(to_dam_rong.len(), 1, "once: {}", server.transcript());
+    let reminders = State::open(&data_dir(&env)).deliveries_of("reminder");
+    assert!(
+        reminders.iter().all(|r| r.status == "sent"),
+        "{reminders:#?}"
+    );
+    assert_eq!(
+        reminders
+            .iter()
+            .filter(|r| r.recipients.contains("damrong@"))
+            .count(),
+        1
+    );
+}
