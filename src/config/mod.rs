@@ -429,22 +429,29 @@ impl CronSpec {
             .build()
             .parse(expr)
             .map_err(|e| format!("{key}: {expr:?} không phải là biểu thức cron hợp lệ: {e}"))?;
-        // A time that never comes (31 February) would leave the job silently idle forever.
-        // Any valid date recurs within 28 years (the calendar's cycle, leap days included).
-        let from = chrono::Utc::now();
-        let fires = cron
-            .find_next_occurrence(&from, false)
-            .is_ok_and(|t| t < from + chrono::Duration::days(366 * 28));
-        if !fires {
-            return Err(format!(
-                "{key}: {expr:?} không bao giờ đến (ví dụ ngày 31 tháng 2, hoặc ngày và thứ không \
-                 bao giờ trùng nhau): việc này sẽ không bao giờ được chạy"
-            ));
-        }
         Ok(CronSpec {
             expr: expr.to_owned(),
             cron,
         })
+    }
+
+    /// A scheduled job's cron must come some day: a time that never comes (31 February) would
+    /// leave the job silently idle forever. Any valid date recurs within 28 years (the
+    /// calendar's cycle, leap days included).
+    pub fn check_fires(self, key: &str) -> Result<CronSpec, String> {
+        let from = chrono::Utc::now();
+        let fires = self
+            .cron
+            .find_next_occurrence(&from, false)
+            .is_ok_and(|t| t < from + chrono::Duration::days(366 * 28));
+        if !fires {
+            return Err(format!(
+                "{key}: {:?} không bao giờ đến (ví dụ ngày 31 tháng 2, hoặc ngày và thứ không \
+                 bao giờ trùng nhau): việc này sẽ không bao giờ được chạy",
+                self.expr
+            ));
+        }
+        Ok(self)
     }
 
     /// The first time strictly after `t`.
@@ -760,10 +767,15 @@ impl Settings {
 
         let sched = main.schedule;
         let schedule = ScheduleSettings {
-            send: CronSpec::parse("schedule.send", &sched.send).map_err(|m| invalid(name, m))?,
-            remind: CronSpec::parse("schedule.remind", &sched.remind)
+            send: CronSpec::parse("schedule.send", &sched.send)
+                .and_then(|c| c.check_fires("schedule.send"))
                 .map_err(|m| invalid(name, m))?,
-            scan: CronSpec::parse("schedule.scan", &sched.scan).map_err(|m| invalid(name, m))?,
+            remind: CronSpec::parse("schedule.remind", &sched.remind)
+                .and_then(|c| c.check_fires("schedule.remind"))
+                .map_err(|m| invalid(name, m))?,
+            scan: CronSpec::parse("schedule.scan", &sched.scan)
+                .and_then(|c| c.check_fires("schedule.scan"))
+                .map_err(|m| invalid(name, m))?,
             catch_up: Duration::from_secs(u64::from(sched.catch_up_days) * 86_400),
         };
         let d = main.daemon;
@@ -913,10 +925,14 @@ mod tests {
         );
         let err = CronSpec::parse("schedule.scan", "0 */5 8-17 1,32 * *").unwrap_err();
         assert!(err.contains("trường thứ 4 (ngày) có giá trị 32"), "{err}");
-        let err = CronSpec::parse("schedule.send", "0 0 8 31 2 *").unwrap_err();
-        assert!(err.contains("không bao giờ đến"), "{err}");
+        let never = CronSpec::parse("schedule.send", "0 0 8 31 2 *").unwrap();
+        let err = never.check_fires("schedule.send").unwrap_err();
+        assert!(err.contains("\"0 0 8 31 2 *\" không bao giờ đến"), "{err}");
         // A leap day comes: not refused.
-        CronSpec::parse("schedule.send", "0 0 8 29 2 *").unwrap();
+        CronSpec::parse("schedule.send", "0 0 8 29 2 *")
+            .unwrap()
+            .check_fires("schedule.send")
+            .unwrap();
         let c = CronSpec::parse("schedule.send", "0 0 8 4 * *").unwrap();
         let tz = chrono_tz::Asia::Ho_Chi_Minh;
         let t = chrono::TimeZone::with_ymd_and_hms(&tz, 2026, 11, 25, 10, 0, 0).unwrap();
