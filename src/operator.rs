@@ -406,7 +406,10 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
             "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {}, Message-ID {}",
             t(&d.created_at),
             tries(d.attempts),
-            d.last_error.as_deref().unwrap_or("không rõ"),
+            d.last_error
+                .as_deref()
+                .unwrap_or("không rõ")
+                .trim_end_matches('.'),
             t(&d.next_attempt_at),
             d.message_id
         ),
@@ -415,7 +418,8 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
             tries(d.attempts),
             d.last_error
                 .as_deref()
-                .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon"),
+                .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon")
+                .trim_end_matches('.'),
             d.message_id
         ),
     }

@@ -1509,6 +1509,10 @@ fn during_an_outage_every_command_says_queued_until_the_mail_leaves() {
     let says_queued = |text: &str| {
         assert!(text.contains(queued), "{text}");
         assert!(
+            !text.contains(".)"),
+            "no full stop inside the brackets: {text}"
+        );
+        assert!(
             text.contains("lỗi cuối: ") && text.contains("sẽ thử lại lúc "),
             "{text}"
         );
