@@ -557,7 +557,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             Some(d) => {
                 let _ = writeln!(
                     o,
-                    "  Đã gửi{} lúc {}{}, tới {}{}, Message-ID {}",
+                    "  Đã gửi{} lúc {}{}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
                     d.supplement_number
                         .map(|n| format!(" (bổ sung lần {n})"))
                         .unwrap_or_default(),
@@ -570,7 +570,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                         .unwrap_or_default(),
                     delivered_to(d).join(", "),
                     refused_text(d),
-                    d.message_id
+                    d.message_id,
+                    d.server_reply.as_deref().unwrap_or("không ghi lại")
                 );
             }
             None => {

@@ -1580,6 +1580,14 @@ fn during_an_outage_every_command_says_queued_until_the_mail_leaves() {
     let report = State::open(&data_dir(&env))
         .deliveries_of("report")
         .remove(0);
+    let (_, out, _) = cmd(&["status", "--period", "2026-10"]);
+    assert!(
+        out.contains(&format!(
+            "Message-ID {}, máy chủ thư trả lời: 250",
+            report.message_id
+        )),
+        "{out}"
+    );
     let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);
     assert_eq!(code, ALREADY_SENT, "{out}{err}");
     assert!(
