@@ -264,10 +264,46 @@ fn init_logging(filter: &str, json: bool) {
     if json {
         let _ = builder.json().try_init();
     } else {
+        use tracing_subscriber::field::MakeExt as _;
         let _ = builder
             .with_ansi(std::io::stderr().is_terminal())
+            .fmt_fields(tracing_subscriber::fmt::format::debug_fn(log_field).delimited(" "))
             .try_init();
     }
+}
+
+/// One `key=value` of the text log, so that a line parses: a value with a space, a quote or an
+/// `=` is quoted (`server="127.0.0.1:2525 (plain)"`); the message stays bare, first.
+fn log_field(
+    w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+    field: &tracing::field::Field,
+    value: &dyn std::fmt::Debug,
+) -> std::fmt::Result {
+    let text = format!("{value:?}");
+    if field.name() == "message" {
+        return write!(w, "{text}");
+    }
+    write!(w, "{}={}", field.name(), log_value(&text))
+}
+
+/// A log value as written: bare when it holds no space, quote or `=`; else quoted, with `"` and
+/// `\` escaped. (A `?`-formatted string arrives already quoted and is kept as it is.)
+fn log_value(text: &str) -> String {
+    let needs_quotes =
+        |t: &str| t.is_empty() || t.contains(|c: char| c.is_whitespace() || c == '"' || c == '=');
+    let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
+    if quoted {
+        // A text field (`kind = "report"`): bare like any other value when it can be.
+        let inner = &text[1..text.len() - 1];
+        if !needs_quotes(inner) && !inner.contains('\\') {
+            return inner.to_owned();
+        }
+        return text.to_owned();
+    }
+    if needs_quotes(text) {
+        return format!("{text:?}");
+    }
+    text.to_owned()
 }
 
 fn load(config: Option<&Path>) -> Result<Settings, u8> {
@@ -368,19 +404,9 @@ fn cmd_run(
             say!("{}", crate::explain::run_error(&e));
             exit::SUCCESS
         }
-        Err(e @ pipeline::RunError::MailQueued { .. }) => {
-            eprintln!("tonghop: {}", crate::explain::run_error(&e));
-            exit::MAIL_QUEUED
-        }
         Err(e) => {
             eprintln!("tonghop: {}", crate::explain::run_error(&e));
-            match e {
-                pipeline::RunError::AlreadySent { .. } => exit::ALREADY_SENT,
-                pipeline::RunError::Intake(_) | pipeline::RunError::NotSentYet { .. } => {
-                    exit::BAD_CONFIG
-                }
-                _ => exit::INTERNAL_ERROR,
-            }
+            exit::of_run_error(&e)
         }
     }
 }
@@ -476,6 +502,10 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             }
         }
         ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
+        // Every failure gives its reason.
+        _ if err.is_empty() => {
+            say!("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status và tonghop history.")
+        }
         _ => say!("Thư KHÔNG gửi được: {err}"),
     }
 }
@@ -744,6 +774,11 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
                 eprintln!("tonghop: {error}");
                 return exit::INTERNAL_ERROR;
             }
+            // The state from the store is shown; the exit code still says the inbox is wrong.
+            if let Some(problem) = &s.inbox_problem {
+                eprintln!("tonghop: {problem}");
+                return exit::BAD_CONFIG;
+            }
             exit::SUCCESS
         }
         Err(e) => {
@@ -861,12 +896,12 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         Err(ControlError::NoDaemon { .. }) => no_daemon(),
         Err(ControlError::Run {
             error,
-            already_sent: true,
+            exit_code: Some(code),
             ..
         }) => {
-            // The daemon's own words: which period, when it was sent, how to send it again.
+            // The daemon's own words and the exit code `tonghop run` would give.
             eprintln!("tonghop: {error}");
-            exit::ALREADY_SENT
+            code
         }
         Err(ControlError::Unauthorized { .. }) => {
             eprintln!(
@@ -880,5 +915,24 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
             eprintln!("tonghop: {}", crate::explain::control(&e));
             exit::INTERNAL_ERROR
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_values_with_spaces_are_quoted() {
+        assert_eq!(
+            log_value("127.0.0.1:2525 (plain)"),
+            "\"127.0.0.1:2525 (plain)\""
+        );
+        assert_eq!(log_value("2026-10"), "2026-10");
+        assert_eq!(log_value("\"manual\""), "manual");
+        assert_eq!(log_value("\"a b\""), "\"a b\"");
+        assert_eq!(log_value("a=b"), "\"a=b\"");
+        assert_eq!(log_value("say \"hi\" x"), "\"say \\\"hi\\\" x\"");
+        assert_eq!(log_value(""), "\"\"");
     }
 }

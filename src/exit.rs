@@ -8,7 +8,8 @@ pub const REJECTED_FILES: u8 = 1;
 pub const BAD_CONFIG: u8 = 2;
 /// The workbook was made but the mail could not be delivered.
 pub const DELIVERY_FAILED: u8 = 3;
-/// Nothing was done: the period's report was already sent (use `--resend`).
+/// Nothing was done: the period's report was already sent (use `--resend`). (A report made but
+/// only queued is `MAIL_QUEUED`: it is not sent yet.)
 pub const ALREADY_SENT: u8 = 4;
 /// Another daemon already runs with the same data folder.
 pub const ALREADY_RUNNING: u8 = 5;
@@ -19,9 +20,30 @@ pub const ALREADY_RUNNING: u8 = 5;
 /// temporary failure is `DELIVERY_FAILED`: still queued and retried.)
 pub const DELIVERY_FAILED_FOR_GOOD: u8 = 6;
 /// Nothing was done: a mail of the period (its report or a supplement) still waits in the queue,
-/// so `run --supplement` makes no new one beside it (see `tonghop status`, `tonghop resend`).
+/// so `run`/`trigger` (without `--resend`) and `run --supplement` make no new one beside it; the
+/// text says since when, how many attempts, the last error and the next attempt (see `tonghop
+/// status`, `tonghop resend`).
 pub const MAIL_QUEUED: u8 = 7;
-/// `tonghop trigger` found no daemon on the control port; nothing was done (sysexits EX_UNAVAILABLE).
+/// `tonghop trigger` found no daemon on the control port, nothing was done; or the daemon was told
+/// to stop while the trigger waited (a run it had started is finished and recorded) (sysexits
+/// EX_UNAVAILABLE).
 pub const NO_DAEMON: u8 = 69;
 /// Something failed that is not the input's fault (output folder not writable, a bug).
 pub const INTERNAL_ERROR: u8 = 70;
+
+/// The exit code of a run that failed, the same from `tonghop run` and `tonghop trigger` (the
+/// daemon sends it with its answer).
+pub fn of_run_error(e: &crate::pipeline::RunError) -> u8 {
+    use crate::pipeline::RunError;
+    match e {
+        RunError::AlreadyMade { delivery, .. } => match delivery.status {
+            crate::store::DeliveryStatus::Pending => MAIL_QUEUED,
+            _ => ALREADY_SENT,
+        },
+        RunError::MailQueued { .. } => MAIL_QUEUED,
+        RunError::NothingToSupplement { .. } => SUCCESS,
+        // A missing or unreadable inbox is the configuration's (or the share's) fault.
+        RunError::Intake(_) | RunError::NotSentYet { .. } => BAD_CONFIG,
+        _ => INTERNAL_ERROR,
+    }
+}

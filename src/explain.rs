@@ -73,15 +73,28 @@ pub fn run_error(e: &RunError) -> String {
         RunError::Lock(l) => lock(l),
         RunError::Store(s) => store(s),
         RunError::Outbox(o) => outbox(o),
-        RunError::AlreadySent {
+        RunError::AlreadyMade {
             period,
-            message_id,
-            at,
-        } => format!(
-            "Báo cáo {} đã được gửi lúc {at} (Message-ID {message_id}); không gửi lại. \
-             Muốn gửi lại: thêm --resend; muốn gửi báo cáo bổ sung: --supplement.",
-            period.label()
-        ),
+            delivery,
+            state,
+        } => {
+            let next = match delivery.status {
+                crate::store::DeliveryStatus::Pending => format!(
+                    "Không lập lại: thư đang chờ sẽ tự được gửi khi máy chủ thư hoạt động lại \
+                     (tonghop daemon thử lại theo lịch). Xem: tonghop status --period {}; gửi \
+                     ngay: {}.",
+                    period.key(),
+                    crate::outbox::resend_command(delivery)
+                ),
+                _ => "Không gửi lại. Muốn gửi lại: thêm --resend; muốn gửi báo cáo bổ sung: \
+                      --supplement."
+                    .to_owned(),
+            };
+            format!(
+                "Báo cáo {} đã được lập trước đó; thư báo cáo {state}. {next}",
+                period.label()
+            )
+        }
         RunError::NotSentYet { period } => format!(
             "Báo cáo {} chưa được gửi nên chưa có gì để bổ sung: hãy chạy tonghop run trước.",
             period.label()
@@ -392,14 +405,55 @@ mod tests {
     }
 
     #[test]
-    fn an_already_sent_run_says_when_and_how_to_send_again() {
-        let e = RunError::AlreadySent {
-            period: crate::period::Period::month(2026, 10),
+    fn an_already_made_report_says_what_is_true_of_its_mail() {
+        let mut settings = crate::config::Settings::embedded().unwrap();
+        settings.timezone = chrono_tz::Asia::Ho_Chi_Minh;
+        let mut d = crate::store::DeliveryRow {
+            id: 3,
+            run_id: Some(2),
+            kind: "report".into(),
+            period: "2026-10".into(),
+            unit: None,
+            recipients: vec!["vp@x.vn".into()],
+            subject: "s".into(),
             message_id: "<a@b>".into(),
-            at: "08:00 04/11/2026".into(),
+            eml_path: "e".into(),
+            status: crate::store::DeliveryStatus::Pending,
+            attempts: 4,
+            last_error: Some("máy chủ thư từ chối kết nối".into()),
+            next_attempt_at: "2026-11-04T01:30:00Z".into(),
+            created_at: "2026-11-04T01:00:00Z".into(),
+            sent_at: None,
+            server_reply: None,
+            supplement_number: None,
+            refused: vec![],
+            attempt_started_at: None,
         };
-        let text = run_error(&e);
-        assert!(text.starts_with("Báo cáo Tháng 10/2026 đã được gửi lúc 08:00 04/11/2026"));
+        let made = |d: &crate::store::DeliveryRow| {
+            run_error(&RunError::AlreadyMade {
+                period: crate::period::Period::month(2026, 10),
+                state: crate::operator::delivery_state(&settings, d),
+                delivery: Box::new(d.clone()),
+            })
+        };
+        let text = made(&d);
+        assert!(
+            !text.contains("đã được gửi") && !text.contains("đã gửi"),
+            "{text}"
+        );
+        assert!(
+            text.contains("CHƯA gửi được: đang chờ trong hàng đợi từ 08:00 04/11/2026 (đã thử 4 lần; lỗi cuối: máy chủ thư từ chối kết nối), sẽ thử lại lúc 08:30 04/11/2026"),
+            "{text}"
+        );
+        assert!(text.contains("tonghop resend 2"), "{text}");
+        d.status = crate::store::DeliveryStatus::Sent;
+        d.sent_at = Some("2026-11-04T02:00:00Z".into());
+        d.server_reply = Some("250 2.0.0 Ok: queued as X".into());
+        let text = made(&d);
+        assert!(
+            text.starts_with("Báo cáo Tháng 10/2026 đã được lập trước đó; thư báo cáo đã gửi lúc 09:00 04/11/2026, tới vp@x.vn, Message-ID <a@b>, máy chủ thư trả lời: 250 2.0.0 Ok: queued as X."),
+            "{text}"
+        );
         assert!(text.contains("--resend"), "{text}");
     }
 

@@ -133,6 +133,9 @@ pub struct DaemonState {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
+    /// Why the inbox could not be read (in Vietnamese), if it could not: then the units' state is
+    /// unknown and only what the state store says is shown.
+    pub inbox_problem: Option<String>,
     pub period: Period,
     pub period_label: String,
     pub now: DateTime<FixedOffset>,
@@ -152,14 +155,23 @@ pub struct Status {
 }
 
 /// The period as it stands at `now`: consolidated from the inbox in memory (nothing written,
-/// nothing archived), with what the state store says was sent.
+/// nothing archived), with what the state store says was sent. An inbox that cannot be read
+/// (missing, unmounted) does not hide the store: it becomes `inbox_problem`, with no units.
 pub fn status(
     settings: &Settings,
     period: Period,
     now: DateTime<Utc>,
     progress: Progress<'_>,
 ) -> Result<Status, RunError> {
-    let c = pipeline::consolidate_period(settings, period, now, progress, None)?.consolidation;
+    let (c, inbox_problem) =
+        match pipeline::consolidate_period(settings, period, now, progress, None) {
+            Ok(x) => (x.consolidation, None),
+            Err(e @ RunError::Intake(_)) => (
+                empty_consolidation(settings, period, now),
+                Some(crate::explain::run_error(&e)),
+            ),
+            Err(e) => return Err(e),
+        };
     let findings_of = |path: &str| {
         c.files
             .iter()
@@ -170,6 +182,7 @@ pub fn status(
     let units: Vec<UnitLine> = c
         .units
         .iter()
+        .filter(|_| inbox_problem.is_none())
         .map(|u| UnitLine {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -248,6 +261,7 @@ pub fn status(
     .collect();
 
     Ok(Status {
+        inbox_problem,
         period,
         period_label: period.label(),
         now: local.fixed_offset(),
@@ -262,6 +276,24 @@ pub fn status(
         next,
         daemon: daemon_state(crate::daemon::control_port(settings)),
     })
+}
+
+/// The period's frame with no files, for a `status` whose inbox cannot be read (its units are
+/// not shown: their state is unknown, not "not submitted").
+fn empty_consolidation(
+    settings: &Settings,
+    period: Period,
+    now: DateTime<Utc>,
+) -> pipeline::consolidate::Consolidation {
+    let tz = settings.timezone;
+    let frame = pipeline::consolidate::Frame {
+        roster: &settings.roster,
+        form: &settings.form,
+        period,
+        deadline: settings.deadline.deadline(&period, &tz).fixed_offset(),
+        generated_at: now.with_timezone(&tz).fixed_offset(),
+    };
+    pipeline::consolidate::consolidate(&frame, Vec::new(), Vec::new())
 }
 
 impl ReportState {
@@ -347,34 +379,47 @@ pub fn daemon_state(port: u16) -> DaemonState {
     }
 }
 
-fn delivery_line(settings: &Settings, d: &DeliveryRow) -> String {
+/// A mail's delivery state in the clerk's words: the one wording used by `status`, `history`,
+/// `resend`, a `run`/`trigger` that finds the period's report already made, and the daemon's
+/// log. Queued: since when, attempts, last error, next attempt. Sent: when, to whom, Message-ID,
+/// the server's answer. Failed for good: why.
+pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
     let t = |s: &str| pipeline::local_text(settings, s);
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
-            "đã gửi lúc {}, tới {}{}, Message-ID {}",
+            "đã gửi lúc {}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
             d.sent_at.as_deref().map(t).unwrap_or_default(),
             delivered_to(d).join(", "),
             refused_text(d),
-            d.message_id
+            d.message_id,
+            d.server_reply.as_deref().unwrap_or("không ghi lại")
         ),
         DeliveryStatus::Pending if d.attempts == 0 => format!(
-            "chờ gửi (lúc {}), tới {}, Message-ID {}",
+            "CHƯA gửi: đang chờ trong hàng đợi từ {}, chưa thử gửi lần nào, sẽ gửi lúc {}, tới {}, Message-ID {}",
+            t(&d.created_at),
             t(&d.next_attempt_at),
             d.recipients.join(", "),
             d.message_id
         ),
         DeliveryStatus::Pending => format!(
-            "CHƯA gửi được, sẽ thử lại lúc {} ({}; lỗi cuối: {}), Message-ID {}",
-            t(&d.next_attempt_at),
+            "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {}, Message-ID {}",
+            t(&d.created_at),
             tries(d.attempts),
-            d.last_error.as_deref().unwrap_or("không rõ"),
+            d.last_error
+                .as_deref()
+                .unwrap_or("không rõ")
+                .trim_end_matches('.'),
+            t(&d.next_attempt_at),
             d.message_id
         ),
         DeliveryStatus::Failed => format!(
-            "KHÔNG gửi được ({}; lỗi: {}), Message-ID {}",
+            "KHÔNG gửi được, đã thôi thử ({}; lý do: {}), Message-ID {}",
             tries(d.attempts),
-            d.last_error.as_deref().unwrap_or("không rõ"),
+            d.last_error
+                .as_deref()
+                .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon")
+                .trim_end_matches('.'),
             d.message_id
         ),
     }
@@ -436,6 +481,14 @@ pub fn kind_label(kind: &str) -> &str {
 pub fn status_text(settings: &Settings, s: &Status) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
+    // The inbox problem first: the operator needs to see it before anything else.
+    if let Some(problem) = &s.inbox_problem {
+        let _ = writeln!(
+            o,
+            "{problem} Chưa biết tình hình nộp của các đơn vị; dưới đây là những gì đã lưu \
+             (thư đã gửi, thư đang chờ, lịch)."
+        );
+    }
     let _ = writeln!(
         o,
         "Kỳ báo cáo: {} ({}), hạn nộp {}; tình hình lúc {}",
@@ -444,7 +497,14 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
         hm(&s.deadline),
         hm(&s.now)
     );
-    let _ = writeln!(o, "Đơn vị có báo cáo: {}/{}", s.reported, s.units.len());
+    if s.inbox_problem.is_some() {
+        let _ = writeln!(
+            o,
+            "Đơn vị có báo cáo: chưa biết (không đọc được thư mục nhận báo cáo)"
+        );
+    } else {
+        let _ = writeln!(o, "Đơn vị có báo cáo: {}/{}", s.reported, s.units.len());
+    }
     let _ = writeln!(o);
     let width = s.units.len().to_string().len();
     for (i, u) in s.units.iter().enumerate() {
@@ -497,7 +557,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             Some(d) => {
                 let _ = writeln!(
                     o,
-                    "  Đã gửi{} lúc {}{}, tới {}{}, Message-ID {}",
+                    "  Đã gửi{} lúc {}{}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
                     d.supplement_number
                         .map(|n| format!(" (bổ sung lần {n})"))
                         .unwrap_or_default(),
@@ -510,7 +570,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                         .unwrap_or_default(),
                     delivered_to(d).join(", "),
                     refused_text(d),
-                    d.message_id
+                    d.message_id,
+                    d.server_reply.as_deref().unwrap_or("không ghi lại")
                 );
             }
             None => {
@@ -530,7 +591,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 d.run_id
                     .map(|r| format!(" (lần chạy {r})"))
                     .unwrap_or_default(),
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
             if d.status == DeliveryStatus::Failed
                 && let Some(r) = d.run_id
@@ -589,7 +650,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 "  - {} kỳ {}: {}",
                 kind_label(&d.kind),
                 d.period,
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
         }
     }
@@ -601,6 +662,10 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 .map(|p| format!(", pid {p}"))
                 .unwrap_or_default()
         )
+    } else if s.daemon.port == 0 || settings.daemon.control_port == 0 {
+        // `control_port = 0`: the port is chosen at start; none is known while it is stopped
+        // (the one a stopped daemon last used means nothing).
+        "tonghop daemon KHÔNG chạy: lịch chỉ được thực hiện khi daemon chạy".to_owned()
     } else {
         format!(
             "tonghop daemon KHÔNG chạy trên cổng {}: lịch chỉ được thực hiện khi daemon chạy",
@@ -757,7 +822,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(o, "  Lỗi: {e}");
         }
         for d in &r.deliveries {
-            let _ = writeln!(o, "  {}: {}", mail_label(d), delivery_line(settings, d));
+            let _ = writeln!(o, "  {}: {}", mail_label(d), delivery_state(settings, d));
         }
     }
     if !h.other.is_empty() {
@@ -768,7 +833,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
                 "  {} kỳ {}: {}",
                 kind_label(&d.kind),
                 d.period,
-                delivery_line(settings, d)
+                delivery_state(settings, d)
             );
         }
     }
@@ -1137,7 +1202,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             );
         }
     }
-    let _ = writeln!(o, "Kết quả: {}", delivery_line(settings, d));
+    let _ = writeln!(o, "Kết quả: {}", delivery_state(settings, d));
     if d.status == DeliveryStatus::Pending {
         let _ = writeln!(
             o,
@@ -1203,14 +1268,23 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
     }
     let _ = match s("mail_status").as_deref() {
         Some("sent") => writeln!(o, "Thư: đã gửi."),
-        Some("pending") => writeln!(o, "Thư CHƯA gửi được; daemon sẽ tự gửi lại."),
-        other => writeln!(
+        Some("pending") => writeln!(
+            o,
+            "Thư CHƯA gửi được, đang chờ trong hàng đợi; daemon sẽ tự gửi lại (lỗi: {}).",
+            answer
+                .get("mail_error")
+                .and_then(|v| v.as_str())
+                .unwrap_or("không rõ")
+                .trim_end_matches('.')
+        ),
+        // Every failure gives its reason; a bare status word ("failed") is none.
+        _ => writeln!(
             o,
             "Thư KHÔNG gửi được: {}",
             answer
                 .get("mail_error")
                 .and_then(|v| v.as_str())
-                .unwrap_or(other.unwrap_or("không rõ"))
+                .unwrap_or("không rõ lý do, xem tonghop status và nhật ký của tonghop daemon")
         ),
     };
     let refused: Vec<crate::store::Refused> = answer
@@ -1295,6 +1369,16 @@ mod tests {
         failed["mail_status"] = json!("failed");
         failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
         assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_FAILED_FOR_GOOD);
+        // No error recorded: still a reason and where to look, never the bare state word.
+        let mut bare = failed.clone();
+        bare["mail_error"] = json!(null);
+        let text = trigger_text(&bare);
+        assert!(
+            text.contains("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status")
+                && !text.contains("(failed)")
+                && !text.contains(": failed"),
+            "{text}"
+        );
         assert!(
             trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
             "the reason, not the state: {}",

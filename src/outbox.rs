@@ -184,13 +184,15 @@ fn attempt(
             // Stored as the clerk reads it (status, history); the log keeps the English.
             let said = crate::explain::delivery(&e);
             store.mark_attempt_failed(row.id, &said, Some(retry_at))?;
-            tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %retry_at, "delivery failed; will retry");
+            tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %crate::pipeline::log_time(retry_at), "delivery failed; will retry");
             Ok(result(DeliveryStatus::Pending, said))
         }
         Err(e) => {
             let said = crate::explain::delivery(&e);
             store.mark_attempt_failed(row.id, &said, None)?;
-            tracing::error!(delivery = row.id, kind = %row.kind, error = %e, "delivery failed for good; alerting the operator");
+            // Whether the operator is alerted is logged by the alert itself (queued, or no
+            // address configured), not promised here.
+            tracing::error!(delivery = row.id, kind = %row.kind, error = %e, "delivery failed for good");
             if row.kind != "alert" {
                 alert(settings, store, row, &said, now)?;
             }
@@ -301,6 +303,7 @@ fn queue_alert(
         run_id: row.run_id,
     };
     let id = enqueue(settings, store, &out, purpose, now)?;
-    tracing::info!(delivery = row.id, alert = id, operator = %operator, "alert to the operator queued");
+    // Beside the failure it follows, at the same level a `run` shows by default.
+    tracing::warn!(delivery = row.id, alert = id, operator = %operator, "alert to the operator queued");
     Ok(())
 }

@@ -373,6 +373,29 @@ pub struct Settings {
     pub read: crate::pipeline::isolate::ReadSettings,
 }
 
+/// The six cron fields in order: their Vietnamese names and the numbers they allow.
+const CRON_FIELDS: [(&str, u32, u32); 6] = [
+    ("giây", 0, 59),
+    ("phút", 0, 59),
+    ("giờ", 0, 23),
+    ("ngày", 1, 31),
+    ("tháng", 1, 12),
+    ("thứ", 0, 7),
+];
+
+/// The first plain number in a cron field that lies outside `lo..=hi` (steps such as `*/90`
+/// are not values; names, `L`, `W` and `#` are left to the parser).
+fn out_of_range(field: &str, lo: u32, hi: u32) -> Option<u32> {
+    field
+        .split(',')
+        .flat_map(|item| {
+            let value = item.split('/').next().unwrap_or("");
+            value.split('-').collect::<Vec<_>>()
+        })
+        .filter_map(|v| v.parse::<u32>().ok())
+        .find(|n| *n < lo || *n > hi)
+}
+
 /// A cron expression, parsed as the scheduler parses it (six fields, seconds first;
 /// day-of-month and day-of-week ANDed), with its text for the log.
 #[derive(Debug, Clone)]
@@ -389,6 +412,17 @@ impl CronSpec {
                 "{key}: {expr:?} có {fields} trường; cần 6 trường, giây đứng đầu: \"giây phút giờ ngày tháng thứ\" (ví dụ \"0 0 8 4 * *\" = 08:00:00 ngày 4 hằng tháng)"
             ));
         }
+        // The parser's own range error ("Number out of bounds") names no field: check first.
+        for (i, field) in expr.split_whitespace().enumerate() {
+            let (name, lo, hi) = CRON_FIELDS[i];
+            if let Some(n) = out_of_range(field, lo, hi) {
+                return Err(format!(
+                    "{key}: {expr:?}: trường thứ {} ({name}) có giá trị {n}, ngoài khoảng {lo}–{hi} \
+                     (thứ tự các trường: giây phút giờ ngày tháng thứ)",
+                    i + 1
+                ));
+            }
+        }
         let cron = croner::parser::CronParser::builder()
             .seconds(croner::parser::Seconds::Required)
             .dom_and_dow(true)
@@ -399,6 +433,25 @@ impl CronSpec {
             expr: expr.to_owned(),
             cron,
         })
+    }
+
+    /// A scheduled job's cron must come some day: a time that never comes (31 February) would
+    /// leave the job silently idle forever. Any valid date recurs within 28 years (the
+    /// calendar's cycle, leap days included).
+    pub fn check_fires(self, key: &str) -> Result<CronSpec, String> {
+        let from = chrono::Utc::now();
+        let fires = self
+            .cron
+            .find_next_occurrence(&from, false)
+            .is_ok_and(|t| t < from + chrono::Duration::days(366 * 28));
+        if !fires {
+            return Err(format!(
+                "{key}: {:?} không bao giờ đến (ví dụ ngày 31 tháng 2, hoặc ngày và thứ không \
+                 bao giờ trùng nhau): việc này sẽ không bao giờ được chạy",
+                self.expr
+            ));
+        }
+        Ok(self)
     }
 
     /// The first time strictly after `t`.
@@ -714,10 +767,15 @@ impl Settings {
 
         let sched = main.schedule;
         let schedule = ScheduleSettings {
-            send: CronSpec::parse("schedule.send", &sched.send).map_err(|m| invalid(name, m))?,
-            remind: CronSpec::parse("schedule.remind", &sched.remind)
+            send: CronSpec::parse("schedule.send", &sched.send)
+                .and_then(|c| c.check_fires("schedule.send"))
                 .map_err(|m| invalid(name, m))?,
-            scan: CronSpec::parse("schedule.scan", &sched.scan).map_err(|m| invalid(name, m))?,
+            remind: CronSpec::parse("schedule.remind", &sched.remind)
+                .and_then(|c| c.check_fires("schedule.remind"))
+                .map_err(|m| invalid(name, m))?,
+            scan: CronSpec::parse("schedule.scan", &sched.scan)
+                .and_then(|c| c.check_fires("schedule.scan"))
+                .map_err(|m| invalid(name, m))?,
             catch_up: Duration::from_secs(u64::from(sched.catch_up_days) * 86_400),
         };
         let d = main.daemon;
@@ -860,7 +918,21 @@ mod tests {
             "{err}"
         );
         let err = CronSpec::parse("schedule.send", "0 0 25 4 * *").unwrap_err();
-        assert!(err.contains("không phải là biểu thức cron"), "{err}");
+        assert_eq!(
+            err,
+            "schedule.send: \"0 0 25 4 * *\": trường thứ 3 (giờ) có giá trị 25, ngoài khoảng \
+             0–23 (thứ tự các trường: giây phút giờ ngày tháng thứ)"
+        );
+        let err = CronSpec::parse("schedule.scan", "0 */5 8-17 1,32 * *").unwrap_err();
+        assert!(err.contains("trường thứ 4 (ngày) có giá trị 32"), "{err}");
+        let never = CronSpec::parse("schedule.send", "0 0 8 31 2 *").unwrap();
+        let err = never.check_fires("schedule.send").unwrap_err();
+        assert!(err.contains("\"0 0 8 31 2 *\" không bao giờ đến"), "{err}");
+        // A leap day comes: not refused.
+        CronSpec::parse("schedule.send", "0 0 8 29 2 *")
+            .unwrap()
+            .check_fires("schedule.send")
+            .unwrap();
         let c = CronSpec::parse("schedule.send", "0 0 8 4 * *").unwrap();
         let tz = chrono_tz::Asia::Ho_Chi_Minh;
         let t = chrono::TimeZone::with_ymd_and_hms(&tz, 2026, 11, 25, 10, 0, 0).unwrap();

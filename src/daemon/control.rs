@@ -277,52 +277,72 @@ async fn trigger_handler(
         },
     };
     let (reply, answer) = oneshot::channel();
-    tracing::info!(period = ?period.map(|p| p.key()), resend = body.resend, "manual run requested");
+    tracing::info!(
+        period = period.map(|p| p.key()).as_deref().unwrap_or("default"),
+        resend = body.resend,
+        "manual run requested"
+    );
     let event = Event::Manual {
         period,
         resend: body.resend,
         reply,
     };
     let mut stopping = control.stopping.clone();
-    let shutting_down = || {
-        error(
+    // Not an internal error: the daemon is going away on purpose (SIGTERM). Said in the
+    // clerk's words, with the exit code of "no daemon" (69) and what to do.
+    let shutting_down = |taken: bool| {
+        tracing::info!(
+            request_taken = taken,
+            "the daemon is shutting down; told the trigger client"
+        );
+        let message = if taken {
+            "tonghop daemon đang dừng (được yêu cầu dừng) nên không chờ để trả lời: lần chạy theo \
+             yêu cầu này, nếu đã bắt đầu, vẫn được làm xong và ghi lại trước khi daemon dừng. Xem \
+             kết quả: tonghop history, tonghop status; nếu báo cáo chưa được lập, chạy lại khi \
+             daemon đã khởi động lại (tonghop trigger) hoặc tổng hợp ngay không cần daemon: \
+             tonghop run."
+        } else {
+            "tonghop daemon đang dừng (được yêu cầu dừng) nên không nhận yêu cầu này; chưa làm gì. \
+             Chạy lại khi daemon đã khởi động lại (tonghop trigger), hoặc tổng hợp ngay không cần \
+             daemon: tonghop run."
+        };
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the daemon is shutting down; a run already started is finished and recorded (see `tonghop history`)",
+            Json(json!({
+                "error": message,
+                "exit_code": crate::exit::NO_DAEMON,
+                "shutting_down": true,
+            })),
         )
+            .into_response()
     };
     tokio::select! {
         sent = control.events.send(event) => if sent.is_err() {
-            return shutting_down();
+            return shutting_down(false);
         },
-        _ = stopping.wait_for(|s| *s) => return shutting_down(),
+        _ = stopping.wait_for(|s| *s) => return shutting_down(false),
     }
     // No timeout: a run takes as long as it takes (the client decides how long it waits). If the
     // client goes away, the run still completes; only its answer is lost.
     let answer = tokio::select! {
         a = answer => a,
-        _ = stopping.wait_for(|s| *s) => return shutting_down(),
+        _ = stopping.wait_for(|s| *s) => return shutting_down(true),
     };
     match answer {
         Ok(Ok(run)) => (StatusCode::OK, Json(run)).into_response(),
-        Ok(Err(super::WorkError {
-            message,
-            already_sent,
-        })) => {
-            let status = if already_sent {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
+        Ok(Err(super::WorkError { message, exit_code })) => {
+            let status = match exit_code {
+                crate::exit::ALREADY_SENT | crate::exit::MAIL_QUEUED => StatusCode::CONFLICT,
+                crate::exit::BAD_CONFIG => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             (
                 status,
-                Json(json!({ "error": message, "already_sent": already_sent })),
+                Json(json!({ "error": message, "exit_code": exit_code })),
             )
                 .into_response()
         }
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the daemon stopped before the run finished",
-        ),
+        Err(_) => shutting_down(true),
     }
 }
 
@@ -343,7 +363,8 @@ pub enum ControlError {
     Run {
         status: u16,
         error: String,
-        already_sent: bool,
+        /// The exit code `tonghop run` gives for the same failure, as the daemon sent it.
+        exit_code: Option<u8>,
     },
     #[error("no answer from the daemon on 127.0.0.1:{port} within {} s", timeout.as_secs())]
     Timeout { port: u16, timeout: Duration },
@@ -456,10 +477,10 @@ pub fn trigger(
             Some(error) => Err(ControlError::Run {
                 status,
                 error: error.to_owned(),
-                already_sent: value
-                    .get("already_sent")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
+                exit_code: value
+                    .get("exit_code")
+                    .and_then(Value::as_u64)
+                    .and_then(|c| u8::try_from(c).ok()),
             }),
             None => Err(ControlError::Unexpected {
                 port,
@@ -563,7 +584,7 @@ mod tests {
                 let answer = match period.map(|p| p.key()).as_deref() {
                     Some("2026-09") if !resend => Err(super::super::WorkError {
                         message: "Báo cáo Tháng 9/2026 đã được gửi lúc 08:00 04/10/2026".to_owned(),
-                        already_sent: true,
+                        exit_code: crate::exit::ALREADY_SENT,
                     }),
                     Some("2026-08") => Err("Không ghi được out/2026-08: ổ đĩa đã đầy."
                         .to_owned()
@@ -745,7 +766,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 409, already_sent: true, error } if error.contains("đã được gửi")),
+            matches!(&e, ControlError::Run { status: 409, exit_code: Some(4), error } if error.contains("đã được gửi")),
             "{e:?}"
         );
         let e = call(TOKEN, Some(Period::month(2026, 8)), false)
@@ -753,7 +774,7 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(
-            matches!(&e, ControlError::Run { status: 500, already_sent: false, error } if error.contains("ổ đĩa đã đầy")),
+            matches!(&e, ControlError::Run { status: 500, exit_code: Some(70), error } if error.contains("ổ đĩa đã đầy")),
             "{e:?}"
         );
         let e = call("ffffffffffffffffffffffffffffffff", None, false)
@@ -821,7 +842,19 @@ mod tests {
             .expect("answered at shutdown")
             .unwrap();
         assert_eq!(status, 503, "{text}");
-        assert!(text.contains("shutting down"), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("tonghop daemon đang dừng (được yêu cầu dừng) nên không chờ"),
+            "{text}"
+        );
+        assert_eq!(
+            v["exit_code"],
+            crate::exit::NO_DAEMON,
+            "not an internal error"
+        );
         tokio::time::timeout(Duration::from_secs(10), server)
             .await
             .expect("serve returns")

@@ -5,7 +5,7 @@
 pub mod control;
 pub mod jobs;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike as _, Utc};
 
 use crate::period::Period;
 use crate::pipeline::Trigger;
@@ -17,7 +17,7 @@ pub enum Job {
     Send,
     /// Remind units that have not reported.
     Remind,
-    /// Scan the inbox: archive new files, notice late reports, retry a failed send.
+    /// Scan the inbox: archive new files, notice late reports, retry a failed send or reminder.
     Scan,
     /// Attempt queued mails that are due.
     Deliver,
@@ -38,19 +38,20 @@ impl Job {
 pub type ManualResult = Result<serde_json::Value, WorkError>;
 
 /// Why a piece of work failed: the reason in Vietnamese for the person who asked (a `trigger`
-/// client prints it as it is), and whether it is the period's report being already sent, which
-/// the control API answers with its own status. Typed, so no face recognises an error by its text.
+/// client prints it as it is), and the exit code `tonghop run` gives for the same failure
+/// ([`crate::exit::of_run_error`]), which the `trigger` client exits with. Typed, so no face
+/// recognises an error by its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkError {
     pub message: String,
-    pub already_sent: bool,
+    pub exit_code: u8,
 }
 
 impl From<String> for WorkError {
     fn from(message: String) -> WorkError {
         WorkError {
             message,
-            already_sent: false,
+            exit_code: crate::exit::INTERNAL_ERROR,
         }
     }
 }
@@ -155,12 +156,19 @@ pub fn missed_jobs(
         if age <= settings.schedule.catch_up {
             out.push((job, last));
         } else {
-            tracing::warn!(
-                job = job.as_str(),
-                period = %period,
-                scheduled_for = %last,
-                "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
-            );
+            // Said once per daemon process, not at every scan.
+            static SAID: std::sync::Mutex<Vec<(Job, DateTime<Utc>)>> =
+                std::sync::Mutex::new(Vec::new());
+            let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+            if !said.contains(&(job, last)) {
+                said.push((job, last));
+                tracing::warn!(
+                    job = job.as_str(),
+                    period = %period,
+                    scheduled_for = %crate::pipeline::log_time(last),
+                    "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
+                );
+            }
         }
     }
     Ok(out)
@@ -278,7 +286,7 @@ pub async fn run(
 
     // Catch-up of what was missed while down.
     for (job, at) in missed_jobs(&settings, &store, clock.now())? {
-        tracing::info!(job = job.as_str(), scheduled_for = %at, period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
+        tracing::info!(job = job.as_str(), scheduled_for = %pipeline::log_time(at), period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
         let _ = tx
             .send(Event::Tick {
                 job,
@@ -319,7 +327,7 @@ pub async fn run(
         let result = tokio::select! {
             r = &mut handle => r,
             _ = stop.wait_for(|s| *s) => {
-                tracing::info!(grace = ?settings.daemon.shutdown_grace, "stopping: letting the work in progress finish");
+                tracing::info!(grace_seconds = settings.daemon.shutdown_grace.as_secs(), "stopping: letting the work in progress finish");
                 match tokio::time::timeout(settings.daemon.shutdown_grace, &mut handle).await {
                     Ok(r) => {
                         if let (Some(reply), Ok(r)) = (reply, r) {
@@ -380,13 +388,22 @@ async fn add_job(
     tz: chrono_tz::Tz,
     tx: mpsc::Sender<Event>,
 ) -> Result<(), DaemonError> {
+    let own = spec.clone();
     let j = tokio_cron_scheduler::Job::new_async_tz(spec.expr.as_str(), tz, move |_id, _sched| {
         let tx = tx.clone();
+        // The time the job was scheduled for (whole seconds), not the moment the callback ran:
+        // it is what the store records as `scheduled_for` and the log shows.
+        let now = Utc::now();
+        let at = own
+            .last_at_or_before(&now.with_timezone(&tz))
+            .map(|t| t.with_timezone(&Utc))
+            .filter(|t| now - *t < chrono::Duration::minutes(1))
+            .unwrap_or_else(|| now.with_nanosecond(0).unwrap_or(now));
         Box::pin(async move {
             let _ = tx
                 .send(Event::Tick {
                     job,
-                    at: Utc::now(),
+                    at,
                     trigger: Trigger::Schedule,
                 })
                 .await;
@@ -431,7 +448,7 @@ impl Work {
                         tracing::warn!(error = %e, "manual run failed");
                         Err(WorkError {
                             message: crate::explain::run_error(&e),
-                            already_sent: matches!(e, RunError::AlreadySent { .. }),
+                            exit_code: crate::exit::of_run_error(&e),
                         })
                     }
                 }
@@ -502,8 +519,10 @@ fn scheduled_send(
     let result = pipeline::run_once(settings, &req, clock, &|_, _| {});
     let json = match result {
         Ok(o) => run_json(&o),
-        Err(RunError::AlreadySent { message_id, at, .. }) => {
-            tracing::info!(period = %period, message_id = %message_id, at = %at, "the period's report was already sent; not sending it again");
+        Err(RunError::AlreadyMade {
+            delivery, state, ..
+        }) => {
+            tracing::info!(period = %period, delivery = delivery.id, status = delivery.status.as_str(), message_id = %delivery.message_id, state = %state, "the period's report is already made; not making it again");
             serde_json::json!({ "skipped": true })
         }
         Err(e) => return Err(format!("scheduled send for {period}: {e}").into()),
@@ -558,9 +577,20 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResu
     let missed = missed_jobs(settings, &store, clock.now()).map_err(store_err)?;
     drop(store);
     for (job, when) in missed {
-        if job == Job::Send {
-            tracing::info!(scheduled_for = %when, "retrying a scheduled send that has not gone out");
-            scheduled_send(settings, clock, when, Trigger::CatchUp)?;
+        match job {
+            Job::Send => {
+                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying a scheduled send that has not gone out");
+                scheduled_send(settings, clock, when, Trigger::CatchUp)?;
+            }
+            // A reminder that failed (an unreadable inbox) is retried like the send, at the
+            // next scan, not only at the next start. Its failure does not stop the scan.
+            Job::Remind => {
+                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying scheduled reminders that have not gone out");
+                if let Err(e) = scheduled_remind(settings, clock, when, Trigger::CatchUp) {
+                    tracing::warn!(scheduled_for = %pipeline::log_time(when), error = %e, "reminders failed again; retried at the next scan");
+                }
+            }
+            Job::Scan | Job::Deliver => {}
         }
     }
     let period = period_for(settings, at);

@@ -305,7 +305,7 @@ impl Reader {
                     c.wait().ok()
                 });
                 self.worker = None;
-                tracing::warn!(status = ?status, timed_out, error = %failure, "read worker failed on a file; restarting it");
+                tracing::warn!(status = %status.map(|s| s.to_string()).unwrap_or_else(|| "running".into()), timed_out, error = %failure, "read worker failed on a file; restarting it");
                 Err(if timed_out {
                     Finding::new(
                         Severity::Error,

@@ -123,13 +123,18 @@ pub enum RunError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Outbox(#[from] crate::outbox::OutboxError),
+    /// The period's report is already made: sent, or queued and retried (never "sent" while it
+    /// only waits). `state` is its delivery's state in the clerk's words
+    /// ([`crate::operator::delivery_state`]), worded when the error is made.
     #[error(
-        "the report for {period} was already sent ({message_id}, recorded {at}); use --resend to send it again"
+        "the report for {period} is already made (delivery {}, {}): {state}; use --resend to send it again",
+        delivery.id,
+        delivery.status.as_str()
     )]
-    AlreadySent {
+    AlreadyMade {
         period: Period,
-        message_id: String,
-        at: String,
+        delivery: Box<crate::store::DeliveryRow>,
+        state: String,
     },
     #[error(
         "the report for {period} has not been sent yet: there is nothing to supplement (use `tonghop run`)"
@@ -174,6 +179,12 @@ pub fn local(settings: &Settings, t: SystemTime) -> DateTime<FixedOffset> {
     DateTime::<Utc>::from(t)
         .with_timezone(&settings.timezone)
         .fixed_offset()
+}
+
+/// A time as the operator log writes it: RFC 3339 in UTC (`Z`), to the millisecond, as the
+/// state store keeps times and as each log line's own timestamp is.
+pub fn log_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A stored RFC 3339 time as the office reads it: "08:00 04/11/2026".
@@ -224,10 +235,10 @@ pub fn run_once(
     } else if !req.resend
         && let Some(d) = store.report_for(&period.key())?
     {
-        return Err(RunError::AlreadySent {
+        return Err(RunError::AlreadyMade {
             period,
-            message_id: d.message_id,
-            at: local_text(settings, &d.sent_at.unwrap_or(d.created_at)),
+            state: crate::operator::delivery_state(settings, &d),
+            delivery: Box::new(d),
         });
     }
     let trigger = if req.supplement {
@@ -283,7 +294,7 @@ fn run_body(
     recorded: Option<(&Store, i64)>,
 ) -> Result<RunOutcome, RunError> {
     let now = clock.now();
-    tracing::info!(period = %period, trigger = ?req.trigger, dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
+    tracing::info!(period = %period, trigger = req.trigger.as_str(), dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
     let archive = recorded.is_some().then_some(settings.data.as_path());
     let Consolidated {
         consolidation,

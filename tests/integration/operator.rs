@@ -357,3 +357,43 @@ fn trigger_without_a_daemon_says_so_and_exits_69() {
     );
     assert!(!env.period_dir("2026-10").exists(), "nothing was run");
 }
+
+/// Issue 9, point 6: the inbox gone (an unmounted share) does not hide what the store knows:
+/// `status` says the inbox problem first, then the report sent and the schedule, and exits 2
+/// (the same code as `run` for a missing inbox).
+#[test]
+fn status_with_the_inbox_missing_shows_the_store_with_the_problem_first() {
+    let env = TestEnv::samples();
+    env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
+    let message_id = crate::support::daemon::message_id_of(&TestEnv::emls(&env.outbox)[0]);
+    fs::rename(&env.inbox, env.inbox.with_extension("unmounted")).unwrap();
+    let out = op(&env, &["status", "--period", "2026-10"]).expect_code(2);
+    let first = out.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "Không đọc được thư mục nhận báo cáo {}: không tìm thấy tệp hoặc thư mục.",
+            env.inbox.display()
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Đơn vị có báo cáo: chưa biết (không đọc được thư mục nhận báo cáo)"),
+        "{}",
+        out.stdout
+    );
+    // No unit is called "not submitted": their state is unknown.
+    assert!(!out.stdout.contains("Chưa nộp"), "{}", out.stdout);
+    assert!(out.stdout.contains("Đã gửi lúc"), "{}", out.stdout);
+    assert!(out.stdout.contains(&message_id), "{}", out.stdout);
+    assert!(out.stdout.contains("Lịch tiếp theo"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("Không đọc được thư mục nhận báo cáo"),
+        "{}",
+        out.stderr
+    );
+    // `run` gives the same code for the same cause.
+    env.cmd(&["run", "--period", "2026-10", "--resend"])
+        .expect_code(2);
+}

@@ -613,7 +613,8 @@ fn a_second_run_refuses_and_a_late_report_goes_out_as_a_supplement() {
     // The same period again: refused, nothing sent.
     let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
     assert!(
-        out.stderr.contains("Báo cáo Tháng 10/2026 đã được gửi lúc"),
+        out.stderr
+            .contains("Báo cáo Tháng 10/2026 đã được lập trước đó; thư báo cáo đã gửi lúc"),
         "{}",
         out.stderr
     );
