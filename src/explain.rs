@@ -251,9 +251,11 @@ pub fn delivery(e: &DeliveryError) -> String {
         DeliveryError::NoPassword { server, username } => format!(
             "máy chủ thư {server}: có tên đăng nhập {username:?} nhưng không tìm thấy mật khẩu."
         ),
-        DeliveryError::Connect { server, message } => {
-            format!("không kết nối được tới máy chủ thư {server} ({message}).")
-        }
+        // The system's own words stay for the log; the clerk reads them in Vietnamese.
+        DeliveryError::Connect { server, kind, .. } => format!(
+            "không kết nối được tới máy chủ thư {server}: {}.",
+            os(&std::io::Error::from(*kind))
+        ),
         DeliveryError::Tls { server, message } => {
             format!("máy chủ thư {server}: lỗi kết nối bảo mật TLS ({message}).")
         }
@@ -455,6 +457,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("--resend"), "{text}");
+    }
+
+    #[test]
+    fn a_refused_connection_to_the_mail_server_is_said_in_vietnamese() {
+        let e = DeliveryError::Connect {
+            server: "127.0.0.1:1 (plain)".into(),
+            message: "Connection refused (os error 111)".into(),
+            kind: ErrorKind::ConnectionRefused,
+        };
+        assert_eq!(
+            delivery(&e),
+            "không kết nối được tới máy chủ thư 127.0.0.1:1 (plain): máy bên kia từ chối kết nối."
+        );
     }
 
     #[test]

@@ -90,7 +90,12 @@ pub enum DeliveryError {
     NoPassword { server: String, username: String },
     /// Refused, reset, unreachable, name not resolved: worth another try later.
     #[error("SMTP {server}: cannot connect: {message}")]
-    Connect { server: String, message: String },
+    Connect {
+        server: String,
+        message: String,
+        /// What the system said, so the clerk's text can explain it in Vietnamese.
+        kind: std::io::ErrorKind,
+    },
     /// The TLS handshake failed (untrusted certificate, wrong host name, no common protocol).
     #[error("SMTP {server}: TLS failed: {message}")]
     Tls { server: String, message: String },
@@ -1194,8 +1199,12 @@ fn smtp_error(
         }
         return DeliveryError::Tls { server, message };
     }
-    if io_kind.is_some() && !after_connect {
-        return DeliveryError::Connect { server, message };
+    if let (Some(kind), false) = (io_kind, after_connect) {
+        return DeliveryError::Connect {
+            server,
+            message,
+            kind,
+        };
     }
     if after_connect {
         return DeliveryError::Protocol {
