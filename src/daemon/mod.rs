@@ -136,7 +136,8 @@ pub fn missed_jobs(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Job, DateTime<Utc>)>, DaemonError> {
     let mut out = Vec::new();
-    let local_now = now.with_timezone(&settings.timezone);
+    // Cron times are whole seconds: a missed job's time must not carry the fraction of `now`.
+    let local_now = chrono::SubsecRound::trunc_subsecs(now.with_timezone(&settings.timezone), 0);
     for (job, spec) in [
         (Job::Send, &settings.schedule.send),
         (Job::Remind, &settings.schedule.remind),
@@ -637,6 +638,9 @@ mod tests {
             "before the send time: nothing"
         );
         let due = sends("2026-11-04T03:00:00Z");
+        assert_eq!(due, vec![(Job::Send, at("2026-11-04T01:00:00Z"))]);
+        // The clock's fraction of a second does not leak into the scheduled time.
+        let due = sends("2026-11-04T03:00:00.261Z");
         assert_eq!(due, vec![(Job::Send, at("2026-11-04T01:00:00Z"))]);
         assert_eq!(period_for(&settings, due[0].1), Period::month(2026, 10));
         store

@@ -247,7 +247,17 @@ pub fn run_once(
         req.trigger.as_str()
     };
     let run_id = store.start_run(trigger, &period.key(), clock.now())?;
-    tracing::info!(run_id, period = %period, trigger = req.trigger.as_str(), "run recorded");
+    // One event, in the order things happen: the run starts when it is recorded (the body
+    // logs "run started" itself only for a dry run, which records nothing). The trigger is
+    // named as the store names it ("supplement" included).
+    tracing::info!(
+        run_id,
+        period = %period,
+        trigger,
+        dry_run = false,
+        inbox = %settings.inbox.display(),
+        "run started"
+    );
     let result = run_body(
         settings,
         req,
@@ -294,7 +304,9 @@ fn run_body(
     recorded: Option<(&Store, i64)>,
 ) -> Result<RunOutcome, RunError> {
     let now = clock.now();
-    tracing::info!(period = %period, trigger = req.trigger.as_str(), dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
+    if recorded.is_none() {
+        tracing::info!(period = %period, trigger = req.trigger.as_str(), dry_run = req.dry_run, inbox = %settings.inbox.display(), "run started");
+    }
     let archive = recorded.is_some().then_some(settings.data.as_path());
     let Consolidated {
         consolidation,

@@ -894,7 +894,10 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
 
     let (code, out, err) = run(with_config(&["trigger", "--period", "2026-10"]));
     assert_eq!(code, REJECTED_FILES, "{out}{err}");
-    assert!(d.log().contains("run recorded"), "the daemon made the run");
+    assert!(
+        d.log().contains("run started run_id="),
+        "the daemon made the run"
+    );
     assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
 
     let (code, out, err) = run(with_config(&["status", "--period", "2026-10"]));
@@ -1307,7 +1310,7 @@ fn a_run_killed_midway_is_closed_at_the_next_start_and_shown_interrupted() {
     let env = TestEnv::samples();
     daemon_config(&env, "* * * * * *");
     let logs = Daemon::crash_at(&env, "mail-queued", secs(60));
-    assert!(logs.contains("run recorded"), "{logs}");
+    assert!(logs.contains("run started run_id="), "{logs}");
     // The daemon made its data folder private, as `tonghop run` does.
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(data_dir(&env)).unwrap().permissions().mode() & 0o777;
