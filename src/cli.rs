@@ -481,6 +481,17 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
     say!("Bảng tổng hợp: {}", o.workbook.display());
     say!("Tóm tắt:       {}", o.summary.display());
     let err = o.mail.error.as_deref().unwrap_or("");
+    if let ("sent", Some(eml)) = (o.mail.status.as_str(), &o.mail.eml) {
+        say!("Thư đã ghi ra tệp: {eml}");
+        return;
+    }
+    // What the store says of the mail, in the words `status` and `history` use.
+    if let Some(lines) = operator::run_mail_lines(settings, o.run_id, &o.mail.message_id) {
+        for l in lines {
+            say!("{l}");
+        }
+        return;
+    }
     match (o.mail.status.as_str(), &o.mail.eml) {
         ("dry_run", Some(eml)) => say!("Thư (chạy thử, chưa gửi): {eml}"),
         ("sent", Some(eml)) => say!("Thư đã ghi ra tệp: {eml}"),
@@ -495,9 +506,12 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
             say!("Thư đã gửi tới: {}", to.join(", "));
             for r in &o.mail.refused {
                 say!(
-                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
+                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: tonghop resend {} --refused",
                     r.address,
-                    r.reply
+                    r.reply,
+                    o.run_id
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "RUN_ID".into())
                 );
             }
         }

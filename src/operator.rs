@@ -425,6 +425,36 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
     }
 }
 
+/// The lines a `run` or `trigger` prints about the mail it just made, in the words `status` and
+/// `history` use ([`delivery_state`]), read back from the store by run and Message-ID; with the
+/// command that reaches refused addresses once fixed. `None` when nothing was recorded (a dry
+/// run, or no store).
+pub fn run_mail_lines(
+    settings: &Settings,
+    run_id: Option<i64>,
+    message_id: &str,
+) -> Option<Vec<String>> {
+    let run_id = run_id?;
+    let (_, store) = open_existing(settings);
+    let d = store?
+        .deliveries_of_run(run_id)
+        .ok()?
+        .into_iter()
+        .find(|d| d.message_id == message_id)?;
+    let mut lines = vec![format!(
+        "{}: {}",
+        mail_label(&d),
+        delivery_state(settings, &d)
+    )];
+    if !d.refused.is_empty() {
+        lines.push(format!(
+            "Khi đã sửa các địa chỉ bị từ chối, gửi riêng cho họ (người khác không nhận lại): \
+             tonghop resend {run_id} --refused"
+        ));
+    }
+    Some(lines)
+}
+
 /// A report or supplement mail as the clerk names it: "Thư báo cáo bổ sung lần 2".
 pub fn mail_label(d: &DeliveryRow) -> String {
     mail_kind_label(&d.kind, d.supplement_number)
@@ -1266,7 +1296,17 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
     if let Some(w) = s("workbook") {
         let _ = writeln!(o, "Bảng tổng hợp: {w}");
     }
+    let mail_lines: Option<Vec<String>> = answer
+        .get("mail_lines")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
     let _ = match s("mail_status").as_deref() {
+        // What the store says of the mail, in the words `status` and `history` use.
+        _ if mail_lines.is_some() => {
+            for l in mail_lines.iter().flatten() {
+                let _ = writeln!(o, "{l}");
+            }
+            Ok(())
+        }
         Some("sent") => writeln!(o, "Thư: đã gửi."),
         Some("pending") => writeln!(
             o,
@@ -1291,11 +1331,15 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
         .get("mail_refused")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();
-    for r in &refused {
+    // (Already said by `mail_lines` when the daemon read the store.)
+    for r in refused.iter().filter(|_| mail_lines.is_none()) {
         let _ = writeln!(
             o,
-            "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); sửa địa chỉ rồi chuyển thư cho họ.",
-            r.address, r.reply
+            "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: \
+             tonghop resend {} --refused",
+            r.address,
+            r.reply,
+            s("run_id").unwrap_or_else(|| "RUN_ID".into())
         );
     }
     if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {

@@ -323,6 +323,14 @@ pub async fn run(
             } => (Work::Manual { period, resend }, Some(reply)),
             Event::Tick { job, at, trigger } => (Work::Tick { job, at, trigger }, None),
         };
+        // What the work is about, for a failure's log line (job and period, as elsewhere).
+        let about = match &work {
+            Work::Tick { job, at, .. } => (job.as_str(), period_for(&settings, *at).key()),
+            Work::Manual { period, .. } => (
+                "manual",
+                period.map(|p| p.key()).unwrap_or_else(|| "default".into()),
+            ),
+        };
         let (s, c) = (settings.clone(), clock.clone());
         let mut handle = tokio::task::spawn_blocking(move || work.run(&s, c.as_ref()));
         let result = tokio::select! {
@@ -344,7 +352,7 @@ pub async fn run(
         if let Some(reply) = reply {
             let _ = reply.send(r);
         } else if let Err(e) = r {
-            tracing::error!(error = %e, "scheduled work failed");
+            tracing::error!(job = about.0, period = %about.1, error = %e, "scheduled work failed");
         }
     }
     let _ = sched.shutdown().await;
@@ -443,10 +451,19 @@ impl Work {
                     supplement: false,
                 };
                 match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
-                    Ok(o) => Ok(run_json(&o)),
+                    Ok(o) => {
+                        let mut answer = run_json(&o);
+                        // The client prints the mail's state in the words status uses.
+                        answer["mail_lines"] = serde_json::json!(crate::operator::run_mail_lines(
+                            settings,
+                            o.run_id,
+                            &o.mail.message_id
+                        ));
+                        Ok(answer)
+                    }
                     Err(e) => {
                         // The daemon's log keeps the failure too, not only the waiting client.
-                        tracing::warn!(error = %e, "manual run failed");
+                        tracing::warn!(period = %period.map(|p| p.key()).unwrap_or_else(|| "default".into()), error = %e, "manual run failed");
                         Err(WorkError {
                             message: crate::explain::run_error(&e),
                             exit_code: crate::exit::of_run_error(&e),

@@ -623,7 +623,8 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     let (code, stdout, stderr) = output(env.cmd(&["run", "--period", period.as_str()]));
     assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("Thư KHÔNG gửi được: máy chủ thư"),
+        stdout
+            .contains("Thư báo cáo: KHÔNG gửi được, đã thôi thử (đã thử 1 lần; lý do: máy chủ thư"),
         "{stdout}"
     );
     assert!(stdout.contains(" trả lời 550"), "{stdout}");
@@ -1150,13 +1151,18 @@ fn a_refused_cc_does_not_block_the_report_for_the_to() {
     d.wait_for_log("daemon started", secs(20));
     let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
     assert_eq!(code, DELIVERY_FAILED_FOR_GOOD, "{out}{err}");
-    assert!(out.contains("Thư: đã gửi."), "{out}");
+    // Sent, to whom, and who refused it, in the words status uses; and how to reach them later.
+    assert!(
+        out.contains("Thư báo cáo: đã gửi lúc ") && out.contains(&format!("tới {TO}")),
+        "{out}"
+    );
     assert!(
         out.contains(&format!(
-            "Thư KHÔNG tới {CC}: máy chủ thư từ chối hẳn địa chỉ này (550 5.1.1"
+            "BỊ TỪ CHỐI, không nhận được thư: {CC} (máy chủ trả lời 550 5.1.1"
         )),
         "{out}"
     );
+    assert!(out.contains("tonghop resend 1 --refused"), "{out}");
     // The alert goes out at the next delivery pass.
     wait_until(
         secs(30),
@@ -1527,13 +1533,14 @@ fn during_an_outage_every_command_says_queued_until_the_mail_leaves() {
 
     let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);
     assert_eq!(code, DELIVERY_FAILED, "{out}{err}");
+    // The trigger that made it already words the mail as status does.
     assert!(
-        out.contains("Thư CHƯA gửi được, đang chờ trong hàng đợi"),
+        out.contains("Thư báo cáo: CHƯA gửi được: đang chờ trong hàng đợi từ "),
         "{out}"
     );
     assert!(
-        out.contains("không kết nối được tới máy chủ thư"),
-        "the reason: {out}"
+        out.contains("không kết nối được tới máy chủ thư") && out.contains("sẽ thử lại lúc "),
+        "the reason and the next attempt: {out}"
     );
 
     let (code, out, err) = cmd(&["trigger", "--period", "2026-10"]);

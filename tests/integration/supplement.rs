@@ -79,7 +79,12 @@ fn a_queued_supplement_blocks_the_next_one_and_keeps_the_reports_summary() {
     let out = env
         .cmd(&["run", "--period", "2026-10", "--supplement"])
         .expect_code(3);
-    assert!(out.stdout.contains("Thư CHƯA gửi được"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Thư báo cáo bổ sung lần 1: CHƯA gửi được: đang chờ trong hàng đợi từ "),
+        "{}",
+        out.stdout
+    );
     // Its summary is its own, beside its workbook; summary.json still describes the report.
     let dir = env.period_dir("2026-10");
     assert_eq!(
@@ -238,7 +243,12 @@ fn an_older_supplement_is_not_resent_over_a_newer_one_without_force() {
     let out = env
         .cmd(&["run", "--period", "2026-10", "--supplement"])
         .expect_code(DELIVERY_FAILED_FOR_GOOD);
-    assert!(out.stdout.contains("Thư KHÔNG gửi được"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("Thư báo cáo bổ sung lần 1: KHÔNG gửi được, đã thôi thử"),
+        "{}",
+        out.stdout
+    );
     // Fixed; Cát Tiên reports too: supplement 2 (1 keeps its number) goes out.
     env.edit_config(|t| t.replace("dir = \"../blocker/outbox\"", "dir = \"../out/outbox\""));
     late(
