@@ -790,7 +790,10 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
             }
             // The state from the store is shown; the exit code still says the inbox is wrong.
             if let Some(problem) = &s.inbox_problem {
-                eprintln!("tonghop: {problem}");
+                // The text already opens with it; JSON carries it, so say it on stderr too.
+                if json {
+                    eprintln!("tonghop: {problem}");
+                }
                 return exit::BAD_CONFIG;
             }
             exit::SUCCESS
@@ -901,6 +904,12 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
             };
         }
     };
+    // Say "waiting" only once a daemon answers: with none, the first line is that there is none.
+    if let Err(ControlError::NoDaemon { .. }) =
+        control::health(port, std::time::Duration::from_secs(3))
+    {
+        return no_daemon();
+    }
     eprintln!("Đang chờ tonghop daemon tổng hợp và gửi...");
     match control::trigger(port, &token, period, resend, TRIGGER_WAIT) {
         Ok(answer) => {
@@ -924,6 +933,12 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
                 token_file.display()
             );
             exit::BAD_CONFIG
+        }
+        // The daemon died while running it: not an internal error of this command; what it did
+        // is in the store, and its next start finishes it (the text says so).
+        Err(e @ ControlError::DaemonGone { .. }) => {
+            eprintln!("tonghop: {}", crate::explain::control(&e));
+            exit::NO_DAEMON
         }
         Err(e) => {
             eprintln!("tonghop: {}", crate::explain::control(&e));

@@ -403,7 +403,8 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
             d.message_id
         ),
         DeliveryStatus::Pending => format!(
-            "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {}, Message-ID {}",
+            "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {} \
+             (khi tonghop daemon chạy), tới {}, Message-ID {}",
             t(&d.created_at),
             tries(d.attempts),
             d.last_error
@@ -411,15 +412,17 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
                 .unwrap_or("không rõ")
                 .trim_end_matches('.'),
             t(&d.next_attempt_at),
+            d.recipients.join(", "),
             d.message_id
         ),
         DeliveryStatus::Failed => format!(
-            "KHÔNG gửi được, đã thôi thử ({}; lý do: {}), Message-ID {}",
+            "KHÔNG gửi được, đã thôi thử ({}; lý do: {}), tới {}, Message-ID {}",
             tries(d.attempts),
             d.last_error
                 .as_deref()
                 .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon")
                 .trim_end_matches('.'),
+            d.recipients.join(", "),
             d.message_id
         ),
     }

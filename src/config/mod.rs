@@ -428,7 +428,39 @@ impl CronSpec {
             .dom_and_dow(true)
             .build()
             .parse(expr)
-            .map_err(|e| format!("{key}: {expr:?} không phải là biểu thức cron hợp lệ: {e}"))?;
+            .map_err(|e| {
+                // Name the field the parser refuses: try each field alone in an expression
+                // that is valid otherwise.
+                let parser = croner::parser::CronParser::builder()
+                    .seconds(croner::parser::Seconds::Required)
+                    .dom_and_dow(true)
+                    .build();
+                let fields: Vec<&str> = expr.split_whitespace().collect();
+                let bad = (0..fields.len()).find(|&i| {
+                    let mut probe = ["0", "0", "0", "*", "*", "*"];
+                    probe[i] = fields[i];
+                    parser.parse(&probe.join(" ")).is_err()
+                });
+                let why = match e.to_string() {
+                    m if m.contains("Step cannot be zero") => {
+                        "bước nhảy (sau dấu /) không được bằng 0".to_owned()
+                    }
+                    m if m.contains("out of bounds") => {
+                        "có giá trị ngoài khoảng cho phép".to_owned()
+                    }
+                    m => format!("cú pháp không hợp lệ ({m})"),
+                };
+                match bad {
+                    Some(i) => format!(
+                        "{key}: {expr:?}: trường thứ {} ({}) \"{}\": {why} (thứ tự các trường: \
+                         giây phút giờ ngày tháng thứ)",
+                        i + 1,
+                        CRON_FIELDS[i].0,
+                        fields[i]
+                    ),
+                    None => format!("{key}: {expr:?} không phải là biểu thức cron hợp lệ: {why}"),
+                }
+            })?;
         Ok(CronSpec {
             expr: expr.to_owned(),
             cron,
@@ -925,6 +957,11 @@ mod tests {
         );
         let err = CronSpec::parse("schedule.scan", "0 */5 8-17 1,32 * *").unwrap_err();
         assert!(err.contains("trường thứ 4 (ngày) có giá trị 32"), "{err}");
+        let err = CronSpec::parse("schedule.send", "0 0 8 */0 * *").unwrap_err();
+        assert!(
+            err.contains("trường thứ 4 (ngày) \"*/0\": bước nhảy (sau dấu /) không được bằng 0"),
+            "{err}"
+        );
         let never = CronSpec::parse("schedule.send", "0 0 8 31 2 *").unwrap();
         let err = never.check_fires("schedule.send").unwrap_err();
         assert!(err.contains("\"0 0 8 31 2 *\" không bao giờ đến"), "{err}");

@@ -1463,7 +1463,7 @@ fn a_trigger_whose_daemon_dies_is_told_what_happened_and_what_to_do() {
     let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(d.wait_exit(secs(30)).signal(), Some(9), "{}", d.log());
-    assert_eq!(code, tonghop::exit::INTERNAL_ERROR as i32, "{out}{err}");
+    assert_eq!(code, tonghop::exit::NO_DAEMON as i32, "{out}{err}");
     assert!(
         err.contains("đã dừng đột ngột (bị tắt hoặc bị kill) khi đang chạy theo yêu cầu này"),
         "{err}"

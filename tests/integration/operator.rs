@@ -388,10 +388,13 @@ fn status_with_the_inbox_missing_shows_the_store_with_the_problem_first() {
     assert!(out.stdout.contains("Đã gửi lúc"), "{}", out.stdout);
     assert!(out.stdout.contains(&message_id), "{}", out.stdout);
     assert!(out.stdout.contains("Lịch tiếp theo"), "{}", out.stdout);
+    // Said once, as the first line, not again on stderr; --json says it on stderr.
+    assert!(!out.stderr.contains("Không đọc được"), "{}", out.stderr);
+    let json = op(&env, &["status", "--period", "2026-10", "--json"]).expect_code(2);
     assert!(
-        out.stderr.contains("Không đọc được thư mục nhận báo cáo"),
+        json.stderr.contains("Không đọc được thư mục nhận báo cáo"),
         "{}",
-        out.stderr
+        json.stderr
     );
     // `run` gives the same code for the same cause.
     env.cmd(&["run", "--period", "2026-10", "--resend"])
