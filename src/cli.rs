@@ -591,18 +591,22 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
         };
         if meta.is_dir() {
             // A folder is read as a run reads its inbox: same files, same files ignored.
-            let scan = match intake::scan(path, std::time::SystemTime::now(), Default::default()) {
-                Ok(scan) => scan,
-                Err(intake::IntakeError::Inbox { source, .. }) => {
-                    say!(
-                        "{}: không đọc được thư mục: {}.",
-                        path.display(),
-                        crate::explain::os(&source)
-                    );
-                    all_ok = false;
-                    continue;
-                }
-            };
+            let mut scan =
+                match intake::scan(path, std::time::SystemTime::now(), Default::default()) {
+                    Ok(scan) => scan,
+                    Err(intake::IntakeError::Inbox { source, .. }) => {
+                        say!(
+                            "{}: không đọc được thư mục: {}.",
+                            path.display(),
+                            crate::explain::os(&source)
+                        );
+                        all_ok = false;
+                        continue;
+                    }
+                };
+            // A document that names a unit (a scanned report) is that unit's file for a run,
+            // named with a message: check says the same.
+            pipeline::read_named_documents(&settings, &mut scan);
             if scan.submissions.is_empty() {
                 say!("{}: thư mục không có tệp bảng tính nào.", path.display());
                 all_ok = false;

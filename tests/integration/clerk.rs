@@ -74,6 +74,14 @@ fn check_gives_a_text_file_the_verdict_a_run_gives_it() {
 #[test]
 fn check_of_a_folder_reads_it_as_a_run_reads_the_inbox() {
     let env = TestEnv::samples();
+    // A scanned report that names a unit (read and refused with a message by a run) and a
+    // document that names none (ignored by a run), both received in October's window.
+    let pdf = crate::support::repo().join("tests/fixtures/weight/scanned_report.pdf");
+    let received = filetime::FileTime::from_unix_time(1_793_620_800, 0); // 02/11/2026 19:00 +07
+    for name in ["HU Dam Rong - BC T10.pdf", "Huong dan.pdf"] {
+        fs::copy(&pdf, env.inbox.join(name)).unwrap();
+        filetime::set_file_mtime(env.inbox.join(name), received).unwrap();
+    }
     let out = env
         .cmd(&["check", "--period", "2026-10", env.inbox.to_str().unwrap()])
         .expect_code(1);
@@ -83,6 +91,16 @@ fn check_of_a_folder_reads_it_as_a_run_reads_the_inbox() {
     assert!(out.stdout.contains("BaoLam_T10.xlsx"), "{}", out.stdout);
     assert!(out.stdout.contains("HỢP LỆ"), "{}", out.stdout);
     assert!(out.stdout.contains("khoảng 20"), "{}", out.stdout);
+    let dam_rong = out
+        .stdout
+        .split_once("HU Dam Rong - BC T10.pdf\n")
+        .expect("the scanned report is checked, not skipped")
+        .1;
+    assert!(
+        dam_rong.contains("Kết quả: BỊ TỪ CHỐI") && dam_rong.contains("tệp PDF"),
+        "{}",
+        out.stdout
+    );
     // The files it says a run ignores are exactly those the run ignored.
     env.cmd(&["run", "--period", "2026-10", "--dry-run"])
         .expect_code(1);
@@ -107,6 +125,14 @@ fn check_of_a_folder_reads_it_as_a_run_reads_the_inbox() {
     said.sort();
     assert!(!ignored.is_empty());
     assert_eq!(said, ignored);
+    assert!(said.contains(&"Huong dan.pdf".to_owned()), "{said:?}");
+    // The run gave the scanned report the same verdict: Đam Rông's file, refused.
+    let files = summary["files"].as_array().unwrap();
+    let scanned = files
+        .iter()
+        .find(|f| f["path"] == "HU Dam Rong - BC T10.pdf")
+        .expect("the run lists the scanned report");
+    assert_eq!(scanned["outcome"], "rejected", "{scanned}");
 }
 
 #[test]
