@@ -13,7 +13,6 @@
 //!
 //! Only input cells are unlocked (light-yellow fill); every sheet is protected without a password.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -110,22 +109,7 @@ pub fn write_blank_form(
         path: path.to_owned(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = crate::pipeline::output_file()
-        .prefix(".tonghop-form-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(&bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::state::atomic::write(path, &bytes).map_err(io)?;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! Configuration: what the TOML files say (`file` types) and what the program uses (`Settings`):
 //! paths resolved, time zone parsed, roster and form loaded, secrets read from the environment.
 
+pub mod collection;
 pub mod form;
+pub mod limits;
 pub mod roster;
 
 use chrono::NaiveTime;
@@ -22,7 +24,7 @@ pub const EMBEDDED_FORM: &str = include_str!("../../config/form-kl14.toml");
 /// A configuration problem, naming the file and the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("không đọc được tệp cấu hình {}: {}", path.display(), crate::explain::os(source))]
+    #[error("không đọc được tệp cấu hình {}: {}", path.display(), crate::wording::os(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -157,7 +159,7 @@ struct ReadFile {
 
 impl Default for ReadFile {
     fn default() -> Self {
-        let d = crate::pipeline::isolate::ReadSettings::default();
+        let d = limits::ReadSettings::default();
         ReadFile {
             isolate: d.isolate,
             worker_memory_mb: d.worker_memory >> 20,
@@ -370,7 +372,7 @@ pub struct Settings {
     pub form_source: String,
     pub schedule: ScheduleSettings,
     pub daemon: DaemonSettings,
-    pub read: crate::pipeline::isolate::ReadSettings,
+    pub read: limits::ReadSettings,
 }
 
 /// The six cron fields in order: their Vietnamese names and the numbers they allow.
@@ -829,8 +831,8 @@ impl Settings {
         };
 
         let r = main.read;
-        let read = crate::pipeline::isolate::ReadSettings {
-            limits: crate::pipeline::read::ReadLimits {
+        let read = limits::ReadSettings {
+            limits: limits::ReadLimits {
                 max_file_bytes: r.max_file_mb.max(1) << 20,
                 max_unzipped_bytes: r.max_unzipped_mb.max(1) << 20,
                 max_zip_entries: 10_000,

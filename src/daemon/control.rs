@@ -310,7 +310,7 @@ async fn trigger_handler(
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({
                 "error": message,
-                "exit_code": crate::exit::NO_DAEMON,
+                "exit_code": crate::app::exit::NO_DAEMON,
                 "shutting_down": true,
             })),
         )
@@ -332,8 +332,10 @@ async fn trigger_handler(
         Ok(Ok(run)) => (StatusCode::OK, Json(run)).into_response(),
         Ok(Err(super::WorkError { message, exit_code })) => {
             let status = match exit_code {
-                crate::exit::ALREADY_SENT | crate::exit::MAIL_QUEUED => StatusCode::CONFLICT,
-                crate::exit::BAD_CONFIG => StatusCode::UNPROCESSABLE_ENTITY,
+                crate::app::exit::ALREADY_SENT | crate::app::exit::MAIL_QUEUED => {
+                    StatusCode::CONFLICT
+                }
+                crate::app::exit::BAD_CONFIG => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             (
@@ -584,7 +586,7 @@ mod tests {
                 let answer = match period.map(|p| p.key()).as_deref() {
                     Some("2026-09") if !resend => Err(super::super::WorkError {
                         message: "Báo cáo Tháng 9/2026 đã được gửi lúc 08:00 04/10/2026".to_owned(),
-                        exit_code: crate::exit::ALREADY_SENT,
+                        exit_code: crate::app::exit::ALREADY_SENT,
                     }),
                     Some("2026-08") => Err("Không ghi được out/2026-08: ổ đĩa đã đầy."
                         .to_owned()
@@ -852,7 +854,7 @@ mod tests {
         );
         assert_eq!(
             v["exit_code"],
-            crate::exit::NO_DAEMON,
+            crate::app::exit::NO_DAEMON,
             "not an internal error"
         );
         tokio::time::timeout(Duration::from_secs(10), server)

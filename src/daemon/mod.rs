@@ -1,14 +1,13 @@
 //! The daemon: a clock in front of the pipeline. The scheduler, the control endpoint and the
 //! delivery timer only send `Event`s; one loop handles them, one at a time, by calling the same
-//! `pipeline::run_once` as `tonghop run`.
+//! `crate::app::run::run_once` as `tonghop run`.
 
 pub mod control;
-pub mod jobs;
 
 use chrono::{DateTime, Timelike as _, Utc};
 
+use crate::app::run::Trigger;
 use crate::period::Period;
-use crate::pipeline::Trigger;
 
 /// The scheduled jobs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +38,7 @@ pub type ManualResult = Result<serde_json::Value, WorkError>;
 
 /// Why a piece of work failed: the reason in Vietnamese for the person who asked (a `trigger`
 /// client prints it as it is), and the exit code `tonghop run` gives for the same failure
-/// ([`crate::exit::of_run_error`]), which the `trigger` client exits with. Typed, so no face
+/// ([`crate::app::exit::of_run_error`]), which the `trigger` client exits with. Typed, so no face
 /// recognises an error by its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkError {
@@ -51,7 +50,7 @@ impl From<String> for WorkError {
     fn from(message: String) -> WorkError {
         WorkError {
             message,
-            exit_code: crate::exit::INTERNAL_ERROR,
+            exit_code: crate::app::exit::INTERNAL_ERROR,
         }
     }
 }
@@ -86,9 +85,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::app::run::RunError;
+use crate::app::run::RunRequest;
+use crate::clock::Clock;
 use crate::config::{CronSpec, Settings};
-use crate::pipeline::{self, Clock, RunError, RunRequest};
-use crate::store::Store;
+use crate::state::store::Store;
 
 /// The file in the data folder that holds the control endpoint's address while the daemon runs.
 pub const CONTROL_ADDR_FILE: &str = "control.addr";
@@ -115,7 +116,7 @@ pub enum DaemonError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::state::store::StoreError),
     #[error("cannot listen on 127.0.0.1:{port} for the control endpoint: {source}")]
     Listen { port: u16, source: std::io::Error },
     #[error("scheduler: {0}")]
@@ -166,7 +167,7 @@ pub fn missed_jobs(
                 tracing::warn!(
                     job = job.as_str(),
                     period = %period,
-                    scheduled_for = %crate::pipeline::log_time(last),
+                    scheduled_for = %crate::clock::log_time(last),
                     "a scheduled job was missed longer ago than schedule.catch_up_days; not caught up (use `tonghop run`)"
                 );
             }
@@ -175,7 +176,7 @@ pub fn missed_jobs(
     Ok(out)
 }
 
-/// Run the daemon until `shutdown` resolves. Every job goes through `pipeline::run_once` or the
+/// Run the daemon until `shutdown` resolves. Every job goes through `crate::app::run::run_once` or the
 /// outbox, under the run lock, so a manual `tonghop run` beside it is safe.
 pub async fn run(
     settings: Settings,
@@ -185,7 +186,7 @@ pub async fn run(
     let settings = Arc::new(settings);
     let data = settings.data.clone();
     // Private, as `tonghop run` makes it (it holds the archive, the spool and the token).
-    crate::store::create_private_dir(&data).map_err(|e| DaemonError::Io {
+    crate::state::atomic::create_private_dir(&data).map_err(|e| DaemonError::Io {
         path: data.clone(),
         source: e,
     })?;
@@ -228,7 +229,7 @@ pub async fn run(
         .local_addr()
         .map_err(|e| DaemonError::Listen { port, source: e })?;
     let addr_path = data.join(CONTROL_ADDR_FILE);
-    crate::pipeline::write_atomic(&addr_path, addr.to_string().as_bytes()).map_err(|e| {
+    crate::state::atomic::write(&addr_path, addr.to_string().as_bytes()).map_err(|e| {
         DaemonError::Io {
             path: addr_path.clone(),
             source: e,
@@ -287,7 +288,7 @@ pub async fn run(
 
     // Catch-up of what was missed while down.
     for (job, at) in missed_jobs(&settings, &store, clock.now())? {
-        tracing::info!(job = job.as_str(), scheduled_for = %pipeline::log_time(at), period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
+        tracing::info!(job = job.as_str(), scheduled_for = %crate::clock::log_time(at), period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
         let _ = tx
             .send(Event::Tick {
                 job,
@@ -370,13 +371,13 @@ fn notice_crash_traces(
     data: &std::path::Path,
     now: DateTime<Utc>,
 ) -> Result<(), DaemonError> {
-    let Ok(_lock) = crate::lock::RunLock::acquire(data, Duration::ZERO) else {
+    let Ok(_lock) = crate::state::lock::RunLock::acquire(data, Duration::ZERO) else {
         tracing::info!(
             "another run holds the run lock; what a crash left open is closed by the next run"
         );
         return Ok(());
     };
-    crate::store::close_interrupted_runs(store, now)?;
+    crate::state::store::close_interrupted_runs(store, now)?;
     for d in store.interrupted_handovers()? {
         tracing::warn!(
             delivery = d.id,
@@ -450,23 +451,24 @@ impl Work {
                     resend,
                     supplement: false,
                 };
-                match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
+                match crate::app::run::run_once(settings, &req, clock, &|_, _| {}) {
                     Ok(o) => {
                         let mut answer = run_json(&o);
                         // The client prints the mail's state in the words status uses.
-                        answer["mail_lines"] = serde_json::json!(crate::operator::run_mail_lines(
-                            settings,
-                            o.run_id,
-                            &o.mail.message_id
-                        ));
+                        answer["mail_lines"] =
+                            serde_json::json!(crate::app::operator::run_mail_lines(
+                                settings,
+                                o.run_id,
+                                &o.mail.message_id
+                            ));
                         Ok(answer)
                     }
                     Err(e) => {
                         // The daemon's log keeps the failure too, not only the waiting client.
                         tracing::warn!(period = %period.map(|p| p.key()).unwrap_or_else(|| "default".into()), error = %e, "manual run failed");
                         Err(WorkError {
-                            message: crate::explain::run_error(&e),
-                            exit_code: crate::exit::of_run_error(&e),
+                            message: crate::app::explain::run_error(&e),
+                            exit_code: crate::app::exit::of_run_error(&e),
                         })
                     }
                 }
@@ -492,7 +494,7 @@ impl Work {
 }
 
 /// The JSON a manual run answers with (read by `tonghop trigger`).
-pub fn run_json(o: &pipeline::RunOutcome) -> serde_json::Value {
+pub fn run_json(o: &crate::app::run::RunOutcome) -> serde_json::Value {
     serde_json::json!({
         "run_id": o.run_id,
         "period": o.consolidation.period.key(),
@@ -534,7 +536,7 @@ fn scheduled_send(
         resend: false,
         supplement: false,
     };
-    let result = pipeline::run_once(settings, &req, clock, &|_, _| {});
+    let result = crate::app::run::run_once(settings, &req, clock, &|_, _| {});
     let json = match result {
         Ok(o) => run_json(&o),
         Err(RunError::AlreadyMade {
@@ -565,7 +567,7 @@ fn scheduled_remind(
     trigger: Trigger,
 ) -> ManualResult {
     let period = period_for(settings, at);
-    let _lock = crate::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
+    let _lock = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
         .map_err(store_err)?;
     let store = Store::open(&settings.data).map_err(store_err)?;
     if store
@@ -574,7 +576,8 @@ fn scheduled_remind(
     {
         return Ok(serde_json::json!({ "skipped": true }));
     }
-    let n = jobs::queue_reminders(settings, &store, period, clock.now()).map_err(store_err)?;
+    let n = crate::app::jobs::queue_reminders(settings, &store, period, clock.now())
+        .map_err(store_err)?;
     store
         .mark_job_done(
             Job::Remind.as_str(),
@@ -584,7 +587,7 @@ fn scheduled_remind(
             clock.now(),
         )
         .map_err(store_err)?;
-    crate::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
+    crate::mail::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
     tracing::info!(period = %period, reminders = n, trigger = trigger.as_str(), "reminders queued");
     Ok(serde_json::json!({ "reminders": n }))
 }
@@ -597,32 +600,34 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResu
     for (job, when) in missed {
         match job {
             Job::Send => {
-                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying a scheduled send that has not gone out");
+                tracing::info!(scheduled_for = %crate::clock::log_time(when), "retrying a scheduled send that has not gone out");
                 scheduled_send(settings, clock, when, Trigger::CatchUp)?;
             }
             // A reminder that failed (an unreadable inbox) is retried like the send, at the
             // next scan, not only at the next start. Its failure does not stop the scan.
             Job::Remind => {
-                tracing::info!(scheduled_for = %pipeline::log_time(when), "retrying scheduled reminders that have not gone out");
+                tracing::info!(scheduled_for = %crate::clock::log_time(when), "retrying scheduled reminders that have not gone out");
                 if let Err(e) = scheduled_remind(settings, clock, when, Trigger::CatchUp) {
-                    tracing::warn!(scheduled_for = %pipeline::log_time(when), error = %e, "reminders failed again; retried at the next scan");
+                    tracing::warn!(scheduled_for = %crate::clock::log_time(when), error = %e, "reminders failed again; retried at the next scan");
                 }
             }
             Job::Scan | Job::Deliver => {}
         }
     }
     let period = period_for(settings, at);
-    jobs::scan_period(settings, clock, period).map_err(store_err)?;
+    crate::app::jobs::scan_period(settings, clock, period).map_err(store_err)?;
     Ok(serde_json::json!({ "scanned": period.key() }))
 }
 
 fn deliver(settings: &Settings, clock: &dyn Clock) -> ManualResult {
     // Do not queue behind a long run: it delivers its own mail; the next tick catches up.
-    let Ok(_lock) = crate::lock::RunLock::acquire(&settings.data, Duration::from_secs(1)) else {
+    let Ok(_lock) = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(1))
+    else {
         return Ok(serde_json::json!({ "busy": true }));
     };
     let store = Store::open(&settings.data).map_err(store_err)?;
-    let attempts = crate::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
+    let attempts =
+        crate::mail::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
     Ok(serde_json::json!({ "attempts": attempts.len() }))
 }
 

@@ -19,8 +19,6 @@
 //!   later for the activity sheets.
 
 use std::borrow::Cow;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use rust_xlsxwriter::{
@@ -1490,61 +1488,6 @@ impl Cx<'_> {
 }
 
 // -------------------------------------------------------------------------------------------
-// Saving
-// -------------------------------------------------------------------------------------------
-
-/// Saving the workbook failed; names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveError {
-    #[error("cannot save the workbook {}: {source}", path.display())]
-    Xlsx { path: PathBuf, source: XlsxError },
-    #[error("cannot write the workbook {}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
-}
-
-/// Save atomically: write to a temporary file in the same folder, fsync, rename over `path`.
-/// A half-written workbook is never visible under `path`; on failure the temporary file is
-/// removed and an earlier file under `path` is left as it was.
-pub fn write_atomic(workbook: &mut Workbook, path: &Path) -> Result<(), SaveError> {
-    let io_err = |source| SaveError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io_err(io::Error::new(io::ErrorKind::InvalidInput, "no file name")))?;
-    // A dot name: a folder watcher or a person listing the folder passes over it.
-    let mut tmp = crate::pipeline::output_file()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err)?;
-    {
-        let mut out = io::BufWriter::new(tmp.as_file_mut());
-        workbook
-            .save_to_writer(&mut out)
-            .map_err(|source| SaveError::Xlsx {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        out.flush().map_err(io_err)?;
-    }
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    // Make the rename itself durable. Some network file systems refuse to sync a folder; the
-    // file is complete either way, so that is not an error.
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-// -------------------------------------------------------------------------------------------
 // Helpers
 // -------------------------------------------------------------------------------------------
 
@@ -2025,9 +1968,12 @@ mod tests {
     use crate::pipeline::consolidate::{
         Activity, ActivityValue, FileRecord, FileRef, GroupTotal, Message,
     };
+    use crate::state::atomic::SaveError;
     use calamine::{Data, DataType, Range, Reader, Xlsx, open_workbook};
     use chrono::NaiveDate;
+    use std::io;
     use std::io::Read;
+    use std::path::{Path, PathBuf};
 
     const HYPERLINK: &str = "=HYPERLINK(\"http://x\",\"y\")";
 
@@ -2311,7 +2257,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("TongHop_KL14_2026-10.xlsx");
         let mut wb = render_with(c, &form(), &report(), limits).unwrap();
-        write_atomic(&mut wb, &path).unwrap();
+        crate::state::atomic::save_workbook(&mut wb, &path).unwrap();
         (dir, path)
     }
 
@@ -3120,7 +3066,7 @@ mod tests {
         let path = dir.path().join("out.xlsx");
         std::fs::write(&path, b"old").unwrap();
         let mut wb = render(&sample(), &form(), &report()).unwrap();
-        write_atomic(&mut wb, &path).unwrap();
+        crate::state::atomic::save_workbook(&mut wb, &path).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..4], b"PK\x03\x04");
         let entries: Vec<_> = std::fs::read_dir(dir.path())
@@ -3148,7 +3094,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no such folder").join("out.xlsx");
         let mut wb = render(&sample(), &form(), &report()).unwrap();
-        let err = write_atomic(&mut wb, &path).unwrap_err().to_string();
+        let err = crate::state::atomic::save_workbook(&mut wb, &path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no such folder/out.xlsx"), "{err}");
     }
 
@@ -3161,7 +3109,7 @@ mod tests {
         // Two sheets with one name: rust_xlsxwriter refuses at save time.
         wb.add_worksheet().set_name("A").unwrap();
         wb.add_worksheet().set_name("A").unwrap();
-        let err = write_atomic(&mut wb, &path).unwrap_err();
+        let err = crate::state::atomic::save_workbook(&mut wb, &path).unwrap_err();
         assert!(matches!(err, SaveError::Xlsx { .. }), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

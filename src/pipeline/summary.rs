@@ -21,7 +21,7 @@ pub struct MailRecord {
     /// The last delivery error, if any.
     pub error: Option<String>,
     /// Recipients the server refused for good while the others got the mail (`sent`).
-    pub refused: Vec<crate::store::Refused>,
+    pub refused: Vec<crate::state::store::Refused>,
 }
 
 fn indicators(form: &Form, f: &Figures) -> Value {

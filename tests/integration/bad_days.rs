@@ -222,7 +222,7 @@ fn the_smtp_password_and_the_control_token_never_leave_their_place() {
     let bad = env
         .cmd(&["run", "--period", "2026-10", "--resend", "--log", "debug"])
         .env("TONGHOP_TEST_SECRET_PW", wrong)
-        .expect_code(tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32);
+        .expect_code(tonghop::app::exit::DELIVERY_FAILED_FOR_GOOD as i32);
     assert_eq!(d.terminate(Duration::from_secs(60)), 0);
 
     let token = fs::read_to_string(data_dir(&env).join("control.token")).unwrap();

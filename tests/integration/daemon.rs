@@ -23,13 +23,13 @@ fn secs(s: u64) -> Duration {
 }
 
 /// Exit codes of src/exit.rs.
-const SUCCESS: i32 = tonghop::exit::SUCCESS as i32;
-const REJECTED_FILES: i32 = tonghop::exit::REJECTED_FILES as i32;
-const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
-const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
-const ALREADY_RUNNING: i32 = tonghop::exit::ALREADY_RUNNING as i32;
-const DELIVERY_FAILED: i32 = tonghop::exit::DELIVERY_FAILED as i32;
-const MAIL_QUEUED: i32 = tonghop::exit::MAIL_QUEUED as i32;
+const SUCCESS: i32 = tonghop::app::exit::SUCCESS as i32;
+const REJECTED_FILES: i32 = tonghop::app::exit::REJECTED_FILES as i32;
+const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::app::exit::DELIVERY_FAILED_FOR_GOOD as i32;
+const ALREADY_SENT: i32 = tonghop::app::exit::ALREADY_SENT as i32;
+const ALREADY_RUNNING: i32 = tonghop::app::exit::ALREADY_RUNNING as i32;
+const DELIVERY_FAILED: i32 = tonghop::app::exit::DELIVERY_FAILED as i32;
+const MAIL_QUEUED: i32 = tonghop::app::exit::MAIL_QUEUED as i32;
 
 /// The period the daemon sends now, computed here and checked against `daemon::period_for`.
 fn current_period(env: &TestEnv) -> String {
@@ -1301,7 +1301,7 @@ fn a_refused_cc_does_not_block_the_report_for_the_to() {
         &env,
         &["resend", "--delivery", &new.id.to_string(), "--refused"],
     );
-    assert_eq!(code, tonghop::exit::BAD_CONFIG as i32, "{out}{err}");
+    assert_eq!(code, tonghop::app::exit::BAD_CONFIG as i32, "{out}{err}");
     assert!(
         err.contains("không có địa chỉ nào bị máy chủ thư từ chối"),
         "{err}"
@@ -1463,7 +1463,7 @@ fn a_trigger_whose_daemon_dies_is_told_what_happened_and_what_to_do() {
     let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(d.wait_exit(secs(30)).signal(), Some(9), "{}", d.log());
-    assert_eq!(code, tonghop::exit::NO_DAEMON as i32, "{out}{err}");
+    assert_eq!(code, tonghop::app::exit::NO_DAEMON as i32, "{out}{err}");
     assert!(
         err.contains("đã dừng đột ngột (bị tắt hoặc bị kill) khi đang chạy theo yêu cầu này"),
         "{err}"
@@ -1638,7 +1638,7 @@ fn a_trigger_waiting_when_the_daemon_stops_is_told_so_with_exit_69() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
-        Some(tonghop::exit::NO_DAEMON as i32),
+        Some(tonghop::app::exit::NO_DAEMON as i32),
         "{err}"
     );
     assert!(
@@ -1676,7 +1676,7 @@ fn a_missing_inbox_gives_the_same_code_and_words_from_run_and_trigger() {
     let mut d = Daemon::start(&env);
     d.wait_for_log("daemon started", secs(20));
     let (code, out, err) = op(&env, &["trigger", "--period", "2026-10"]);
-    assert_eq!(code, tonghop::exit::BAD_CONFIG as i32, "{out}{err}");
+    assert_eq!(code, tonghop::app::exit::BAD_CONFIG as i32, "{out}{err}");
     assert!(err.contains(&expected), "{err}");
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
 }
@@ -1691,7 +1691,7 @@ fn cron_errors_name_the_field_and_a_never_firing_cron_is_refused_at_start() {
     let config = env.config.to_str().unwrap().to_owned();
     let out = env
         .cmd(&["daemon", "--config", config.as_str()])
-        .expect_code(tonghop::exit::BAD_CONFIG as i32);
+        .expect_code(tonghop::app::exit::BAD_CONFIG as i32);
     assert!(
         out.stderr.contains(
             "schedule.send: \"0 0 25 4 * *\": trường thứ 3 (giờ) có giá trị 25, ngoài khoảng 0–23"
@@ -1704,7 +1704,7 @@ fn cron_errors_name_the_field_and_a_never_firing_cron_is_refused_at_start() {
     daemon_config(&env, "0 0 8 31 2 *");
     let out = env
         .cmd(&["daemon", "--config", config.as_str()])
-        .expect_code(tonghop::exit::BAD_CONFIG as i32);
+        .expect_code(tonghop::app::exit::BAD_CONFIG as i32);
     assert!(
         out.stderr
             .contains("schedule.send: \"0 0 8 31 2 *\" không bao giờ đến (ví dụ ngày 31 tháng 2"),

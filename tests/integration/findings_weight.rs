@@ -312,7 +312,7 @@ fn reminders_follow_the_same_collection_window() {
     let t = chrono::DateTime::parse_from_rfc3339("2026-10-20T10:00:00+07:00").unwrap();
     filetime::set_file_mtime(&path, filetime::FileTime::from_unix_time(t.timestamp(), 0)).unwrap();
 
-    let store = tonghop::store::Store::open(&settings.data).unwrap();
+    let store = tonghop::state::store::Store::open(&settings.data).unwrap();
     let body_of = |period: &str| {
         let rows = store.deliveries_for(period, "reminder").unwrap();
         assert_eq!(rows.len(), 1, "{period}: one reminder, to Lâm Hà");
@@ -327,7 +327,7 @@ fn reminders_follow_the_same_collection_window() {
             .with_timezone(&chrono::Utc)
     };
     let queue = |period: Period, when: &str| {
-        tonghop::daemon::jobs::queue_reminders(&settings, &store, period, at(when)).unwrap()
+        tonghop::app::jobs::queue_reminders(&settings, &store, period, at(when)).unwrap()
     };
     assert_eq!(
         queue(Period::month(2026, 10), "2026-11-02T08:00:00+07:00"),

@@ -216,7 +216,7 @@ fn files_deleted_or_changing_between_scan_and_read_get_a_finding() {
     use tonghop::config::Settings;
     use tonghop::matching::UnitMatcher;
     use tonghop::pipeline::intake::Submission;
-    use tonghop::pipeline::isolate::{ReadSettings, Reader};
+    use tonghop::pipeline::read::worker::{ReadSettings, Reader};
 
     let settings = Settings::embedded().unwrap();
     let matcher = UnitMatcher::new(&settings.roster);

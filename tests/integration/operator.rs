@@ -267,7 +267,7 @@ fn resend_of_a_failed_report_retries_the_same_message() {
     env.edit_config(|t| t.replace("dir = \"../out/outbox\"", "dir = \"../blocker/outbox\""));
     // Failed for good: its own exit code, not 3 ("still queued").
     env.cmd(&["run", "--period", "2026-10"])
-        .expect_code(tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32);
+        .expect_code(tonghop::app::exit::DELIVERY_FAILED_FOR_GOOD as i32);
     let out = op(&env, &["status", "--period", "2026-10"]).expect_code(0);
     assert!(out.stdout.contains("Chưa gửi"), "{}", out.stdout);
     assert!(
@@ -280,7 +280,7 @@ fn resend_of_a_failed_report_retries_the_same_message() {
     assert_eq!(failed["status"], "failed");
 
     // Still blocked: the retry fails again, for good.
-    op(&env, &["resend", "1"]).expect_code(tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32);
+    op(&env, &["resend", "1"]).expect_code(tonghop::app::exit::DELIVERY_FAILED_FOR_GOOD as i32);
     // Fixed: the same message goes out.
     env.edit_config(|t| t.replace("dir = \"../blocker/outbox\"", "dir = \"../out/outbox\""));
     let out = op(&env, &["resend", "1"]).expect_code(0);

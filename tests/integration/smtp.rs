@@ -6,8 +6,8 @@ use chrono::DateTime;
 use mail_parser::{MessageParser, MimeHeaders};
 use tonghop::config::{Security, Settings, SmtpSettings, Transport};
 use tonghop::period::Period;
+use tonghop::pipeline::compose::{self, DeliveryError, Outgoing};
 use tonghop::pipeline::consolidate::{Consolidation, Figures, FileRef, UnitRow, UnitStatus};
-use tonghop::pipeline::deliver::{self, DeliveryError, Outgoing};
 
 use crate::support::smtp::{SmtpOptions, SmtpServer};
 
@@ -82,7 +82,7 @@ fn consolidation(settings: &Settings) -> Consolidation {
 
 fn compose() -> Outgoing {
     let settings = Settings::embedded().unwrap();
-    deliver::compose(
+    compose::compose(
         &consolidation(&settings),
         &settings.form,
         &settings.mail,
@@ -94,7 +94,7 @@ fn compose() -> Outgoing {
 /// Send, then read the one stored message back and check what a reader's mail client shows.
 async fn send_and_read_back(server: &SmtpServer, smtp: SmtpSettings) {
     let out = compose();
-    let delivery = deliver::send(&out, &Transport::Smtp(smtp))
+    let delivery = tonghop::mail::transport::send(&out, &Transport::Smtp(smtp))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", server.transcript()));
     assert_eq!(delivery.transport, "smtp");
@@ -195,7 +195,7 @@ async fn wrong_password_is_permanent_and_never_printed() {
         password: Some(tonghop::config::Secret::new("Wr0ng-Pa55word".into())),
         ..server.settings()
     };
-    let err = deliver::send(&compose(), &Transport::Smtp(smtp))
+    let err = tonghop::mail::transport::send(&compose(), &Transport::Smtp(smtp))
         .await
         .unwrap_err();
     assert!(
@@ -233,7 +233,7 @@ async fn silent_server_times_out_within_the_configured_timeout() {
         timeout: Duration::from_secs(2),
     };
     let start = Instant::now();
-    let err = deliver::send(&compose(), &Transport::Smtp(smtp))
+    let err = tonghop::mail::transport::send(&compose(), &Transport::Smtp(smtp))
         .await
         .unwrap_err();
     let elapsed = start.elapsed();
@@ -256,7 +256,7 @@ async fn untrusted_certificate_is_a_permanent_tls_error() {
         ca_file: None,
         ..server.settings()
     };
-    let err = deliver::send(&compose(), &Transport::Smtp(smtp))
+    let err = tonghop::mail::transport::send(&compose(), &Transport::Smtp(smtp))
         .await
         .unwrap_err();
     assert!(matches!(err, DeliveryError::Tls { .. }), "{err:?}");
@@ -278,7 +278,9 @@ async fn scripted_replies_are_classified_transient_or_permanent() {
     let server = SmtpServer::start(SmtpOptions::plain().reply_data(&[451, 250]));
     let out = compose();
     let transport = Transport::Smtp(server.settings());
-    let err = deliver::send(&out, &transport).await.unwrap_err();
+    let err = tonghop::mail::transport::send(&out, &transport)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, DeliveryError::Reply { code: 451, .. }),
         "{err:?}"
@@ -286,12 +288,14 @@ async fn scripted_replies_are_classified_transient_or_permanent() {
     assert!(err.is_transient());
     assert!(err.to_string().contains("4.3.0"), "{err}");
     assert!(server.messages().is_empty());
-    deliver::send(&out, &transport).await.unwrap();
+    tonghop::mail::transport::send(&out, &transport)
+        .await
+        .unwrap();
     assert_eq!(server.messages().len(), 1);
 
     // A recipient refused for good.
     let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[550]));
-    let err = deliver::send(&compose(), &Transport::Smtp(server.settings()))
+    let err = tonghop::mail::transport::send(&compose(), &Transport::Smtp(server.settings()))
         .await
         .unwrap_err();
     assert!(
@@ -311,7 +315,7 @@ async fn a_recipient_refused_for_good_does_not_stop_the_mail_for_the_others() {
         out.recipients,
         ["thuongtruc@lamdong.dcs.vn", "vanphong@lamdong.dcs.vn"]
     );
-    let d = deliver::send(&out, &Transport::Smtp(server.settings()))
+    let d = tonghop::mail::transport::send(&out, &Transport::Smtp(server.settings()))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", server.transcript()));
     assert_eq!(d.recipients, ["thuongtruc@lamdong.dcs.vn"], "who got it");
@@ -343,7 +347,9 @@ async fn a_temporary_refusal_of_one_recipient_sends_to_nobody_and_the_retry_reac
     let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[250, 451, 250]));
     let out = compose();
     let transport = Transport::Smtp(server.settings());
-    let err = deliver::send(&out, &transport).await.unwrap_err();
+    let err = tonghop::mail::transport::send(&out, &transport)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, DeliveryError::Reply { code: 451, .. }),
         "{err:?}"
@@ -358,7 +364,9 @@ async fn a_temporary_refusal_of_one_recipient_sends_to_nobody_and_the_retry_reac
         server.messages().is_empty(),
         "nobody got it: a retry must not reach the To twice"
     );
-    let d = deliver::send(&out, &transport).await.unwrap();
+    let d = tonghop::mail::transport::send(&out, &transport)
+        .await
+        .unwrap();
     assert!(d.refused.is_empty());
     assert_eq!(server.envelopes().len(), 1);
     assert_eq!(

@@ -10,9 +10,9 @@ use crate::support::daemon::{Daemon, State, daemon_config, data_dir, set_key, us
 use crate::support::env::TestEnv;
 
 /// Exit codes of src/exit.rs.
-const MAIL_QUEUED: i32 = tonghop::exit::MAIL_QUEUED as i32;
-const ALREADY_SENT: i32 = tonghop::exit::ALREADY_SENT as i32;
-const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::exit::DELIVERY_FAILED_FOR_GOOD as i32;
+const MAIL_QUEUED: i32 = tonghop::app::exit::MAIL_QUEUED as i32;
+const ALREADY_SENT: i32 = tonghop::app::exit::ALREADY_SENT as i32;
+const DELIVERY_FAILED_FOR_GOOD: i32 = tonghop::app::exit::DELIVERY_FAILED_FOR_GOOD as i32;
 
 /// `tonghop ARGS --config <env's config>` for the operator commands.
 fn op(env: &TestEnv, args: &[&str]) -> crate::support::env::Run {

@@ -4,7 +4,7 @@
 //! text or as JSON.
 //!
 //! None of them starts a second way to make a report: `status` only consolidates in memory
-//! (`pipeline::consolidate_period`, nothing written); `resend` sends bytes already spooled,
+//! (`crate::app::run::consolidate_period`, nothing written); `resend` sends bytes already spooled,
 //! through the outbox, under the run lock like every delivery.
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -12,15 +12,19 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::app::exit;
+use crate::app::run::RunError;
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::exit;
 use crate::finding::{Finding, Severity};
-use crate::lock::{LockError, RunLock};
-use crate::outbox::{self, Attempt, OutboxError};
+use crate::mail::outbox::{self, Attempt, OutboxError};
 use crate::period::Period;
 use crate::pipeline::consolidate::{FileOutcome, UnitStatus};
-use crate::pipeline::{self, Clock, Progress, RunError, deliver};
-use crate::store::{self, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError};
+use crate::pipeline::{self, Progress, compose as deliver};
+use crate::state::lock::{LockError, RunLock};
+use crate::state::store::{
+    self, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError,
+};
 
 /// "08:00 04/11/2026".
 fn hm(t: &DateTime<FixedOffset>) -> String {
@@ -57,7 +61,7 @@ fn open_existing(settings: &Settings) -> (StoreState, Option<Store>) {
         Err(e) => (
             StoreState::Error {
                 path: shown,
-                error: crate::explain::store(&e),
+                error: crate::app::explain::store(&e),
             },
             None,
         ),
@@ -164,11 +168,11 @@ pub fn status(
     progress: Progress<'_>,
 ) -> Result<Status, RunError> {
     let (c, inbox_problem) =
-        match pipeline::consolidate_period(settings, period, now, progress, None) {
+        match crate::app::run::consolidate_period(settings, period, now, progress, None) {
             Ok(x) => (x.consolidation, None),
             Err(e @ RunError::Intake(_)) => (
                 empty_consolidation(settings, period, now),
-                Some(crate::explain::run_error(&e)),
+                Some(crate::app::explain::run_error(&e)),
             ),
             Err(e) => return Err(e),
         };
@@ -218,7 +222,7 @@ pub fn status(
         Some(Err(e)) => {
             store_state = StoreState::Error {
                 path: settings.data.join(store::FILE_NAME).display().to_string(),
-                error: crate::explain::store(&e),
+                error: crate::app::explain::store(&e),
             };
             (ReportState::not_sent(), Vec::new())
         }
@@ -384,7 +388,7 @@ pub fn daemon_state(port: u16) -> DaemonState {
 /// log. Queued: since when, attempts, last error, next attempt. Sent: when, to whom, Message-ID,
 /// the server's answer. Failed for good: why.
 pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
-    let t = |s: &str| pipeline::local_text(settings, s);
+    let t = |s: &str| crate::clock::local_text(settings, s);
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
@@ -596,7 +600,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                         .unwrap_or_default(),
                     d.sent_at
                         .as_deref()
-                        .map(|t| pipeline::local_text(settings, t))
+                        .map(|t| crate::clock::local_text(settings, t))
                         .unwrap_or_default(),
                     d.run_id
                         .map(|r| format!(" (lần chạy {r})"))
@@ -652,7 +656,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             s.report
                 .content_as_of
                 .as_deref()
-                .map(|t| format!("tính đến {}", pipeline::local_text(settings, t)))
+                .map(|t| format!("tính đến {}", crate::clock::local_text(settings, t)))
                 .unwrap_or_default()
         );
         for l in &s.late_after_send {
@@ -807,7 +811,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
     if h.runs.is_empty() {
         let _ = writeln!(o, "Chưa có lần chạy nào.");
     }
-    let t = |s: &str| pipeline::local_text(settings, s);
+    let t = |s: &str| crate::clock::local_text(settings, s);
     for r in &h.runs {
         let run = &r.run;
         let label = Period::parse_key(&run.period)
@@ -1065,7 +1069,7 @@ pub fn resend(
                 newer_sent_at: newer
                     .sent_at
                     .as_deref()
-                    .map(|t| pipeline::local_text(settings, t))
+                    .map(|t| crate::clock::local_text(settings, t))
                     .unwrap_or_default(),
             });
         }
@@ -1128,7 +1132,7 @@ fn copy_with_new_id(
     );
     let bytes = replace_message_id(&bytes, &new_id)
         .ok_or_else(|| ResendError::NoMessageId(row.eml_path.clone()))?;
-    let path = deliver::write_file_atomic(
+    let path = crate::mail::transport::write_file_atomic(
         &outbox::spool_dir(&settings.data),
         &deliver::eml_name(&new_id),
         &bytes,
@@ -1330,7 +1334,7 @@ pub fn trigger_text(answer: &serde_json::Value) -> String {
                 .unwrap_or("không rõ lý do, xem tonghop status và nhật ký của tonghop daemon")
         ),
     };
-    let refused: Vec<crate::store::Refused> = answer
+    let refused: Vec<crate::state::store::Refused> = answer
         .get("mail_refused")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
         .unwrap_or_default();

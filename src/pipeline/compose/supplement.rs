@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::config::{Form, MailSettings, ReportSettings};
 use crate::numbers::vi;
-use crate::pipeline::consolidate::{Consolidation, FileRef, UnitRow, UnitStatus};
-use crate::pipeline::deliver::{
-    self, Addresses, Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn,
+use crate::pipeline::compose::{
+    Addresses, Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn,
 };
+use crate::pipeline::consolidate::{Consolidation, FileRef, UnitRow, UnitStatus};
 
 /// Which supplementary report this is and what it follows up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,14 +35,14 @@ pub fn marker(number: u32) -> String {
 pub fn subject(c: &Consolidation, form: &Form, mail: &MailSettings, number: u32) -> String {
     format!(
         "Bổ sung lần {number}: {}",
-        deliver::subject(c, form, &mail.subject)
+        super::subject(c, form, &mail.subject)
     )
 }
 
 /// The workbook's file name: the report's, marked before the extension
 /// ("Tổng hợp KL14 2026-10 (bổ sung lần 1).xlsx"), so it never looks like the original.
 pub fn attachment_name(c: &Consolidation, form: &Form, mail: &MailSettings, number: u32) -> String {
-    mark_file_name(&deliver::attachment_name(c, form, &mail.attachment), number)
+    mark_file_name(&super::attachment_name(c, form, &mail.attachment), number)
 }
 
 /// "a.xlsx" -> "a (bổ sung lần N).xlsx"; a name without an extension gets the mark at the end.
@@ -284,18 +284,18 @@ pub fn compose_supplement_at(
     now: DateTime<FixedOffset>,
     nonce: u128,
 ) -> Result<Outgoing, DeliveryError> {
-    let Addresses { from, to, cc } = deliver::report_addresses(mail)?;
+    let Addresses { from, to, cc } = super::report_addresses(mail)?;
     let number = follow_up.number;
     let subject = subject(c, form, mail, number);
     let attachment_name = attachment_name(c, form, mail, number);
-    let message_id = deliver::message_id(
+    let message_id = super::message_id(
         &[&form.id, &c.period.key(), "supplement"],
         now,
         Some(nonce),
         &from,
     );
     let (top, rest) = body(c, form, changes, follow_up.first_sent_at, &attachment_name);
-    let mut b = vec![deliver::greeting(&to), Block::Highlight(top)];
+    let mut b = vec![super::greeting(&to), Block::Highlight(top)];
     let sender = from.name.as_deref().map(|n| format!("{n} trân trọng gửi"));
     b.push(Block::Para(format!(
         "{} {} bản tổng hợp {} - {}.",
@@ -308,7 +308,7 @@ pub fn compose_supplement_at(
     if let Some(name) = &from.name {
         b.push(Block::Para(name.clone()));
     }
-    deliver::assemble(Draft {
+    super::assemble(Draft {
         from,
         to,
         cc,
@@ -476,7 +476,7 @@ fn body(
                         format!("{} (tệp bị từ chối)", u.name)
                     }
                     // "Huyện ủy Cát Tiên gửi báo cáo Tháng 9/2026, chưa gửi Tháng 10/2026".
-                    Some(r) => deliver::missing_line(c, r),
+                    Some(r) => super::missing_line(c, r),
                     None => u.name.clone(),
                 })
                 .collect(),
@@ -552,7 +552,7 @@ mod tests {
     }
 
     fn form() -> Form {
-        Form::from_toml(include_str!("../../config/form-kl14.toml")).unwrap()
+        Form::from_toml(include_str!("../../../config/form-kl14.toml")).unwrap()
     }
 
     /// A report with HN = (n, 10n) and NG = (100n, 1000n); the rest 0.
@@ -578,7 +578,7 @@ mod tests {
     }
 
     fn run(files: Vec<Inspected>, at: &str) -> Consolidation {
-        let roster = Roster::from_toml(include_str!("../../config/roster.toml")).unwrap();
+        let roster = Roster::from_toml(include_str!("../../../config/roster.toml")).unwrap();
         let form = form();
         let frame = Frame {
             roster: &roster,
@@ -593,7 +593,7 @@ mod tests {
     /// What was sent on 04/11: 14 of the 18 units, one each (lac-duong, dam-rong, quan-su and
     /// cong-an missing).
     fn first_files() -> Vec<Inspected> {
-        let roster = Roster::from_toml(include_str!("../../config/roster.toml")).unwrap();
+        let roster = Roster::from_toml(include_str!("../../../config/roster.toml")).unwrap();
         roster
             .units
             .iter()

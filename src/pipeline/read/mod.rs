@@ -2,6 +2,7 @@
 //! its extension. A file that cannot be read becomes a `Finding` in Vietnamese, never an error of
 //! the run, and a panic inside a reader is caught.
 
+pub use crate::config::limits::ReadLimits;
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,8 @@ use std::io::{Cursor, Read as _};
 use crate::finding::{Finding, Severity};
 
 pub mod formula;
+pub mod legacy;
+pub mod worker;
 
 /// What a file really is, judged from its first bytes and its zip directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,37 +162,6 @@ pub struct SubmittedWorkbook {
     pub sheets: Vec<Sheet>,
     /// Findings made while reading (cells past the limits, a wrong extension).
     pub findings: Vec<Finding>,
-}
-
-/// Limits a reader stops at: the form implies far smaller sheets than Excel allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadLimits {
-    /// Bytes of the file itself.
-    pub max_file_bytes: u64,
-    /// Bytes of all parts of a zip-based file once decompressed (counted while decompressing:
-    /// the sizes a zip declares are not trusted).
-    pub max_unzipped_bytes: u64,
-    /// Parts in a zip-based file.
-    pub max_zip_entries: usize,
-    /// Rows read per sheet.
-    pub max_rows: u32,
-    /// Columns read per sheet (cells further right are ignored with a warning).
-    pub max_cols: u32,
-    /// Characters kept of one text cell.
-    pub max_text_chars: usize,
-}
-
-impl Default for ReadLimits {
-    fn default() -> Self {
-        ReadLimits {
-            max_file_bytes: 64 << 20,
-            max_unzipped_bytes: 512 << 20,
-            max_zip_entries: 10_000,
-            max_rows: 100_000,
-            max_cols: 64,
-            max_text_chars: 32_767,
-        }
-    }
 }
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";

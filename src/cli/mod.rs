@@ -5,14 +5,17 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::app::exit;
+use crate::app::operator;
+use crate::app::run::RunRequest;
+use crate::app::run::Trigger;
+use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::exit;
 use crate::finding::Severity;
 use crate::matching::UnitMatcher;
 use crate::numbers::vi;
-use crate::operator;
 use crate::period::Period;
-use crate::pipeline::{self, RunRequest, SystemClock, Trigger, consolidate::FileOutcome, intake};
+use crate::pipeline::{self, consolidate::FileOutcome, intake};
 
 /// `println!` that cannot panic. `println!` panics when stdout is gone, e.g. `tonghop check
 /// *.xlsx | head` once `head` has its lines; the job is done by then, so its output is dropped
@@ -175,10 +178,10 @@ enum Command {
 
 /// Parse the arguments, run the command, return the exit code.
 pub fn main() -> u8 {
-    // A read worker (see pipeline::isolate) is this program with a hidden first argument.
+    // A read worker (see crate::pipeline::read::worker) is this program with a hidden first argument.
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some(crate::pipeline::isolate::WORKER_ARG) {
-        return crate::pipeline::isolate::worker_from_args(&args[2..]);
+    if args.get(1).map(String::as_str) == Some(crate::pipeline::read::worker::WORKER_ARG) {
+        return crate::pipeline::read::worker::worker_from_args(&args[2..]);
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -383,7 +386,7 @@ fn cmd_run(
             b.set_position(done as u64);
         }
     };
-    let result = pipeline::run_once(&settings, &req, &SystemClock, &on_progress);
+    let result = crate::app::run::run_once(&settings, &req, &SystemClock, &on_progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -400,12 +403,12 @@ fn cmd_run(
                 exit::SUCCESS
             }
         }
-        Err(e @ pipeline::RunError::NothingToSupplement { .. }) => {
-            say!("{}", crate::explain::run_error(&e));
+        Err(e @ crate::app::run::RunError::NothingToSupplement { .. }) => {
+            say!("{}", crate::app::explain::run_error(&e));
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::explain::run_error(&e));
+            eprintln!("tonghop: {}", crate::app::explain::run_error(&e));
             exit::of_run_error(&e)
         }
     }
@@ -424,7 +427,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
+fn print_run(settings: &Settings, o: &crate::app::run::RunOutcome) {
     let c = &o.consolidation;
     say!("Kỳ báo cáo: {} ({})", c.period.label(), c.period.key());
     say!(
@@ -476,7 +479,7 @@ fn print_run(settings: &Settings, o: &pipeline::RunOutcome) {
         });
     say!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
     if o.copying > 0 {
-        say!("{}", crate::explain::still_copying(o.copying));
+        say!("{}", crate::app::explain::still_copying(o.copying));
     }
     say!("Bảng tổng hợp: {}", o.workbook.display());
     say!("Tóm tắt:       {}", o.summary.display());
@@ -552,12 +555,12 @@ fn cmd_daemon(config: Option<&Path>) -> u8 {
         Ok(()) => exit::SUCCESS,
         Err(e @ crate::daemon::DaemonError::AlreadyRunning(_)) => {
             tracing::error!(error = %e, "daemon not started");
-            eprintln!("tonghop: {}", crate::explain::daemon(&e));
+            eprintln!("tonghop: {}", crate::app::explain::daemon(&e));
             exit::ALREADY_RUNNING
         }
         Err(e) => {
             tracing::error!(error = %e, "daemon stopped on an error");
-            eprintln!("tonghop: {}", crate::explain::daemon(&e));
+            eprintln!("tonghop: {}", crate::app::explain::daemon(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -569,7 +572,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
         Err(code) => return code,
     };
     let matcher = UnitMatcher::new(&settings.roster);
-    let mut reader = pipeline::isolate::Reader::new(&settings.read);
+    let mut reader = crate::pipeline::read::worker::Reader::new(&settings.read);
     let mut all_ok = true;
     let mut missing = false;
     for path in files {
@@ -579,7 +582,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
                 say!(
                     "{}: không mở được: {}.",
                     path.display(),
-                    crate::explain::os(&e)
+                    crate::app::explain::os(&e)
                 );
                 if e.kind() == std::io::ErrorKind::NotFound {
                     missing = true;
@@ -598,7 +601,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
                         say!(
                             "{}: không đọc được thư mục: {}.",
                             path.display(),
-                            crate::explain::os(&source)
+                            crate::app::explain::os(&source)
                         );
                         all_ok = false;
                         continue;
@@ -669,7 +672,7 @@ fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> 
 fn check_file(
     settings: &Settings,
     matcher: &UnitMatcher,
-    reader: &mut pipeline::isolate::Reader,
+    reader: &mut crate::pipeline::read::worker::Reader,
     period: Option<Period>,
     sub: &intake::Submission,
 ) -> bool {
@@ -737,7 +740,9 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
         }
         Err(e) => {
             let why = match &e {
-                crate::blank_form::WriteFormError::Io { source, .. } => crate::explain::os(source),
+                crate::blank_form::WriteFormError::Io { source, .. } => {
+                    crate::app::explain::os(source)
+                }
                 other => format!("lỗi chương trình ({other})"),
             };
             eprintln!("tonghop: không ghi được mẫu biểu {}: {why}.", out.display());
@@ -769,7 +774,8 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
         Err(code) => return code,
     };
     let now = chrono::Utc::now();
-    let period = period.unwrap_or_else(|| pipeline::default_period(&settings, now));
+    let period =
+        period.unwrap_or_else(|| crate::config::collection::default_period(&settings, now));
     let bar = progress_bar();
     let on_progress = |done: usize, total: usize| {
         if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
@@ -803,9 +809,9 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::explain::run_error(&e));
+            eprintln!("tonghop: {}", crate::app::explain::run_error(&e));
             match e {
-                pipeline::RunError::Intake(_) => exit::BAD_CONFIG,
+                crate::app::run::RunError::Intake(_) => exit::BAD_CONFIG,
                 _ => exit::INTERNAL_ERROR,
             }
         }
@@ -835,7 +841,7 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
             }
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::explain::store(&e));
+            eprintln!("tonghop: {}", crate::app::explain::store(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -864,7 +870,7 @@ fn cmd_resend(
             r.exit_code()
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::explain::resend(&e));
+            eprintln!("tonghop: {}", crate::app::explain::resend(&e));
             e.exit_code()
         }
     }
@@ -901,7 +907,7 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
                          mã điều khiển {} ({}): daemon đó có dùng đúng thư mục dữ liệu của cấu \
                          hình này không?",
                         token_file.display(),
-                        crate::explain::os(&e)
+                        crate::app::explain::os(&e)
                     );
                     exit::BAD_CONFIG
                 }
@@ -941,11 +947,11 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         // The daemon died while running it: not an internal error of this command; what it did
         // is in the store, and its next start finishes it (the text says so).
         Err(e @ ControlError::DaemonGone { .. }) => {
-            eprintln!("tonghop: {}", crate::explain::control(&e));
+            eprintln!("tonghop: {}", crate::app::explain::control(&e));
             exit::NO_DAEMON
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::explain::control(&e));
+            eprintln!("tonghop: {}", crate::app::explain::control(&e));
             exit::INTERNAL_ERROR
         }
     }

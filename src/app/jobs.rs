@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::app::run::RunError;
+use crate::clock::Clock;
 use crate::config::{Settings, SupplementMode};
-use crate::outbox::{self, Purpose};
+use crate::mail::outbox::{self, Purpose};
 use crate::period::Period;
-use crate::pipeline::{self, Clock, RunError};
-use crate::store::{DeliveryStatus, Store};
+use crate::state::store::{DeliveryStatus, Store};
 
 /// Queue a reminder for each unit with an address and no accepted report for `period`, once
 /// per unit and period. Returns how many were queued. The caller holds the run lock.
@@ -17,10 +18,16 @@ pub fn queue_reminders(
     period: Period,
     now: DateTime<Utc>,
 ) -> Result<usize, RunError> {
-    let c = pipeline::consolidate_period(settings, period, now, &|_, _| {}, None)?.consolidation;
+    let c =
+        crate::app::run::consolidate_period(settings, period, now, &|_, _| {}, None)?.consolidation;
     let local = now.with_timezone(&settings.timezone).fixed_offset();
-    let reminders =
-        pipeline::remind::reminders(&c, &settings.roster, &settings.form, &settings.mail, local)?;
+    let reminders = crate::pipeline::compose::remind::reminders(
+        &c,
+        &settings.roster,
+        &settings.form,
+        &settings.mail,
+        local,
+    )?;
     let already: Vec<String> = store
         .deliveries_for(&period.key(), "reminder")?
         .into_iter()
@@ -48,8 +55,13 @@ pub fn queue_reminders(
 /// reports that change it: send a supplementary report (`supplement = "auto"`) or log it.
 pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Result<(), RunError> {
     let now = clock.now();
-    let consolidated =
-        pipeline::consolidate_period(settings, period, now, &|_, _| {}, Some(&settings.data))?;
+    let consolidated = crate::app::run::consolidate_period(
+        settings,
+        period,
+        now,
+        &|_, _| {},
+        Some(&settings.data),
+    )?;
     let store = Store::open(&settings.data)?;
     let Some(sent) = store.report_for(&period.key())? else {
         return Ok(());
@@ -68,11 +80,14 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
         }
         return Ok(());
     }
-    let Some(summary) = pipeline::latest_sent_summary(&store, &period)? else {
+    let Some(summary) = crate::app::run::latest_sent_summary(&store, &period)? else {
         return Ok(());
     };
-    let changes =
-        pipeline::supplement::changes(&summary, &consolidated.consolidation, &settings.form);
+    let changes = crate::pipeline::compose::supplement::changes(
+        &summary,
+        &consolidated.consolidation,
+        &settings.form,
+    );
     if changes.is_empty() {
         return Ok(());
     }
@@ -88,14 +103,14 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
         }
         SupplementMode::Auto => {
             drop(store);
-            let req = pipeline::RunRequest {
+            let req = crate::app::run::RunRequest {
                 period: Some(period),
-                trigger: pipeline::Trigger::Schedule,
+                trigger: crate::app::run::Trigger::Schedule,
                 dry_run: false,
                 resend: false,
                 supplement: true,
             };
-            match pipeline::run_once(settings, &req, clock, &|_, _| {}) {
+            match crate::app::run::run_once(settings, &req, clock, &|_, _| {}) {
                 Ok(_) | Err(RunError::NothingToSupplement { .. } | RunError::MailQueued { .. }) => {
                     Ok(())
                 }

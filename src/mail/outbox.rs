@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Settings, Transport};
-use crate::pipeline::deliver::{self, DeliveryError, Outgoing, Spooled};
-use crate::store::{DeliveryRow, DeliveryStatus, NewDelivery, Store, StoreError};
+use crate::mail::transport;
+use crate::pipeline::compose::{self, DeliveryError, Outgoing, Spooled};
+use crate::state::store::{DeliveryRow, DeliveryStatus, NewDelivery, Store, StoreError};
 
 /// Where spooled messages live.
 pub fn spool_dir(data: &Path) -> PathBuf {
@@ -38,9 +39,9 @@ pub fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<i64, OutboxError> {
     let spooled = out.spooled();
-    let path = deliver::write_file_atomic(
+    let path = transport::write_file_atomic(
         &spool_dir(&settings.data),
-        &deliver::eml_name(&out.message_id),
+        &compose::eml_name(&out.message_id),
         &spooled.bytes,
     )?;
     let id = store.add_delivery(
@@ -125,7 +126,7 @@ fn attempt(
     };
     // A crash after the file transport wrote the message but before it was recorded.
     if let Transport::File { dir } = &settings.mail.transport {
-        let target = deliver::file_transport_path(dir, &row.message_id);
+        let target = transport::file_transport_path(dir, &row.message_id);
         if target.is_file() {
             store.mark_sent(row.id, now, Some("already in the outbox folder"), &[])?;
             tracing::info!(delivery = row.id, message_id = %row.message_id, "mail found in the outbox; recorded as sent");
@@ -138,7 +139,7 @@ fn attempt(
             let msg = format!(
                 "không đọc được bản thư đã lưu {}: {}",
                 row.eml_path,
-                crate::explain::os(&e)
+                crate::wording::os(&e)
             );
             store.mark_attempt_failed(row.id, &msg, None)?;
             tracing::error!(delivery = row.id, error = %msg, "delivery failed for good");
@@ -158,7 +159,7 @@ fn attempt(
     // mail may have reached the server.
     store.begin_attempt(row.id, now)?;
     let started = std::time::Instant::now();
-    match deliver::send_spooled_blocking(&spooled, &settings.mail.transport) {
+    match transport::send_spooled_blocking(&spooled, &settings.mail.transport) {
         Ok(d) => {
             crate::crashpoint::here("mail-handed-over");
             let detail = d
@@ -182,13 +183,13 @@ fn attempt(
             let ended = now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
             let retry_at = ended + backoff(settings, row.attempts + 1);
             // Stored as the clerk reads it (status, history); the log keeps the English.
-            let said = crate::explain::delivery(&e);
+            let said = e.in_vietnamese();
             store.mark_attempt_failed(row.id, &said, Some(retry_at))?;
-            tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %crate::pipeline::log_time(retry_at), "delivery failed; will retry");
+            tracing::warn!(delivery = row.id, kind = %row.kind, error = %e, retry_at = %crate::clock::log_time(retry_at), "delivery failed; will retry");
             Ok(result(DeliveryStatus::Pending, said))
         }
         Err(e) => {
-            let said = crate::explain::delivery(&e);
+            let said = e.in_vietnamese();
             store.mark_attempt_failed(row.id, &said, None)?;
             // Whether the operator is alerted is logged by the alert itself (queued, or no
             // address configured), not promised here.
@@ -213,7 +214,7 @@ fn alert_refused(
     settings: &Settings,
     store: &Store,
     row: &DeliveryRow,
-    refused: &[crate::store::Refused],
+    refused: &[crate::state::store::Refused],
     now: DateTime<Utc>,
 ) -> Result<(), OutboxError> {
     let subject = format!("[tonghop] Có địa chỉ bị từ chối: {}", row.subject);
@@ -285,9 +286,9 @@ fn queue_alert(
         return Ok(());
     };
     let period = crate::period::Period::parse_key(&row.period)
-        .unwrap_or_else(|| crate::pipeline::default_period(settings, now));
+        .unwrap_or_else(|| crate::config::collection::default_period(settings, now));
     let local = now.with_timezone(&settings.timezone).fixed_offset();
-    let out = deliver::compose_plain(
+    let out = compose::compose_plain(
         &settings.mail.from,
         operator,
         subject,

@@ -46,7 +46,7 @@ pub fn store(data_dir: &Path, rel: &Path, bytes: &[u8]) -> std::io::Result<PathB
     }
     let dir = path.parent().expect("archive paths have a folder");
     std::fs::create_dir_all(dir)?;
-    crate::pipeline::write_atomic(&path, bytes)?;
+    crate::state::atomic::write(&path, bytes)?;
     Ok(path)
 }
 

@@ -34,11 +34,11 @@ pub const INTERNAL_ERROR: u8 = 70;
 
 /// The exit code of a run that failed, the same from `tonghop run` and `tonghop trigger` (the
 /// daemon sends it with its answer).
-pub fn of_run_error(e: &crate::pipeline::RunError) -> u8 {
-    use crate::pipeline::RunError;
+pub fn of_run_error(e: &crate::app::run::RunError) -> u8 {
+    use crate::app::run::RunError;
     match e {
         RunError::AlreadyMade { delivery, .. } => match delivery.status {
-            crate::store::DeliveryStatus::Pending => MAIL_QUEUED,
+            crate::state::store::DeliveryStatus::Pending => MAIL_QUEUED,
             _ => ALREADY_SENT,
         },
         RunError::MailQueued { .. } => MAIL_QUEUED,

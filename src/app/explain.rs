@@ -2,50 +2,13 @@
 //! stays English for the operator log (`tracing`); the commands print these texts instead.
 //! Each function matches on the error's type and variant, never on its text.
 
-use std::io::ErrorKind;
+use crate::app::run::RunError;
+use crate::mail::outbox::OutboxError;
+use crate::pipeline::compose::DeliveryError;
+use crate::state::lock::LockError;
+use crate::state::store::StoreError;
 
-use crate::lock::LockError;
-use crate::outbox::OutboxError;
-use crate::pipeline::RunError;
-use crate::pipeline::deliver::DeliveryError;
-use crate::store::StoreError;
-
-/// What an operating-system error means, in Vietnamese ("không tìm thấy tệp hoặc thư mục").
-/// A kind without a translation keeps the system's own words after a Vietnamese lead.
-pub fn os(e: &std::io::Error) -> String {
-    let text = match e.kind() {
-        ErrorKind::NotFound => "không tìm thấy tệp hoặc thư mục",
-        ErrorKind::PermissionDenied => "không có quyền truy cập",
-        ErrorKind::AlreadyExists => "đã có tệp hoặc thư mục trùng tên",
-        ErrorKind::IsADirectory => "đây là một thư mục, không phải tệp",
-        ErrorKind::NotADirectory => "không phải là thư mục",
-        ErrorKind::DirectoryNotEmpty => "thư mục không trống",
-        ErrorKind::StorageFull => "ổ đĩa đã đầy",
-        ErrorKind::QuotaExceeded => "đã vượt hạn mức dung lượng được cấp",
-        ErrorKind::ReadOnlyFilesystem => "ổ đĩa chỉ cho phép đọc, không ghi được",
-        ErrorKind::FileTooLarge => "tệp quá lớn",
-        ErrorKind::ResourceBusy | ErrorKind::WouldBlock => "đang bị một chương trình khác dùng",
-        ErrorKind::TimedOut => "quá thời gian chờ",
-        ErrorKind::ConnectionRefused => "máy bên kia từ chối kết nối",
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => "kết nối bị ngắt",
-        ErrorKind::NotConnected | ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
-            "không kết nối được qua mạng"
-        }
-        ErrorKind::NetworkDown => "mạng không hoạt động",
-        ErrorKind::StaleNetworkFileHandle => {
-            "tệp trên ổ mạng không còn truy cập được (ổ mạng bị ngắt?)"
-        }
-        ErrorKind::InvalidFilename => "tên tệp không hợp lệ",
-        ErrorKind::CrossesDevices => "không thể chuyển tệp sang ổ đĩa khác",
-        ErrorKind::TooManyLinks => "đường dẫn qua quá nhiều liên kết",
-        ErrorKind::UnexpectedEof => "tệp bị cắt cụt (kết thúc sớm hơn dự kiến)",
-        ErrorKind::OutOfMemory => "không đủ bộ nhớ",
-        ErrorKind::InvalidData => "dữ liệu không hợp lệ",
-        ErrorKind::Interrupted => "bị ngắt giữa chừng",
-        _ => return format!("lỗi hệ thống ({e})"),
-    };
-    text.to_owned()
-}
+pub use crate::wording::os;
 
 /// A failed run, for the clerk.
 pub fn run_error(e: &RunError) -> String {
@@ -59,12 +22,12 @@ pub fn run_error(e: &RunError) -> String {
             format!("Không ghi được {}: {}.", path.display(), os(source))
         }
         RunError::Render(x) => format!("Không lập được bảng tổng hợp (lỗi chương trình: {x})."),
-        RunError::Save(crate::pipeline::render::SaveError::Io { path, source }) => format!(
+        RunError::Save(crate::state::atomic::SaveError::Io { path, source }) => format!(
             "Không ghi được bảng tổng hợp {}: {}.",
             path.display(),
             os(source)
         ),
-        RunError::Save(crate::pipeline::render::SaveError::Xlsx { path, source }) => format!(
+        RunError::Save(crate::state::atomic::SaveError::Xlsx { path, source }) => format!(
             "Không ghi được bảng tổng hợp {}: {}.",
             path.display(),
             xlsx(source)
@@ -79,12 +42,12 @@ pub fn run_error(e: &RunError) -> String {
             state,
         } => {
             let next = match delivery.status {
-                crate::store::DeliveryStatus::Pending => format!(
+                crate::state::store::DeliveryStatus::Pending => format!(
                     "Không lập lại: thư đang chờ sẽ tự được gửi khi máy chủ thư hoạt động lại \
                      (tonghop daemon thử lại theo lịch). Xem: tonghop status --period {}; gửi \
                      ngay: {}.",
                     period.key(),
-                    crate::outbox::resend_command(delivery)
+                    crate::mail::outbox::resend_command(delivery)
                 ),
                 _ => "Không gửi lại. Muốn gửi lại: thêm --resend; muốn gửi báo cáo bổ sung: \
                       --supplement."
@@ -124,7 +87,7 @@ pub fn run_error(e: &RunError) -> String {
             attempts,
             last_error,
         } => {
-            let what = crate::operator::mail_kind_label(kind, *number);
+            let what = crate::app::operator::mail_kind_label(kind, *number);
             let tried = match attempts {
                 0 => "chưa thử gửi lần nào".to_owned(),
                 n => format!(
@@ -232,57 +195,8 @@ fn outbox(e: &OutboxError) -> String {
     }
 }
 
-/// A mail that could not be composed, written or sent. The server's own reply is quoted as is.
 pub fn delivery(e: &DeliveryError) -> String {
-    match e {
-        DeliveryError::Address {
-            field,
-            value,
-            reason,
-        } => format!("mail.{field}: {value:?} không phải là địa chỉ thư hợp lệ ({reason})."),
-        DeliveryError::Build(m) => format!("lỗi khi dựng thư ({m})."),
-        DeliveryError::Write { path, source } => {
-            format!("không ghi được thư ra {}: {}.", path.display(), os(source))
-        }
-        DeliveryError::CaFile { path, reason } => format!(
-            "tệp chứng chỉ mail.smtp.ca_file {} không dùng được ({reason}).",
-            path.display()
-        ),
-        DeliveryError::NoPassword { server, username } => format!(
-            "máy chủ thư {server}: có tên đăng nhập {username:?} nhưng không tìm thấy mật khẩu."
-        ),
-        // The system's own words stay for the log; the clerk reads them in Vietnamese.
-        DeliveryError::Connect { server, kind, .. } => format!(
-            "không kết nối được tới máy chủ thư {server}: {}.",
-            os(&std::io::Error::from(*kind))
-        ),
-        DeliveryError::Tls { server, message } => {
-            format!("máy chủ thư {server}: lỗi kết nối bảo mật TLS ({message}).")
-        }
-        DeliveryError::Auth {
-            server,
-            username,
-            code,
-            reply,
-        } => format!(
-            "máy chủ thư {server} từ chối đăng nhập {}: {code} {reply}",
-            username
-                .as_deref()
-                .unwrap_or("(chưa cấu hình tên đăng nhập)")
-        ),
-        DeliveryError::Reply {
-            server,
-            code,
-            reply,
-        } => format!("máy chủ thư {server} trả lời {code} {reply}"),
-        DeliveryError::Timeout { server, after } => format!(
-            "máy chủ thư {server} không trả lời đầy đủ trong {} giây.",
-            after.as_secs_f64()
-        ),
-        DeliveryError::Protocol {
-            server, message, ..
-        } => format!("máy chủ thư {server}: lỗi giao thức ({message})."),
-    }
+    e.in_vietnamese()
 }
 
 /// The daemon could not start or stopped on an error.
@@ -306,8 +220,8 @@ pub fn daemon(e: &crate::daemon::DaemonError) -> String {
 }
 
 /// `tonghop resend` could not send.
-pub fn resend(e: &crate::operator::ResendError) -> String {
-    use crate::operator::ResendError as R;
+pub fn resend(e: &crate::app::operator::ResendError) -> String {
+    use crate::app::operator::ResendError as R;
     match e {
         R::NoStore(path) => format!(
             "Chưa có dữ liệu trạng thái {}: thư mục dữ liệu này chưa từng gửi báo cáo nào.",
@@ -354,8 +268,8 @@ pub fn resend(e: &crate::operator::ResendError) -> String {
             "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
              bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
              lại đúng thư đó: tonghop resend {run_id} --force",
-            crate::operator::mail_kind_label(kind, *number),
-            crate::operator::mail_kind_label(newer_kind, *newer_number).to_lowercase()
+            crate::app::operator::mail_kind_label(kind, *number),
+            crate::app::operator::mail_kind_label(newer_kind, *newer_number).to_lowercase()
         ),
     }
 }
@@ -392,6 +306,7 @@ pub fn control(e: &crate::daemon::control::ControlError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::ErrorKind;
     use std::path::PathBuf;
 
     #[test]
@@ -410,7 +325,7 @@ mod tests {
     fn an_already_made_report_says_what_is_true_of_its_mail() {
         let mut settings = crate::config::Settings::embedded().unwrap();
         settings.timezone = chrono_tz::Asia::Ho_Chi_Minh;
-        let mut d = crate::store::DeliveryRow {
+        let mut d = crate::state::store::DeliveryRow {
             id: 3,
             run_id: Some(2),
             kind: "report".into(),
@@ -420,7 +335,7 @@ mod tests {
             subject: "s".into(),
             message_id: "<a@b>".into(),
             eml_path: "e".into(),
-            status: crate::store::DeliveryStatus::Pending,
+            status: crate::state::store::DeliveryStatus::Pending,
             attempts: 4,
             last_error: Some("máy chủ thư từ chối kết nối".into()),
             next_attempt_at: "2026-11-04T01:30:00Z".into(),
@@ -431,10 +346,10 @@ mod tests {
             refused: vec![],
             attempt_started_at: None,
         };
-        let made = |d: &crate::store::DeliveryRow| {
+        let made = |d: &crate::state::store::DeliveryRow| {
             run_error(&RunError::AlreadyMade {
                 period: crate::period::Period::month(2026, 10),
-                state: crate::operator::delivery_state(&settings, d),
+                state: crate::app::operator::delivery_state(&settings, d),
                 delivery: Box::new(d.clone()),
             })
         };
@@ -448,7 +363,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("tonghop resend 2"), "{text}");
-        d.status = crate::store::DeliveryStatus::Sent;
+        d.status = crate::state::store::DeliveryStatus::Sent;
         d.sent_at = Some("2026-11-04T02:00:00Z".into());
         d.server_reply = Some("250 2.0.0 Ok: queued as X".into());
         let text = made(&d);

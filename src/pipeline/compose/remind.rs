@@ -6,10 +6,8 @@ use chrono::{DateTime, FixedOffset};
 use lettre::message::Mailbox;
 
 use crate::config::{Form, MailSettings, Roster, Unit};
+use crate::pipeline::compose::{Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn};
 use crate::pipeline::consolidate::{Consolidation, FileOutcome, UnitRow, UnitStatus};
-use crate::pipeline::deliver::{
-    self, Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn,
-};
 
 /// The subject: {short}, {period}, {deadline} ("17:00 ngày 03/11/2026").
 const SUBJECT: &str = "Nhắc nộp báo cáo {short} - {period} (hạn {deadline})";
@@ -35,7 +33,7 @@ pub fn reminders(
     mail: &MailSettings,
     now: DateTime<FixedOffset>,
 ) -> Result<Vec<Reminder>, DeliveryError> {
-    let from = deliver::parse_mailbox("from", &mail.from)?;
+    let from = super::parse_mailbox("from", &mail.from)?;
     let mut out = Vec::new();
     for unit in &roster.units {
         let Some(address) = unit
@@ -59,14 +57,14 @@ pub fn reminders(
                 ("deadline", &datetime_vn(&c.deadline)),
             ],
         );
-        let message_id = deliver::message_id(
+        let message_id = super::message_id(
             &[&form.id, &c.period.key(), "remind", &unit.id],
             now,
             None,
             &from,
         );
         let body = body(c, form, unit, row, &from, now);
-        let outgoing = deliver::assemble(Draft {
+        let outgoing = super::assemble(Draft {
             from: from.clone(),
             to: vec![to],
             cc: Vec::new(),
@@ -229,7 +227,7 @@ mod tests {
     }
 
     fn form() -> Form {
-        Form::from_toml(include_str!("../../config/form-kl14.toml")).unwrap()
+        Form::from_toml(include_str!("../../../config/form-kl14.toml")).unwrap()
     }
 
     fn unit(id: &str, name: &str, email: Option<&str>) -> Unit {

@@ -13,6 +13,7 @@
 //! `u32 ext_len, ext, u64 len, bytes`; reply = `u8 (0 ok, 1 finding), u64 len, JSON of the
 //! Examined or the Finding`, and after an `Examined` its packed activities.
 
+pub use crate::config::limits::ReadSettings;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -54,7 +55,7 @@ pub fn examine_bytes(
     period_kind: PeriodKind,
 ) -> Result<Examined, Finding> {
     let mut wb = read::read_workbook(bytes, extension, limits)?;
-    if let Some(f) = crate::legacy::convert_workbook(&mut wb) {
+    if let Some(f) = crate::pipeline::read::legacy::convert_workbook(&mut wb) {
         wb.findings.push(f);
     }
     let mut ex = validate::examine(form, &wb, period_kind);
@@ -63,29 +64,6 @@ pub fn examine_bytes(
         validate::check_period(form, &mut ex, &p);
     }
     Ok(ex)
-}
-
-/// How files are read.
-#[derive(Debug, Clone)]
-pub struct ReadSettings {
-    pub limits: ReadLimits,
-    /// Read in child processes (the default). Off only for tests of the reading code itself.
-    pub isolate: bool,
-    /// Address-space limit of one worker, in bytes.
-    pub worker_memory: u64,
-    /// Time limit for one file.
-    pub timeout: Duration,
-}
-
-impl Default for ReadSettings {
-    fn default() -> Self {
-        ReadSettings {
-            limits: ReadLimits::default(),
-            isolate: true,
-            worker_memory: 1 << 30,
-            timeout: Duration::from_secs(60),
-        }
-    }
 }
 
 /// The hidden subcommand that starts a worker.

@@ -147,14 +147,7 @@ pub struct RunRow {
     pub noticed_at: Option<String>,
 }
 
-/// A recipient the server refused (a 5xx answer to `RCPT TO`) while it took the mail for the
-/// others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Refused {
-    pub address: String,
-    /// The server's answer, e.g. `550 5.1.1 Mailbox unavailable`.
-    pub reply: String,
-}
+pub use crate::pipeline::compose::Refused;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeliveryRow {

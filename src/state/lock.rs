@@ -30,7 +30,7 @@ impl RunLock {
             path: path.clone(),
             source,
         };
-        crate::store::create_private_dir(data_dir).map_err(open_err)?;
+        crate::state::atomic::create_private_dir(data_dir).map_err(open_err)?;
         let file = File::options()
             .create(true)
             .truncate(false)

@@ -1,0 +1,44 @@
+//! Where "now" comes from, and how a time is written for the office and for the log.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use std::time::SystemTime;
+
+use crate::config::Settings;
+
+/// Where "now" comes from, passed in so that tests control time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Local time of a system time in the configured zone.
+pub fn local(settings: &Settings, t: SystemTime) -> DateTime<FixedOffset> {
+    DateTime::<Utc>::from(t)
+        .with_timezone(&settings.timezone)
+        .fixed_offset()
+}
+
+/// A time as the operator log writes it: RFC 3339 in UTC (`Z`), to the millisecond, as the
+/// state store keeps times and as each log line's own timestamp is.
+pub fn log_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A stored RFC 3339 time as the office reads it: "08:00 04/11/2026".
+pub fn local_text(settings: &Settings, stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            t.with_timezone(&settings.timezone)
+                .format("%H:%M %d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_owned())
+}
