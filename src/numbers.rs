@@ -1,7 +1,5 @@
 //! Whole numbers as units type them: real numbers, or text in Vietnamese style ("1.250").
 
-use crate::pipeline::read::CellValue;
-
 /// What a value cell holds, judged against "a non-negative whole number".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Count {
@@ -13,25 +11,7 @@ pub enum Count {
     Bad(String),
 }
 
-/// Judge a cell that should hold a count. `None` (a blank cell) is 0.
-pub fn count(value: Option<&CellValue>) -> Count {
-    match value {
-        None => Count::Number(0),
-        Some(CellValue::Number(n)) => number(*n),
-        Some(CellValue::Text(s)) => text(s),
-        Some(CellValue::Bool(_)) => {
-            Count::Bad("giá trị đúng/sai (TRUE/FALSE) không phải là số".into())
-        }
-        Some(CellValue::DateTime(_)) => Count::Bad("ô chứa ngày tháng, không phải là số".into()),
-        Some(CellValue::Error(e)) => Count::Bad(format!("ô chứa lỗi công thức {e}")),
-        // Computed (or refused) by the validator before it gets here; never a number by itself.
-        Some(CellValue::Formula(f)) => Count::Bad(format!(
-            "ô có công thức ={f} nhưng tệp không lưu kết quả của công thức"
-        )),
-    }
-}
-
-fn number(n: f64) -> Count {
+pub fn number(n: f64) -> Count {
     if !n.is_finite() {
         return Count::Bad("không phải là số hợp lệ".into());
     }
@@ -61,7 +41,7 @@ fn fmt_plain(n: f64) -> String {
     }
 }
 
-fn text(raw: &str) -> Count {
+pub fn text(raw: &str) -> Count {
     // Spaces of every kind people paste (non-breaking, thin) count as group separators or padding.
     let s: String = raw
         .trim()
@@ -138,6 +118,7 @@ pub fn vi(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::read::{CellValue, count};
 
     fn t(s: &str) -> Count {
         count(Some(&CellValue::Text(s.into())))

@@ -167,7 +167,7 @@ pub struct Skipped {
     pub reason: String,
     /// A document (`DOCUMENT_EXTENSIONS`: a scanned report, a Word file) is skipped like any
     /// other kind of file unless it names a unit (decided with the roster by
-    /// `crate::app::run::consolidate_period`): then it is read as a submission, to say what it is.
+    /// `app::run::consolidate_period`): then it is read as a submission, to say what it is.
     pub document: Option<Submission>,
     /// Modified less than the settling time ago: probably still being copied, read next time.
     pub settling: bool,

@@ -628,7 +628,7 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
                 .filter(|c| match sheet.get(row.index, **c) {
                     None => false,
                     Some(CellValue::Text(s)) => matches!(
-                        numbers::count(Some(&CellValue::Text(s.clone()))),
+                        crate::pipeline::read::count(Some(&CellValue::Text(s.clone()))),
                         Count::Text(_)
                     ),
                     Some(_) => true,
@@ -712,7 +712,7 @@ fn read_indicators(ctx: &mut Ctx<'_>, sheet: &Sheet, t: &IndicatorHeader) -> Opt
                     }
                 }
             }
-            match numbers::count(cell) {
+            match crate::pipeline::read::count(cell) {
                 Count::Number(n) => figures.values[idx][vi] = n,
                 Count::Text(n) => {
                     figures.values[idx][vi] = n;
@@ -1267,7 +1267,7 @@ fn activity_value(
                 }
             }
         }
-        ColumnType::Count => match numbers::count(Some(cell)) {
+        ColumnType::Count => match crate::pipeline::read::count(Some(cell)) {
             Count::Number(n) => ActivityValue::Count(n),
             Count::Text(n) => {
                 ctx.cell(

@@ -164,6 +164,28 @@ pub struct SubmittedWorkbook {
     pub findings: Vec<Finding>,
 }
 
+/// Judge a cell that should hold a count. `None` (a blank cell) is 0.
+pub fn count(value: Option<&CellValue>) -> crate::numbers::Count {
+    match value {
+        None => crate::numbers::Count::Number(0),
+        Some(CellValue::Number(n)) => crate::numbers::number(*n),
+        Some(CellValue::Text(s)) => crate::numbers::text(s),
+        Some(CellValue::Bool(_)) => {
+            crate::numbers::Count::Bad("giá trị đúng/sai (TRUE/FALSE) không phải là số".into())
+        }
+        Some(CellValue::DateTime(_)) => {
+            crate::numbers::Count::Bad("ô chứa ngày tháng, không phải là số".into())
+        }
+        Some(CellValue::Error(e)) => {
+            crate::numbers::Count::Bad(format!("ô chứa lỗi công thức {e}"))
+        }
+        // Computed (or refused) by the validator before it gets here; never a number by itself.
+        Some(CellValue::Formula(f)) => crate::numbers::Count::Bad(format!(
+            "ô có công thức ={f} nhưng tệp không lưu kết quả của công thức"
+        )),
+    }
+}
+
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
