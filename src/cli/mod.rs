@@ -15,7 +15,7 @@ use crate::finding::Severity;
 use crate::matching::UnitMatcher;
 use crate::numbers::vi;
 use crate::period::Period;
-use crate::pipeline::{self, consolidate::FileOutcome, intake};
+use crate::pipeline::{self, intake};
 
 /// `println!` that cannot panic. `println!` panics when stdout is gone, e.g. `tonghop check
 /// *.xlsx | head` once `head` has its lines; the job is done by then, so its output is dropped
@@ -386,30 +386,22 @@ fn cmd_run(
             b.set_position(done as u64);
         }
     };
-    let result = crate::app::run::run_once(&settings, &req, &SystemClock, &on_progress);
+    let result = crate::app::run(&settings, &SystemClock, &req, &on_progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     match result {
-        Ok(outcome) => {
-            print_run(&settings, &outcome);
-            if outcome.mail.status == "failed" || !outcome.mail.refused.is_empty() {
-                exit::DELIVERY_FAILED_FOR_GOOD
-            } else if !matches!(outcome.mail.status.as_str(), "sent" | "dry_run") {
-                exit::DELIVERY_FAILED
-            } else if outcome.has_rejections() {
-                exit::REJECTED_FILES
-            } else {
-                exit::SUCCESS
-            }
+        Ok(report) => {
+            print_run(&report);
+            report.exit_code()
         }
-        Err(e @ crate::app::run::RunError::NothingToSupplement { .. }) => {
-            say!("{}", crate::app::explain::run_error(&e));
-            exit::SUCCESS
+        Err(e) if e.kind == crate::app::ErrorKind::NothingChanged => {
+            say!("{}", e.message);
+            e.exit_code()
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::app::explain::run_error(&e));
-            exit::of_run_error(&e)
+            eprintln!("tonghop: {}", e.message);
+            e.exit_code()
         }
     }
 }
@@ -427,104 +419,81 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-fn print_run(settings: &Settings, o: &crate::app::run::RunOutcome) {
-    let c = &o.consolidation;
-    say!("Kỳ báo cáo: {} ({})", c.period.label(), c.period.key());
-    say!(
-        "Đơn vị có báo cáo: {}/{}",
-        c.accepted_count(),
-        c.units.len()
-    );
-    for label in ["Nộp muộn", "Bị từ chối", "Chưa nộp"] {
-        let names: Vec<&str> = c
-            .units
-            .iter()
-            .filter(|u| u.status_label() == label)
-            .map(|u| u.name.as_str())
-            .collect();
+/// What a run did, as `run` and `trigger` both print it (from the same [`crate::app::RunReport`]).
+fn print_run(r: &crate::app::RunReport) {
+    say!("{}", run_text(r));
+}
+
+/// [`print_run`]'s text.
+pub fn run_text(r: &crate::app::RunReport) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let mut line = |s: String| {
+        let _ = writeln!(o, "{s}");
+    };
+    line(format!("Kỳ báo cáo: {} ({})", r.period.label(), r.period.key()));
+    line(format!("Đơn vị có báo cáo: {}/{}", r.reported, r.roster));
+    for (label, names) in &r.units_by_status {
         if !names.is_empty() {
-            say!("{label} ({}): {}", names.len(), names.join(", "));
+            line(format!("{label} ({}): {}", names.len(), names.join(", ")));
         }
     }
-    let form = &settings.form;
-    let totals: Vec<String> = form
-        .indicators
-        .items
+    let totals: Vec<String> = r
+        .totals
         .iter()
-        .enumerate()
-        .map(|(i, it)| format!("{}={}", it.code, vi(c.totals.get(i, 0))))
+        .map(|(code, n)| format!("{code}={}", vi(*n)))
         .collect();
-    say!(
-        "Tổng cộng ({}): {}",
-        form.indicators.values[0].title,
-        totals.join(" ")
-    );
-    let count = |o: FileOutcome| c.files.iter().filter(|f| f.outcome == o).count();
-    say!(
+    line(format!("Tổng cộng ({}): {}", r.totals_title, totals.join(" ")));
+    let f = &r.files;
+    line(format!(
         "Tệp: {} được dùng, {} bị thay, {} kỳ khác, {} bị từ chối, {} không rõ đơn vị, {} bỏ qua",
-        count(FileOutcome::Accepted),
-        count(FileOutcome::Superseded),
-        count(FileOutcome::OtherPeriod),
-        count(FileOutcome::Rejected),
-        count(FileOutcome::Unidentified),
-        count(FileOutcome::Ignored)
-    );
-    let (errors, warnings) = c
-        .messages
-        .iter()
-        .fold((0, 0), |(e, w), m| match m.finding.severity {
-            Severity::Error => (e + 1, w),
-            Severity::Warning => (e, w + 1),
-            Severity::Info => (e, w),
-        });
-    say!("Lỗi: {errors}, cảnh báo: {warnings} (chi tiết ở trang \"Lỗi, cảnh báo\")");
-    if o.copying > 0 {
-        say!("{}", crate::app::explain::still_copying(o.copying));
+        f.accepted, f.superseded, f.other_period, f.rejected, f.unidentified, f.ignored
+    ));
+    line(format!(
+        "Lỗi: {}, cảnh báo: {} (chi tiết ở trang \"Lỗi, cảnh báo\")",
+        r.errors, r.warnings
+    ));
+    if r.copying > 0 {
+        line(crate::app::explain::still_copying(r.copying));
     }
-    say!("Bảng tổng hợp: {}", o.workbook.display());
-    say!("Tóm tắt:       {}", o.summary.display());
-    let err = o.mail.error.as_deref().unwrap_or("");
-    if let ("sent", Some(eml)) = (o.mail.status.as_str(), &o.mail.eml) {
-        say!("Thư đã ghi ra tệp: {eml}");
-        return;
-    }
-    // What the store says of the mail, in the words `status` and `history` use.
-    if let Some(lines) = operator::run_mail_lines(settings, o.run_id, &o.mail.message_id) {
-        for l in lines {
-            say!("{l}");
-        }
-        return;
-    }
-    match (o.mail.status.as_str(), &o.mail.eml) {
-        ("dry_run", Some(eml)) => say!("Thư (chạy thử, chưa gửi): {eml}"),
-        ("sent", Some(eml)) => say!("Thư đã ghi ra tệp: {eml}"),
-        ("sent", None) => {
-            let to: Vec<&str> = o
-                .mail
+    line(format!("Bảng tổng hợp: {}", r.workbook.display()));
+    line(format!("Tóm tắt:       {}", r.summary.display()));
+    let m = &r.mail;
+    let err = m.error.as_deref().unwrap_or("");
+    match (m.status.as_str(), &m.eml, &r.mail_lines) {
+        ("sent", Some(eml), _) => line(format!("Thư đã ghi ra tệp: {eml}")),
+        // What the store says of the mail, in the words `status` and `history` use.
+        (_, _, Some(lines)) => lines.iter().for_each(|l| line(l.clone())),
+        ("dry_run", Some(eml), _) => line(format!("Thư (chạy thử, chưa gửi): {eml}")),
+        ("sent", None, _) => {
+            let to: Vec<&str> = m
                 .recipients
                 .iter()
-                .filter(|a| !o.mail.refused.iter().any(|r| r.address == **a))
+                .filter(|a| !m.refused.iter().any(|r| r.address == **a))
                 .map(String::as_str)
                 .collect();
-            say!("Thư đã gửi tới: {}", to.join(", "));
-            for r in &o.mail.refused {
-                say!(
+            line(format!("Thư đã gửi tới: {}", to.join(", ")));
+            for x in &m.refused {
+                line(format!(
                     "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: tonghop resend {} --refused",
-                    r.address,
-                    r.reply,
-                    o.run_id
+                    x.address,
+                    x.reply,
+                    r.run_id
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "RUN_ID".into())
-                );
+                ));
             }
         }
-        ("pending", _) => say!("Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"),
+        ("pending", _, _) => line(format!(
+            "Thư CHƯA gửi được, sẽ gửi lại (tonghop daemon): {err}"
+        )),
         // Every failure gives its reason.
-        _ if err.is_empty() => {
-            say!("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status và tonghop history.")
-        }
-        _ => say!("Thư KHÔNG gửi được: {err}"),
+        _ if err.is_empty() => line(
+            "Thư KHÔNG gửi được: không rõ lý do, xem tonghop status và tonghop history.".into(),
+        ),
+        _ => line(format!("Thư KHÔNG gửi được: {err}")),
     }
+    o.trim_end().to_owned()
 }
 
 fn cmd_daemon(config: Option<&Path>) -> u8 {

@@ -6,7 +6,7 @@ use crate::config::Form;
 use crate::pipeline::consolidate::{Consolidation, Figures};
 
 /// How the mail went, as recorded in the summary.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MailRecord {
     /// "file", "smtp" or "dry-run".
     pub transport: String,
@@ -21,7 +21,7 @@ pub struct MailRecord {
     /// The last delivery error, if any.
     pub error: Option<String>,
     /// Recipients the server refused for good while the others got the mail (`sent`).
-    pub refused: Vec<crate::state::store::Refused>,
+    pub refused: Vec<crate::pipeline::compose::Refused>,
 }
 
 fn indicators(form: &Form, f: &Figures) -> Value {
