@@ -1052,10 +1052,10 @@ fn a_module_imported_by_name_resolves_the_paths_that_start_from_it() {
         ("src/b/mod.rs", "pub mod c;\n"),
         ("src/b/c.rs", ""),
         ("src/d.rs", ""),
-        // `b` is imported, then `b::c::f()` names the deeper module; `d as dee` is renamed.
+        // `b` is imported (as `{self}`), then `b::c::f()` names the deeper module; `d` is renamed.
         (
             "src/a.rs",
-            "use crate::{b, d as dee};\n\nfn f() {\n    b::c::f();\n    dee::g();\n}\n",
+            "use crate::{b::{self, Thing}, d as dee};\n\nfn f() {\n    b::c::f();\n    dee::g();\n}\n",
         ),
     ]);
     assert_eq!(
