@@ -2,6 +2,7 @@
 
 mod support;
 
+mod architecture;
 mod bad_days;
 mod bench_smoke;
 mod blank_form;
