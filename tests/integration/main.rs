@@ -13,5 +13,6 @@ mod operator;
 mod reading;
 mod run;
 mod smtp;
+mod snapshots;
 mod supplement;
 mod workbooks;
