@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, DataType, Reader, open_workbook_auto};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use mail_parser::{Address, MessagePart, MimeHeaders, PartType};
 
 use crate::support::daemon::{TZ, set_key};
@@ -82,6 +82,12 @@ fn with_filters(env: &TestEnv, port: u16, clock: &WallClock, f: impl FnOnce()) {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
     s.set_omit_expression(true);
+    for dir in [
+        env.dir.path().to_path_buf(),
+        env.dir.path().canonicalize().unwrap(),
+    ] {
+        s.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
+    }
     // `status`: the next scheduled jobs depend on when the test runs.
     s.add_filter(
         r"(?m)^(  (?:Gửi báo cáo|Nhắc nộp|Quét thư mục):\s+)\d{2}:\d{2} \d{2}/\d{2}/\d{4}$",
@@ -94,8 +100,14 @@ fn with_filters(env: &TestEnv, port: u16, clock: &WallClock, f: impl FnOnce()) {
             "[HH:MM]${1}[TODAY]",
         );
         s.add_filter(&format!(r"\b{dmy}"), "[TODAY]");
+        // The workbook's dated line: "ngày 04 tháng 12 năm 2026", "ngày 16 tháng 3 năm 2027".
         s.add_filter(
-            &d.format("ngày %d tháng %m năm %Y").to_string(),
+            &format!(
+                "ngày {} tháng 0?{} năm {}",
+                d.format("%d"),
+                d.month(),
+                d.year()
+            ),
             "ngày [TODAY]",
         );
         s.add_filter(
@@ -113,13 +125,8 @@ fn with_filters(env: &TestEnv, port: u16, clock: &WallClock, f: impl FnOnce()) {
         "Date: [DATE] ",
     );
     s.add_filter(r"\b[0-9a-f]{64}\b", "[SHA256]");
-    s.add_filter(&format!(r"\b{port}\b"), "[PORT]");
-    for dir in [
-        env.dir.path().to_path_buf(),
-        env.dir.path().canonicalize().unwrap(),
-    ] {
-        s.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
-    }
+    // In context only: a bare number could be a file size in the workbook.
+    s.add_filter(&format!("cổng {port}\\b"), "cổng [PORT]");
     s.bind(f);
 }
 
@@ -438,5 +445,50 @@ fn snapshot_report_mail() {
     let mail = mail_text(&emls[0]);
     with_filters(&env, port, &clock, || {
         insta::assert_snapshot!("report_mail", mail);
+    });
+}
+
+/// Đam Rông's October report arrives after the report was sent (filled by openpyxl, received
+/// 10:00 20/11/2026): `run --supplement` sends the supplementary report, a reply to the first.
+#[test]
+fn snapshot_supplement_cli_output_and_mail() {
+    let clock = WallClock::start();
+    let (env, port) = samples();
+    tonghop(&env, &["run", "--period", "2026-10"], 1);
+    let sent = TestEnv::emls(&env.outbox);
+    let made = env.dir.path().join("made");
+    fs::create_dir_all(&made).unwrap();
+    let late = crate::support::env::filled_report(
+        &made,
+        "HU Dam Rong T10.xlsx",
+        "Huyện ủy Đam Rông",
+        "Tháng 10/2026",
+        "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
+    );
+    let target = env.inbox.join("HU Dam Rong T10.xlsx");
+    fs::copy(&late, &target).unwrap();
+    let received = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00+07:00").unwrap();
+    filetime::set_file_mtime(
+        &target,
+        filetime::FileTime::from_unix_time(received.timestamp(), 0),
+    )
+    .unwrap();
+
+    let out = cli(tonghop(
+        &env,
+        &["run", "--period", "2026-10", "--supplement"],
+        1,
+    ));
+    let fresh: Vec<PathBuf> = TestEnv::emls(&env.outbox)
+        .into_iter()
+        .filter(|p| !sent.contains(p))
+        .collect();
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    // Named, so the snapshot shows the supplement answers that very mail.
+    let report_id = raw_header(&fs::read_to_string(&sent[0]).unwrap(), "Message-ID");
+    let mail = mail_text(&fresh[0]).replace(&report_id, "<[the report's Message-ID]>");
+    with_filters(&env, port, &clock, || {
+        insta::assert_snapshot!("supplement_cli_output", out);
+        insta::assert_snapshot!("supplement_mail", mail);
     });
 }
