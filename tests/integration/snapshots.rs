@@ -37,6 +37,8 @@ fn samples() -> (TestEnv, u16) {
 /// `tonghop ARGS`, with `--config <env's config>` for the commands the harness adds none to.
 fn tonghop(env: &TestEnv, args: &[&str], code: i32) -> (String, Output) {
     let mut run = env.cmd(args);
+    // A log level set in the developer's shell would add log lines (and show in --help).
+    run.cmd.env_remove("TONGHOP_LOG");
     if !matches!(args.first(), Some(&"run") | Some(&"check") | Some(&"form"))
         && !args.contains(&"--config")
     {
@@ -188,6 +190,16 @@ fn snapshot_check_samples_folder_cli_output() {
 }
 
 #[test]
+fn snapshot_status_before_any_run_cli_output() {
+    let clock = WallClock::start();
+    let (env, port) = samples();
+    let out = cli(tonghop(&env, &["status", "--period", "2026-10"], 0));
+    with_filters(&env, port, &clock, || {
+        insta::assert_snapshot!("status_before_any_run_cli_output", out);
+    });
+}
+
+#[test]
 fn snapshot_status_after_run_cli_output() {
     let clock = WallClock::start();
     let (env, port) = samples();
@@ -208,6 +220,17 @@ fn snapshot_history_cli_output() {
     with_filters(&env, port, &clock, || {
         insta::assert_snapshot!("history_before_any_run_cli_output", before);
         insta::assert_snapshot!("history_after_run_cli_output", after);
+    });
+}
+
+/// The commands an operator finds (English, as operator text may be).
+#[test]
+fn snapshot_help_cli_output() {
+    let clock = WallClock::start();
+    let (env, port) = samples();
+    let out = cli(tonghop(&env, &["--help"], 0));
+    with_filters(&env, port, &clock, || {
+        insta::assert_snapshot!("help_cli_output", out);
     });
 }
 
