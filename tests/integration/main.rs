@@ -14,5 +14,6 @@ mod operator;
 mod reading;
 mod run;
 mod smtp;
+mod snapshots;
 mod supplement;
 mod workbooks;
