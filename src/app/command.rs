@@ -247,14 +247,77 @@ impl From<&RunError> for AppError {
     fn from(e: &RunError) -> AppError {
         AppError {
             detail: Some(e.to_string()),
-            ..AppError::new(ErrorKind::of_run_error(e), crate::app::explain::run_error(e))
+            ..AppError::new(
+                ErrorKind::of_run_error(e),
+                crate::app::explain::run_error(e),
+            )
         }
+    }
+}
+
+/// A report as a run of the samples makes it, for tests of the faces.
+#[cfg(test)]
+pub(crate) fn sample_report(period: Period) -> RunReport {
+    RunReport {
+        run_id: Some(7),
+        period,
+        reported: 15,
+        roster: 18,
+        units_by_status: vec![],
+        totals_title: "Số cuộc".into(),
+        totals: vec![("1".into(), 25)],
+        files: FileCounts::default(),
+        errors: 0,
+        warnings: 0,
+        copying: 0,
+        rejected: false,
+        workbook: "out/2026-10/x.xlsx".into(),
+        summary: "out/2026-10/summary.json".into(),
+        supplement: None,
+        mail: MailRecord {
+            transport: "smtp".into(),
+            subject: "Báo cáo".into(),
+            message_id: "<a@b>".into(),
+            recipients: vec!["a@b.vn".into(), "c@d.vn".into()],
+            eml: None,
+            sent: true,
+            status: "sent".into(),
+            error: None,
+            refused: vec![],
+        },
+        mail_lines: Some(vec!["Thư báo cáo: đã gửi".into()]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_exits_as_its_mail_and_files_say() {
+        let ok = sample_report(Period::month(2026, 10));
+        assert_eq!(ok.exit_code(), exit::SUCCESS);
+        let rejected = RunReport {
+            rejected: true,
+            ..ok.clone()
+        };
+        assert_eq!(rejected.exit_code(), exit::REJECTED_FILES);
+        let mut pending = rejected.clone();
+        pending.mail.status = "pending".into();
+        assert_eq!(pending.exit_code(), exit::DELIVERY_FAILED);
+        let mut failed = rejected.clone();
+        failed.mail.status = "failed".into();
+        assert_eq!(failed.exit_code(), exit::DELIVERY_FAILED_FOR_GOOD);
+        let mut partly = ok.clone();
+        partly.mail.refused = vec![crate::pipeline::compose::Refused {
+            address: "c@d.vn".into(),
+            reply: "550 5.1.1 unknown".into(),
+        }];
+        assert_eq!(partly.exit_code(), exit::DELIVERY_FAILED_FOR_GOOD);
+        let mut dry = ok.clone();
+        dry.mail.status = "dry_run".into();
+        assert_eq!(dry.exit_code(), exit::SUCCESS);
+    }
 
     #[test]
     fn a_command_and_an_error_cross_the_wire_unchanged() {
@@ -300,7 +363,11 @@ mod tests {
             (ErrorKind::Internal, exit::INTERNAL_ERROR, 500),
         ];
         for (kind, code, http) in table {
-            assert_eq!((kind.exit_code(), kind.http_status()), (code, http), "{kind:?}");
+            assert_eq!(
+                (kind.exit_code(), kind.http_status()),
+                (code, http),
+                "{kind:?}"
+            );
         }
     }
 }

@@ -31,20 +31,3 @@ pub const MAIL_QUEUED: u8 = 7;
 pub const NO_DAEMON: u8 = 69;
 /// Something failed that is not the input's fault (output folder not writable, a bug).
 pub const INTERNAL_ERROR: u8 = 70;
-
-/// The exit code of a run that failed, the same from `tonghop run` and `tonghop trigger` (the
-/// daemon sends it with its answer).
-pub fn of_run_error(e: &crate::app::run::RunError) -> u8 {
-    use crate::app::run::RunError;
-    match e {
-        RunError::AlreadyMade { delivery, .. } => match delivery.status {
-            crate::state::store::DeliveryStatus::Pending => MAIL_QUEUED,
-            _ => ALREADY_SENT,
-        },
-        RunError::MailQueued { .. } => MAIL_QUEUED,
-        RunError::NothingToSupplement { .. } => SUCCESS,
-        // A missing or unreadable inbox is the configuration's (or the share's) fault.
-        RunError::Intake(_) | RunError::NotSentYet { .. } => BAD_CONFIG,
-        _ => INTERNAL_ERROR,
-    }
-}

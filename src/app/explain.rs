@@ -2,7 +2,7 @@
 //! stays English for the operator log (`tracing`); the commands print these texts instead.
 //! Each function matches on the error's type and variant, never on its text.
 
-use crate::app::run::RunError;
+use crate::app::error::RunError;
 use crate::mail::outbox::OutboxError;
 use crate::pipeline::compose::DeliveryError;
 use crate::state::lock::LockError;
@@ -87,7 +87,7 @@ pub fn run_error(e: &RunError) -> String {
             attempts,
             last_error,
         } => {
-            let what = crate::app::operator::mail_kind_label(kind, *number);
+            let what = crate::app::mail_state::mail_kind_label(kind, *number);
             let tried = match attempts {
                 0 => "chưa thử gửi lần nào".to_owned(),
                 n => format!(
@@ -188,7 +188,7 @@ fn sqlite(e: &rusqlite::Error) -> String {
     }
 }
 
-fn outbox(e: &OutboxError) -> String {
+pub fn outbox(e: &OutboxError) -> String {
     match e {
         OutboxError::Store(s) => store(s),
         OutboxError::Delivery(d) => delivery(d),
@@ -197,110 +197,6 @@ fn outbox(e: &OutboxError) -> String {
 
 pub fn delivery(e: &DeliveryError) -> String {
     e.in_vietnamese()
-}
-
-/// The daemon could not start or stopped on an error.
-pub fn daemon(e: &crate::daemon::DaemonError) -> String {
-    use crate::daemon::DaemonError as D;
-    match e {
-        D::AlreadyRunning(data) => format!(
-            "Một tonghop daemon khác đang chạy với thư mục dữ liệu {}; mỗi thư mục dữ liệu \
-             chỉ dùng được cho một daemon.",
-            data.display()
-        ),
-        D::Io { path, source } => format!("Không mở được {}: {}.", path.display(), os(source)),
-        D::Store(s) => store(s),
-        D::Listen { port, source } => format!(
-            "Không mở được cổng điều khiển 127.0.0.1:{port}: {} (cổng đã bị chương trình \
-             khác dùng? đổi daemon.control_port).",
-            os(source)
-        ),
-        D::Scheduler(m) => format!("Lỗi bộ lập lịch: {m}"),
-    }
-}
-
-/// `tonghop resend` could not send.
-pub fn resend(e: &crate::app::operator::ResendError) -> String {
-    use crate::app::operator::ResendError as R;
-    match e {
-        R::NoStore(path) => format!(
-            "Chưa có dữ liệu trạng thái {}: thư mục dữ liệu này chưa từng gửi báo cáo nào.",
-            path.display()
-        ),
-        R::UnknownRun(id) => {
-            format!("Không có lần chạy số {id} (xem danh sách bằng: tonghop history).")
-        }
-        R::UnknownDelivery(id) => {
-            format!("Không có thư số {id} (xem danh sách bằng: tonghop history --json).")
-        }
-        R::NothingRefused(id) => format!(
-            "Thư số {id} không có địa chỉ nào bị máy chủ thư từ chối; không có gì để gửi lại \
-             (xem: tonghop history)."
-        ),
-        R::NoReport {
-            run_id,
-            outcome,
-            error,
-        } => format!(
-            "Lần chạy số {run_id} không tạo thư báo cáo nào (kết quả: {outcome}{}).",
-            error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ),
-        R::Spool { path, source } => {
-            format!("Không đọc được bản thư đã lưu {path}: {}.", os(source))
-        }
-        R::NoMessageId(path) => format!("Bản thư đã lưu {path} không có dòng Message-ID."),
-        R::Lock(l) => lock(l),
-        R::Store(s) => store(s),
-        R::Outbox(o) => outbox(o),
-        R::Write(d) => format!("Không lưu được thư mới vào hàng đợi: {}", delivery(d)),
-        R::Superseded {
-            run_id,
-            kind,
-            number,
-            newer_kind,
-            newer_number,
-            newer_sent_at,
-            ..
-        } => format!(
-            "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
-             bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
-             lại đúng thư đó: tonghop resend {run_id} --force",
-            crate::app::operator::mail_kind_label(kind, *number),
-            crate::app::operator::mail_kind_label(newer_kind, *newer_number).to_lowercase()
-        ),
-    }
-}
-
-/// `tonghop trigger` got no run from the daemon. A run's own error is the daemon's text.
-pub fn control(e: &crate::daemon::control::ControlError) -> String {
-    use crate::daemon::control::ControlError as C;
-    match e {
-        C::NoDaemon { port, reason } => {
-            format!("Không có tonghop daemon nào chạy ở 127.0.0.1:{port} ({reason}).")
-        }
-        C::Unauthorized { port } => format!(
-            "Daemon ở 127.0.0.1:{port} từ chối mã điều khiển (daemon dùng thư mục dữ liệu khác?)."
-        ),
-        C::Run { error, .. } => format!("Daemon không tổng hợp được: {error}"),
-        C::Timeout { port, timeout } => format!(
-            "Daemon ở 127.0.0.1:{port} không trả lời trong {} phút; xem nhật ký của daemon \
-             (journalctl -u tonghop) và tonghop history.",
-            timeout.as_secs().div_ceil(60)
-        ),
-        C::DaemonGone { port, .. } => format!(
-            "tonghop daemon ở 127.0.0.1:{port} đã dừng đột ngột (bị tắt hoặc bị kill) khi đang \
-             chạy theo yêu cầu này, nên không trả lời được. Khởi động lại daemon (systemctl \
-             start tonghop): lần chạy dở sẽ được ghi \"bị ngắt\" trong tonghop history, và thư \
-             đã xếp hàng (nếu có) sẽ được gửi. Xem tonghop status để biết báo cáo đã gửi chưa; \
-             nếu chưa, chạy lại tonghop trigger (hoặc tonghop run)."
-        ),
-        C::Unexpected { port, message } => {
-            format!("Câu trả lời lạ từ 127.0.0.1:{port}: {message}")
-        }
-    }
 }
 
 #[cfg(test)]
@@ -349,7 +245,7 @@ mod tests {
         let made = |d: &crate::state::store::DeliveryRow| {
             run_error(&RunError::AlreadyMade {
                 period: crate::period::Period::month(2026, 10),
-                state: crate::app::operator::delivery_state(&settings, d),
+                state: crate::app::mail_state::delivery_state(&settings, d),
                 delivery: Box::new(d.clone()),
             })
         };

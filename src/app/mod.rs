@@ -4,9 +4,11 @@
 //! [`execute`] is the one place it is carried out, in the CLI's process or in the daemon's.
 
 pub mod command;
+pub mod error;
 pub mod exit;
 pub mod explain;
 pub mod jobs;
+pub mod mail_state;
 pub mod operator;
 pub mod run;
 

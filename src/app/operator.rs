@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::app::exit;
+use crate::app::mail_state::{delivered_to, refused_text};
+pub use crate::app::mail_state::{delivery_state, kind_label, mail_kind_label, mail_label};
 use crate::app::run::RunError;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -166,6 +168,7 @@ pub fn status(
     period: Period,
     now: DateTime<Utc>,
     progress: Progress<'_>,
+    daemon: DaemonState,
 ) -> Result<Status, RunError> {
     let (c, inbox_problem) =
         match crate::app::run::consolidate_period(settings, period, now, progress, None) {
@@ -278,7 +281,7 @@ pub fn status(
         late_after_send,
         pending,
         next,
-        daemon: daemon_state(crate::daemon::control_port(settings)),
+        daemon,
     })
 }
 
@@ -367,71 +370,6 @@ fn later(a: &str, b: &str) -> bool {
     }
 }
 
-/// Ask the control port whether a daemon is there (quickly: it is on this machine).
-pub fn daemon_state(port: u16) -> DaemonState {
-    match crate::daemon::control::health(port, Duration::from_secs(1)) {
-        Ok(v) => DaemonState {
-            port,
-            running: true,
-            pid: v.get("pid").and_then(serde_json::Value::as_u64),
-        },
-        Err(_) => DaemonState {
-            port,
-            running: false,
-            pid: None,
-        },
-    }
-}
-
-/// A mail's delivery state in the clerk's words: the one wording used by `status`, `history`,
-/// `resend`, a `run`/`trigger` that finds the period's report already made, and the daemon's
-/// log. Queued: since when, attempts, last error, next attempt. Sent: when, to whom, Message-ID,
-/// the server's answer. Failed for good: why.
-pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
-    let t = |s: &str| crate::clock::local_text(settings, s);
-    let tries = |n: i64| format!("đã thử {n} lần");
-    match d.status {
-        DeliveryStatus::Sent => format!(
-            "đã gửi lúc {}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
-            d.sent_at.as_deref().map(t).unwrap_or_default(),
-            delivered_to(d).join(", "),
-            refused_text(d),
-            d.message_id,
-            d.server_reply.as_deref().unwrap_or("không ghi lại")
-        ),
-        DeliveryStatus::Pending if d.attempts == 0 => format!(
-            "CHƯA gửi: đang chờ trong hàng đợi từ {}, chưa thử gửi lần nào, sẽ gửi lúc {}, tới {}, Message-ID {}",
-            t(&d.created_at),
-            t(&d.next_attempt_at),
-            d.recipients.join(", "),
-            d.message_id
-        ),
-        DeliveryStatus::Pending => format!(
-            "CHƯA gửi được: đang chờ trong hàng đợi từ {} ({}; lỗi cuối: {}), sẽ thử lại lúc {} \
-             (khi tonghop daemon chạy), tới {}, Message-ID {}",
-            t(&d.created_at),
-            tries(d.attempts),
-            d.last_error
-                .as_deref()
-                .unwrap_or("không rõ")
-                .trim_end_matches('.'),
-            t(&d.next_attempt_at),
-            d.recipients.join(", "),
-            d.message_id
-        ),
-        DeliveryStatus::Failed => format!(
-            "KHÔNG gửi được, đã thôi thử ({}; lý do: {}), tới {}, Message-ID {}",
-            tries(d.attempts),
-            d.last_error
-                .as_deref()
-                .unwrap_or("không ghi lại lý do, xem nhật ký của tonghop daemon")
-                .trim_end_matches('.'),
-            d.recipients.join(", "),
-            d.message_id
-        ),
-    }
-}
-
 /// The lines a `run` or `trigger` prints about the mail it just made, in the words `status` and
 /// `history` use ([`delivery_state`]), read back from the store by run and Message-ID; with the
 /// command that reaches refused addresses once fixed. `None` when nothing was recorded (a dry
@@ -462,56 +400,11 @@ pub fn run_mail_lines(
     Some(lines)
 }
 
-/// A report or supplement mail as the clerk names it: "Thư báo cáo bổ sung lần 2".
-pub fn mail_label(d: &DeliveryRow) -> String {
-    mail_kind_label(&d.kind, d.supplement_number)
-}
-
-/// [`mail_label`] from the kind and the supplement's number.
-pub fn mail_kind_label(kind: &str, number: Option<u32>) -> String {
-    match (kind, number) {
-        ("supplement", Some(n)) => format!("{} lần {n}", kind_label(kind)),
-        _ => kind_label(kind).to_owned(),
-    }
-}
-
 /// Whether `d` (a report or supplement) carries older figures than `latest`, the latest one of
 /// its period that was sent: its run came before.
 fn older_than(d: &DeliveryRow, latest: Option<&DeliveryRow>) -> bool {
     matches!(d.kind.as_str(), "report" | "supplement")
         && matches!((d.run_id, latest.and_then(|l| l.run_id)), (Some(a), Some(b)) if a < b)
-}
-
-/// The recipients that got a sent mail: all but the refused ones.
-fn delivered_to(d: &DeliveryRow) -> Vec<&str> {
-    d.recipients
-        .iter()
-        .filter(|a| !d.refused.iter().any(|r| r.address == **a))
-        .map(String::as_str)
-        .collect()
-}
-
-/// "; BỊ TỪ CHỐI (không nhận được thư): x@y (550 ...)" for a mail some recipients did not get.
-fn refused_text(d: &DeliveryRow) -> String {
-    if d.refused.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = d
-        .refused
-        .iter()
-        .map(|r| format!("{} (máy chủ trả lời {})", r.address, r.reply))
-        .collect();
-    format!("; BỊ TỪ CHỐI, không nhận được thư: {}", list.join(", "))
-}
-
-pub fn kind_label(kind: &str) -> &str {
-    match kind {
-        "report" => "Thư báo cáo",
-        "supplement" => "Thư báo cáo bổ sung",
-        "reminder" => "Thư nhắc nộp",
-        "alert" => "Thư báo lỗi cho người quản trị",
-        other => other,
-    }
 }
 
 /// `tonghop status` as text.
@@ -1260,113 +1153,70 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
 // ---------------------------------------------------------------------------------------------
 // trigger
 
-/// The exit code for the daemon's answer to a manual run, as `tonghop run` would exit:
-/// delivery failed before rejected files before success.
-pub fn trigger_exit_code(answer: &serde_json::Value) -> u8 {
-    let status = answer.get("mail_status").and_then(|v| v.as_str());
-    let refused = answer
-        .get("mail_refused")
-        .and_then(|v| v.as_array())
-        .is_some_and(|a| !a.is_empty());
-    if status == Some("failed") || refused {
-        exit::DELIVERY_FAILED_FOR_GOOD
-    } else if status != Some("sent") {
-        exit::DELIVERY_FAILED
-    } else if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
-        exit::REJECTED_FILES
-    } else {
-        exit::SUCCESS
-    }
-}
-
-/// The daemon's answer to a manual run as text.
-pub fn trigger_text(answer: &serde_json::Value) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::new();
-    let s = |k: &str| {
-        answer.get(k).map(|v| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    };
-    let period = s("period").unwrap_or_default();
-    let label = Period::parse_key(&period)
-        .map(|p| format!("{} ({period})", p.label()))
-        .unwrap_or(period.clone());
-    let _ = writeln!(
-        o,
-        "Lần chạy {}: {label}, {}/{} đơn vị có báo cáo.",
-        s("run_id").unwrap_or_else(|| "?".into()),
-        s("reported").unwrap_or_else(|| "?".into()),
-        s("roster").unwrap_or_else(|| "?".into())
-    );
-    if let Some(w) = s("workbook") {
-        let _ = writeln!(o, "Bảng tổng hợp: {w}");
-    }
-    let mail_lines: Option<Vec<String>> = answer
-        .get("mail_lines")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let _ = match s("mail_status").as_deref() {
-        // What the store says of the mail, in the words `status` and `history` use.
-        _ if mail_lines.is_some() => {
-            for l in mail_lines.iter().flatten() {
-                let _ = writeln!(o, "{l}");
-            }
-            Ok(())
+/// `tonghop resend` could not send.
+pub fn explain_resend(e: &ResendError) -> String {
+    use ResendError as R;
+    match e {
+        R::NoStore(path) => format!(
+            "Chưa có dữ liệu trạng thái {}: thư mục dữ liệu này chưa từng gửi báo cáo nào.",
+            path.display()
+        ),
+        R::UnknownRun(id) => {
+            format!("Không có lần chạy số {id} (xem danh sách bằng: tonghop history).")
         }
-        Some("sent") => writeln!(o, "Thư: đã gửi."),
-        Some("pending") => writeln!(
-            o,
-            "Thư CHƯA gửi được, đang chờ trong hàng đợi; daemon sẽ tự gửi lại (lỗi: {}).",
-            answer
-                .get("mail_error")
-                .and_then(|v| v.as_str())
-                .unwrap_or("không rõ")
-                .trim_end_matches('.')
+        R::UnknownDelivery(id) => {
+            format!("Không có thư số {id} (xem danh sách bằng: tonghop history --json).")
+        }
+        R::NothingRefused(id) => format!(
+            "Thư số {id} không có địa chỉ nào bị máy chủ thư từ chối; không có gì để gửi lại \
+             (xem: tonghop history)."
         ),
-        // Every failure gives its reason; a bare status word ("failed") is none.
-        _ => writeln!(
-            o,
-            "Thư KHÔNG gửi được: {}",
-            answer
-                .get("mail_error")
-                .and_then(|v| v.as_str())
-                .unwrap_or("không rõ lý do, xem tonghop status và nhật ký của tonghop daemon")
+        R::NoReport {
+            run_id,
+            outcome,
+            error,
+        } => format!(
+            "Lần chạy số {run_id} không tạo thư báo cáo nào (kết quả: {outcome}{}).",
+            error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
         ),
-    };
-    let refused: Vec<crate::state::store::Refused> = answer
-        .get("mail_refused")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    // (Already said by `mail_lines` when the daemon read the store.)
-    for r in refused.iter().filter(|_| mail_lines.is_none()) {
-        let _ = writeln!(
-            o,
-            "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: \
-             tonghop resend {} --refused",
-            r.address,
-            r.reply,
-            s("run_id").unwrap_or_else(|| "RUN_ID".into())
-        );
+        R::Spool { path, source } => {
+            format!(
+                "Không đọc được bản thư đã lưu {path}: {}.",
+                crate::wording::os(source)
+            )
+        }
+        R::NoMessageId(path) => format!("Bản thư đã lưu {path} không có dòng Message-ID."),
+        R::Lock(l) => crate::app::explain::lock(l),
+        R::Store(s) => crate::app::explain::store(s),
+        R::Outbox(o) => crate::app::explain::outbox(o),
+        R::Write(d) => format!(
+            "Không lưu được thư mới vào hàng đợi: {}",
+            crate::app::explain::delivery(d)
+        ),
+        R::Superseded {
+            run_id,
+            kind,
+            number,
+            newer_kind,
+            newer_number,
+            newer_sent_at,
+            ..
+        } => format!(
+            "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
+             bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
+             lại đúng thư đó: tonghop resend {run_id} --force",
+            mail_kind_label(kind, *number),
+            mail_kind_label(newer_kind, *newer_number).to_lowercase()
+        ),
     }
-    if answer.get("rejected").and_then(|v| v.as_bool()) == Some(true) {
-        let _ = writeln!(
-            o,
-            "Có tệp bị từ chối hoặc không rõ đơn vị: xem tonghop status --period {period}"
-        );
-    }
-    o
-}
-
-/// The data folder's control token file (for messages).
-pub fn token_file(settings: &Settings) -> PathBuf {
-    crate::daemon::control::token_path(&settings.data)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     const MAIL: &str = "From: a@b.vn\r\nTo: c@d.vn\r\nMessage-ID: <old.1@b.vn>\r\nSubject: S\r\n\r\nbody\r\nMessage-ID: <in-body@x>\r\n";
 
@@ -1401,47 +1251,6 @@ mod tests {
     fn message_id_domain_falls_back() {
         assert_eq!(message_id_domain("<a.b@lamdong.dcs.vn>"), "lamdong.dcs.vn");
         assert_eq!(message_id_domain("<nodomain>"), "localhost");
-    }
-
-    #[test]
-    fn trigger_answers_map_to_run_exit_codes() {
-        let ok = json!({"run_id": 1, "period": "2026-10", "reported": 18, "roster": 18,
-            "mail_status": "sent", "workbook": "w.xlsx", "rejected": false});
-        assert_eq!(trigger_exit_code(&ok), exit::SUCCESS);
-        let mut rejected = ok.clone();
-        rejected["rejected"] = json!(true);
-        assert_eq!(trigger_exit_code(&rejected), exit::REJECTED_FILES);
-        let mut pending = rejected.clone();
-        pending["mail_status"] = json!("pending");
-        assert_eq!(trigger_exit_code(&pending), exit::DELIVERY_FAILED);
-        assert!(trigger_text(&rejected).contains("Tháng 10/2026 (2026-10), 18/18"));
-        assert!(trigger_text(&pending).contains("CHƯA gửi được"));
-        let mut failed = ok.clone();
-        failed["mail_status"] = json!("failed");
-        failed["mail_error"] = json!("máy chủ thư X trả lời 535 5.7.8 bad login");
-        assert_eq!(trigger_exit_code(&failed), exit::DELIVERY_FAILED_FOR_GOOD);
-        // No error recorded: still a reason and where to look, never the bare state word.
-        let mut bare = failed.clone();
-        bare["mail_error"] = json!(null);
-        let text = trigger_text(&bare);
-        assert!(
-            text.contains("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status")
-                && !text.contains("(failed)")
-                && !text.contains(": failed"),
-            "{text}"
-        );
-        assert!(
-            trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"),
-            "the reason, not the state: {}",
-            trigger_text(&failed)
-        );
-        let mut partly = ok.clone();
-        partly["mail_refused"] = json!([{"address": "c@d.vn", "reply": "550 5.1.1 unknown"}]);
-        assert_eq!(trigger_exit_code(&partly), exit::DELIVERY_FAILED_FOR_GOOD);
-        assert!(trigger_text(&partly).contains("Thư KHÔNG tới c@d.vn: máy chủ thư từ chối hẳn"));
-        let mut none_refused = ok.clone();
-        none_refused["mail_refused"] = json!([]);
-        assert_eq!(trigger_exit_code(&none_refused), exit::SUCCESS);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The command line: `run`, `check`, `form`, and the operator's `status`, `history`, `resend`,
 //! `trigger`. Each command is a function returning an exit code.
 
+pub mod client;
+
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -431,7 +433,11 @@ pub fn run_text(r: &crate::app::RunReport) -> String {
     let mut line = |s: String| {
         let _ = writeln!(o, "{s}");
     };
-    line(format!("Kỳ báo cáo: {} ({})", r.period.label(), r.period.key()));
+    line(format!(
+        "Kỳ báo cáo: {} ({})",
+        r.period.label(),
+        r.period.key()
+    ));
     line(format!("Đơn vị có báo cáo: {}/{}", r.reported, r.roster));
     for (label, names) in &r.units_by_status {
         if !names.is_empty() {
@@ -443,7 +449,11 @@ pub fn run_text(r: &crate::app::RunReport) -> String {
         .iter()
         .map(|(code, n)| format!("{code}={}", vi(*n)))
         .collect();
-    line(format!("Tổng cộng ({}): {}", r.totals_title, totals.join(" ")));
+    line(format!(
+        "Tổng cộng ({}): {}",
+        r.totals_title,
+        totals.join(" ")
+    ));
     let f = &r.files;
     line(format!(
         "Tệp: {} được dùng, {} bị thay, {} kỳ khác, {} bị từ chối, {} không rõ đơn vị, {} bỏ qua",
@@ -524,12 +534,12 @@ fn cmd_daemon(config: Option<&Path>) -> u8 {
         Ok(()) => exit::SUCCESS,
         Err(e @ crate::daemon::DaemonError::AlreadyRunning(_)) => {
             tracing::error!(error = %e, "daemon not started");
-            eprintln!("tonghop: {}", crate::app::explain::daemon(&e));
+            eprintln!("tonghop: {}", crate::daemon::explain(&e));
             exit::ALREADY_RUNNING
         }
         Err(e) => {
             tracing::error!(error = %e, "daemon stopped on an error");
-            eprintln!("tonghop: {}", crate::app::explain::daemon(&e));
+            eprintln!("tonghop: {}", crate::daemon::explain(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -752,7 +762,13 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
             b.set_position(done as u64);
         }
     };
-    let result = operator::status(&settings, period, now, &on_progress);
+    let result = operator::status(
+        &settings,
+        period,
+        now,
+        &on_progress,
+        client::daemon_state(crate::state::control::control_port(&settings)),
+    );
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -839,10 +855,75 @@ fn cmd_resend(
             r.exit_code()
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::app::explain::resend(&e));
+            eprintln!("tonghop: {}", operator::explain_resend(&e));
             e.exit_code()
         }
     }
+}
+
+/// The daemon's answer to `tonghop trigger`: which run, how many units, the workbook, and the
+/// mail in the words `status` uses.
+pub fn trigger_text(r: &crate::app::RunReport) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let key = r.period.key();
+    let _ = writeln!(
+        o,
+        "Lần chạy {}: {} ({key}), {}/{} đơn vị có báo cáo.",
+        r.run_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "?".into()),
+        r.period.label(),
+        r.reported,
+        r.roster
+    );
+    let _ = writeln!(o, "Bảng tổng hợp: {}", r.workbook.display());
+    match &r.mail_lines {
+        Some(lines) => lines.iter().for_each(|l| {
+            let _ = writeln!(o, "{l}");
+        }),
+        None => {
+            let _ = match r.mail.status.as_str() {
+                "sent" => writeln!(o, "Thư: đã gửi."),
+                "pending" => writeln!(
+                    o,
+                    "Thư CHƯA gửi được, đang chờ trong hàng đợi; daemon sẽ tự gửi lại (lỗi: {}).",
+                    r.mail
+                        .error
+                        .as_deref()
+                        .unwrap_or("không rõ")
+                        .trim_end_matches('.')
+                ),
+                // Every failure gives its reason; a bare status word ("failed") is none.
+                _ => writeln!(
+                    o,
+                    "Thư KHÔNG gửi được: {}",
+                    r.mail.error.as_deref().unwrap_or(
+                        "không rõ lý do, xem tonghop status và nhật ký của tonghop daemon"
+                    )
+                ),
+            };
+            for x in &r.mail.refused {
+                let _ = writeln!(
+                    o,
+                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa \
+                     chỉ: tonghop resend {} --refused",
+                    x.address,
+                    x.reply,
+                    r.run_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "RUN_ID".into())
+                );
+            }
+        }
+    }
+    if r.rejected {
+        let _ = writeln!(
+            o,
+            "Có tệp bị từ chối hoặc không rõ đơn vị: xem tonghop status --period {key}"
+        );
+    }
+    o
 }
 
 /// How long `tonghop trigger` waits for the daemon's run: it may first wait up to 15 minutes
@@ -850,12 +931,12 @@ fn cmd_resend(
 const TRIGGER_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 {
-    use crate::daemon::control::{self, ControlError};
+    use client::ControlError;
     let (settings, period) = match setup(config, period) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let port = crate::daemon::control_port(&settings);
+    let port = crate::state::control::control_port(&settings);
     let no_daemon = || {
         eprintln!(
             "Không có tonghop daemon nào đang chạy trên 127.0.0.1:{port}. Khởi động daemon \
@@ -863,12 +944,12 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         );
         exit::NO_DAEMON
     };
-    let token_file = operator::token_file(&settings);
-    let token = match control::read_token(&settings.data) {
+    let token_file = crate::state::control::token_path(&settings.data);
+    let token = match crate::state::control::read_token(&settings.data) {
         Ok(t) => t,
         Err(e) => {
             // No token: either no daemon ever ran with this data folder, or it runs with another.
-            return match control::health(port, std::time::Duration::from_secs(3)) {
+            return match client::health(port, std::time::Duration::from_secs(3)) {
                 Err(ControlError::NoDaemon { .. }) => no_daemon(),
                 _ => {
                     eprintln!(
@@ -885,25 +966,26 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
     };
     // Say "waiting" only once a daemon answers: with none, the first line is that there is none.
     if let Err(ControlError::NoDaemon { .. }) =
-        control::health(port, std::time::Duration::from_secs(3))
+        client::health(port, std::time::Duration::from_secs(3))
     {
         return no_daemon();
     }
     eprintln!("Đang chờ tonghop daemon tổng hợp và gửi...");
-    match control::trigger(port, &token, period, resend, TRIGGER_WAIT) {
-        Ok(answer) => {
-            out(&operator::trigger_text(&answer));
-            operator::trigger_exit_code(&answer)
+    let command = crate::app::Command::Run {
+        period,
+        resend,
+        supplement: false,
+    };
+    match client::command(port, &token, &command, TRIGGER_WAIT) {
+        Ok(crate::app::Answer::Run(report)) => {
+            out(&trigger_text(&report));
+            report.exit_code()
         }
         Err(ControlError::NoDaemon { .. }) => no_daemon(),
-        Err(ControlError::Run {
-            error,
-            exit_code: Some(code),
-            ..
-        }) => {
-            // The daemon's own words and the exit code `tonghop run` would give.
-            eprintln!("tonghop: {error}");
-            code
+        Err(ControlError::App(e)) => {
+            // The daemon's own words, and the exit code of the failure's kind, as `run` gives.
+            eprintln!("tonghop: {}", e.message);
+            e.exit_code()
         }
         Err(ControlError::Unauthorized { .. }) => {
             eprintln!(
@@ -916,11 +998,11 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         // The daemon died while running it: not an internal error of this command; what it did
         // is in the store, and its next start finishes it (the text says so).
         Err(e @ ControlError::DaemonGone { .. }) => {
-            eprintln!("tonghop: {}", crate::app::explain::control(&e));
+            eprintln!("tonghop: {}", client::explain(&e));
             exit::NO_DAEMON
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::app::explain::control(&e));
+            eprintln!("tonghop: {}", client::explain(&e));
             exit::INTERNAL_ERROR
         }
     }
@@ -929,6 +1011,50 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigger_says_the_run_and_its_mail_as_the_store_words_it() {
+        let ok = crate::app::command::sample_report(Period::month(2026, 10));
+        let text = trigger_text(&ok);
+        assert!(
+            text.starts_with("Lần chạy 7: Tháng 10/2026 (2026-10), 15/18 đơn vị có báo cáo."),
+            "{text}"
+        );
+        assert!(text.contains("\nThư báo cáo: đã gửi\n"), "{text}");
+        assert!(!text.contains("bị từ chối"), "{text}");
+        // Without the store's words (none recorded): the reason, never the bare state word.
+        let mut failed = crate::app::RunReport {
+            mail_lines: None,
+            rejected: true,
+            ..ok.clone()
+        };
+        failed.mail.status = "failed".into();
+        let text = trigger_text(&failed);
+        assert!(
+            text.contains("Thư KHÔNG gửi được: không rõ lý do, xem tonghop status")
+                && !text.contains("failed"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Có tệp bị từ chối hoặc không rõ đơn vị: xem tonghop status --period 2026-10"
+            ),
+            "{text}"
+        );
+        failed.mail.error = Some("máy chủ thư X trả lời 535 5.7.8 bad login".into());
+        assert!(trigger_text(&failed).contains("Thư KHÔNG gửi được: máy chủ thư X trả lời 535"));
+        let mut partly = crate::app::RunReport {
+            mail_lines: None,
+            ..ok
+        };
+        partly.mail.refused = vec![crate::pipeline::compose::Refused {
+            address: "c@d.vn".into(),
+            reply: "550 5.1.1 unknown".into(),
+        }];
+        assert!(trigger_text(&partly).contains(
+            "Thư KHÔNG tới c@d.vn: máy chủ thư từ chối hẳn địa chỉ này (550 5.1.1 unknown)"
+        ));
+    }
 
     #[test]
     fn log_values_with_spaces_are_quoted() {

@@ -33,34 +33,6 @@ impl Job {
     }
 }
 
-/// What a manual run answers: a short JSON summary of the run, or why it failed.
-pub type ManualResult = Result<serde_json::Value, WorkError>;
-
-/// Why a piece of work failed: the reason in Vietnamese for the person who asked (a `trigger`
-/// client prints it as it is), and the exit code `tonghop run` gives for the same failure
-/// ([`crate::app::exit::of_run_error`]), which the `trigger` client exits with. Typed, so no face
-/// recognises an error by its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkError {
-    pub message: String,
-    pub exit_code: u8,
-}
-
-impl From<String> for WorkError {
-    fn from(message: String) -> WorkError {
-        WorkError {
-            message,
-            exit_code: crate::app::exit::INTERNAL_ERROR,
-        }
-    }
-}
-
-impl std::fmt::Display for WorkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
 /// Everything the daemon's loop reacts to.
 #[derive(Debug)]
 pub enum Event {
@@ -70,11 +42,11 @@ pub enum Event {
         at: DateTime<Utc>,
         trigger: Trigger,
     },
-    /// An operator asked for a run now (`tonghop trigger`).
-    Manual {
-        period: Option<Period>,
-        resend: bool,
-        reply: tokio::sync::oneshot::Sender<ManualResult>,
+    /// A person asked for something through the control API (`tonghop trigger`): carried out
+    /// by [`crate::app::execute`], answered on `reply`.
+    Command {
+        command: crate::app::Command,
+        reply: tokio::sync::oneshot::Sender<Result<crate::app::Answer, crate::app::AppError>>,
     },
 }
 
@@ -90,19 +62,6 @@ use crate::app::run::RunRequest;
 use crate::clock::Clock;
 use crate::config::{CronSpec, Settings};
 use crate::state::store::Store;
-
-/// The file in the data folder that holds the control endpoint's address while the daemon runs.
-pub const CONTROL_ADDR_FILE: &str = "control.addr";
-
-/// The port of the running daemon's control endpoint: the one it wrote to the data folder when
-/// it bound (which may differ from the config with `control_port = 0`), else the configured one.
-pub fn control_port(settings: &Settings) -> u16 {
-    std::fs::read_to_string(settings.data.join(CONTROL_ADDR_FILE))
-        .ok()
-        .and_then(|a| a.trim().parse::<std::net::SocketAddr>().ok())
-        .map(|a| a.port())
-        .unwrap_or(settings.daemon.control_port)
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -121,6 +80,30 @@ pub enum DaemonError {
     Listen { port: u16, source: std::io::Error },
     #[error("scheduler: {0}")]
     Scheduler(String),
+}
+
+/// The daemon could not start or stopped on an error.
+pub fn explain(e: &DaemonError) -> String {
+    use DaemonError as D;
+    match e {
+        D::AlreadyRunning(data) => format!(
+            "Một tonghop daemon khác đang chạy với thư mục dữ liệu {}; mỗi thư mục dữ liệu \
+             chỉ dùng được cho một daemon.",
+            data.display()
+        ),
+        D::Io { path, source } => format!(
+            "Không mở được {}: {}.",
+            path.display(),
+            crate::wording::os(source)
+        ),
+        D::Store(s) => crate::app::explain::store(s),
+        D::Listen { port, source } => format!(
+            "Không mở được cổng điều khiển 127.0.0.1:{port}: {} (cổng đã bị chương trình \
+             khác dùng? đổi daemon.control_port).",
+            crate::wording::os(source)
+        ),
+        D::Scheduler(m) => format!("Lỗi bộ lập lịch: {m}"),
+    }
 }
 
 /// The period a scheduled job at `at` is about: the one that ended most recently.
@@ -216,7 +199,7 @@ pub async fn run(
     let (tx, mut rx) = mpsc::channel::<Event>(64);
 
     // The control endpoint.
-    let token = control::ensure_token(&data).map_err(|e| DaemonError::Io {
+    let token = crate::state::control::ensure_token(&data).map_err(|e| DaemonError::Io {
         path: data.clone(),
         source: e,
     })?;
@@ -228,7 +211,7 @@ pub async fn run(
     let addr = listener
         .local_addr()
         .map_err(|e| DaemonError::Listen { port, source: e })?;
-    let addr_path = data.join(CONTROL_ADDR_FILE);
+    let addr_path = data.join(crate::state::control::CONTROL_ADDR_FILE);
     crate::state::atomic::write(&addr_path, addr.to_string().as_bytes()).map_err(|e| {
         DaemonError::Io {
             path: addr_path.clone(),
@@ -317,17 +300,13 @@ pub async fn run(
             ev = rx.recv() => match ev { Some(ev) => ev, None => break },
         };
         let (work, reply) = match ev {
-            Event::Manual {
-                period,
-                resend,
-                reply,
-            } => (Work::Manual { period, resend }, Some(reply)),
+            Event::Command { command, reply } => (Work::Command(command), Some(reply)),
             Event::Tick { job, at, trigger } => (Work::Tick { job, at, trigger }, None),
         };
         // What the work is about, for a failure's log line (job and period, as elsewhere).
         let about = match &work {
             Work::Tick { job, at, .. } => (job.as_str(), period_for(&settings, *at).key()),
-            Work::Manual { period, .. } => (
+            Work::Command(crate::app::Command::Run { period, .. }) => (
                 "manual",
                 period.map(|p| p.key()).unwrap_or_else(|| "default".into()),
             ),
@@ -339,21 +318,42 @@ pub async fn run(
             _ = stop.wait_for(|s| *s) => {
                 tracing::info!(grace_seconds = settings.daemon.shutdown_grace.as_secs(), "stopping: letting the work in progress finish");
                 match tokio::time::timeout(settings.daemon.shutdown_grace, &mut handle).await {
-                    Ok(r) => {
-                        if let (Some(reply), Ok(r)) = (reply, r) {
-                            let _ = reply.send(r);
+                    Ok(Ok(Done::Command(r))) => {
+                        if let Some(reply) = reply {
+                            let _ = reply.send(*r);
                         }
                     }
+                    Ok(_) => {}
                     Err(_) => tracing::warn!("the work in progress did not finish in time; abandoned (it is resumed at the next start)"),
                 }
                 break;
             }
         };
-        let r = result.unwrap_or_else(|e| Err(format!("lỗi bên trong chương trình: {e}").into()));
-        if let Some(reply) = reply {
-            let _ = reply.send(r);
-        } else if let Err(e) = r {
-            tracing::error!(job = about.0, period = %about.1, error = %e, "scheduled work failed");
+        match result {
+            Ok(Done::Command(r)) => {
+                let r = *r;
+                if let Err(e) = &r {
+                    // The daemon's log keeps the failure too, not only the waiting client.
+                    tracing::warn!(job = about.0, period = %about.1, error = %e.detail.as_deref().unwrap_or(&e.message), "manual run failed");
+                }
+                if let Some(reply) = reply {
+                    let _ = reply.send(r);
+                }
+            }
+            Ok(Done::Tick(Err(e))) => {
+                tracing::error!(job = about.0, period = %about.1, error = %e, "scheduled work failed")
+            }
+            Ok(Done::Tick(Ok(_))) => {}
+            Err(e) => {
+                let message = format!("lỗi bên trong chương trình: {e}");
+                tracing::error!(job = about.0, period = %about.1, error = %message, "work failed");
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(crate::app::AppError::new(
+                        crate::app::ErrorKind::Internal,
+                        message,
+                    )));
+                }
+            }
         }
     }
     let _ = sched.shutdown().await;
@@ -434,79 +434,45 @@ enum Work {
         at: DateTime<Utc>,
         trigger: Trigger,
     },
-    Manual {
-        period: Option<Period>,
-        resend: bool,
-    },
+    Command(crate::app::Command),
+}
+
+/// What a scheduled job did (logged, not answered).
+type TickResult = Result<serde_json::Value, String>;
+
+/// What a unit of work ended with.
+enum Done {
+    Command(Box<Result<crate::app::Answer, crate::app::AppError>>),
+    Tick(TickResult),
 }
 
 impl Work {
-    fn run(self, settings: &Settings, clock: &dyn Clock) -> ManualResult {
+    fn run(self, settings: &Settings, clock: &dyn Clock) -> Done {
         match self {
-            Work::Manual { period, resend } => {
-                let req = RunRequest {
-                    period,
-                    trigger: Trigger::Manual,
-                    dry_run: false,
-                    resend,
-                    supplement: false,
-                };
-                match crate::app::run::run_once(settings, &req, clock, &|_, _| {}) {
-                    Ok(o) => {
-                        let mut answer = run_json(&o);
-                        // The client prints the mail's state in the words status uses.
-                        answer["mail_lines"] =
-                            serde_json::json!(crate::app::operator::run_mail_lines(
-                                settings,
-                                o.run_id,
-                                &o.mail.message_id
-                            ));
-                        Ok(answer)
-                    }
-                    Err(e) => {
-                        // The daemon's log keeps the failure too, not only the waiting client.
-                        tracing::warn!(period = %period.map(|p| p.key()).unwrap_or_else(|| "default".into()), error = %e, "manual run failed");
-                        Err(WorkError {
-                            message: crate::app::explain::run_error(&e),
-                            exit_code: crate::app::exit::of_run_error(&e),
-                        })
-                    }
-                }
-            }
-            Work::Tick {
-                job: Job::Send,
-                at,
-                trigger,
-            } => scheduled_send(settings, clock, at, trigger),
-            Work::Tick {
-                job: Job::Remind,
-                at,
-                trigger,
-            } => scheduled_remind(settings, clock, at, trigger),
-            Work::Tick {
-                job: Job::Scan, at, ..
-            } => scan(settings, clock, at),
-            Work::Tick {
-                job: Job::Deliver, ..
-            } => deliver(settings, clock),
+            Work::Command(command) => Done::Command(Box::new(crate::app::execute(
+                settings,
+                clock,
+                &command,
+                &|_, _| {},
+            ))),
+            Work::Tick { job, at, trigger } => Done::Tick(tick(settings, clock, job, at, trigger)),
         }
     }
 }
 
-/// The JSON a manual run answers with (read by `tonghop trigger`).
-pub fn run_json(o: &crate::app::run::RunOutcome) -> serde_json::Value {
-    serde_json::json!({
-        "run_id": o.run_id,
-        "period": o.consolidation.period.key(),
-        "reported": o.consolidation.accepted_count(),
-        "roster": o.consolidation.units.len(),
-        "mail_status": o.mail.status,
-        "mail_error": o.mail.error,
-        "mail_refused": o.mail.refused,
-        "message_id": o.mail.message_id,
-        "workbook": o.workbook.display().to_string(),
-        "rejected": o.has_rejections(),
-    })
+fn tick(
+    settings: &Settings,
+    clock: &dyn Clock,
+    job: Job,
+    at: DateTime<Utc>,
+    trigger: Trigger,
+) -> TickResult {
+    match (job, at, trigger) {
+        (Job::Send, at, trigger) => scheduled_send(settings, clock, at, trigger),
+        (Job::Remind, at, trigger) => scheduled_remind(settings, clock, at, trigger),
+        (Job::Scan, at, _) => scan(settings, clock, at),
+        (Job::Deliver, ..) => deliver(settings, clock),
+    }
 }
 
 fn store_err(e: impl std::fmt::Display) -> String {
@@ -518,7 +484,7 @@ fn scheduled_send(
     clock: &dyn Clock,
     at: DateTime<Utc>,
     trigger: Trigger,
-) -> ManualResult {
+) -> TickResult {
     let period = period_for(settings, at);
     let store = Store::open(&settings.data).map_err(store_err)?;
     if store
@@ -538,14 +504,14 @@ fn scheduled_send(
     };
     let result = crate::app::run::run_once(settings, &req, clock, &|_, _| {});
     let json = match result {
-        Ok(o) => run_json(&o),
+        Ok(o) => serde_json::json!({ "run_id": o.run_id }),
         Err(RunError::AlreadyMade {
             delivery, state, ..
         }) => {
             tracing::info!(period = %period, delivery = delivery.id, status = delivery.status.as_str(), message_id = %delivery.message_id, state = %state, "the period's report is already made; not making it again");
             serde_json::json!({ "skipped": true })
         }
-        Err(e) => return Err(format!("scheduled send for {period}: {e}").into()),
+        Err(e) => return Err(format!("scheduled send for {period}: {e}")),
     };
     let store = Store::open(&settings.data).map_err(store_err)?;
     store
@@ -565,7 +531,7 @@ fn scheduled_remind(
     clock: &dyn Clock,
     at: DateTime<Utc>,
     trigger: Trigger,
-) -> ManualResult {
+) -> TickResult {
     let period = period_for(settings, at);
     let _lock = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
         .map_err(store_err)?;
@@ -592,7 +558,7 @@ fn scheduled_remind(
     Ok(serde_json::json!({ "reminders": n }))
 }
 
-fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResult {
+fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> TickResult {
     // A send that failed (or was missed within the window) is retried at every scan.
     let store = Store::open(&settings.data).map_err(store_err)?;
     let missed = missed_jobs(settings, &store, clock.now()).map_err(store_err)?;
@@ -619,7 +585,7 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> ManualResu
     Ok(serde_json::json!({ "scanned": period.key() }))
 }
 
-fn deliver(settings: &Settings, clock: &dyn Clock) -> ManualResult {
+fn deliver(settings: &Settings, clock: &dyn Clock) -> TickResult {
     // Do not queue behind a long run: it delivers its own mail; the next tick catches up.
     let Ok(_lock) = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(1))
     else {

@@ -3,5 +3,6 @@
 
 pub mod archive;
 pub mod atomic;
+pub mod control;
 pub mod lock;
 pub mod store;
