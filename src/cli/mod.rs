@@ -13,10 +13,10 @@ use crate::app::run::RunRequest;
 use crate::app::run::Trigger;
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::finding::Severity;
 use crate::matching::UnitMatcher;
 use crate::numbers::vi;
 use crate::period::Period;
+use crate::pipeline::consolidate::FileOutcome;
 use crate::pipeline::{self, intake};
 
 /// `println!` that cannot panic. `println!` panics when stdout is gone, e.g. `tonghop check
@@ -662,23 +662,13 @@ fn check_file(
         .as_deref()
         .and_then(|u| settings.roster.get(u))
         .map(|u| u.name.clone());
-    let mut other_period = false;
-    if let (Some(want), Some(got)) = (period, ins.period)
-        && want != got
-    {
-        other_period = true;
-        ins.findings.push(crate::finding::Finding::new(
-            Severity::Error,
-            "other_period",
-            format!(
-                "Tệp là báo cáo {}, không phải {}.",
-                got.label(),
-                want.label()
-            ),
-        ));
+    // The verdict a run gives the file (consolidate::verdict), in the same words.
+    let outcome = crate::pipeline::consolidate::verdict(&ins, period);
+    if let (FileOutcome::OtherPeriod, Some(want)) = (outcome, period) {
+        ins.findings = vec![crate::pipeline::consolidate::other_period(ins.period, want)];
     }
     let (errors, warnings) = crate::finding::counts(&ins.findings);
-    let accepted = errors == 0 && ins.unit.is_some() && ins.content.is_some() && !other_period;
+    let accepted = outcome == FileOutcome::Accepted;
     say!("{}", path.display());
     say!(
         "  Đơn vị: {}",
@@ -695,10 +685,10 @@ fn check_file(
     }
     say!(
         "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
-        if accepted {
-            "HỢP LỆ"
-        } else {
-            "BỊ TỪ CHỐI"
+        match outcome {
+            FileOutcome::Accepted => "HỢP LỆ",
+            FileOutcome::OtherPeriod => "BÁO CÁO KỲ KHÁC, không được tổng hợp vào kỳ này",
+            _ => "BỊ TỪ CHỐI",
         }
     );
     for f in &ins.findings {

@@ -633,6 +633,33 @@ pub struct Belonging {
 
 /// Choose each unit's report (the newest valid file for the period; earlier ones superseded)
 /// and merge everything in roster order with group and grand totals.
+/// The verdict on one file for `period` (`None`: whatever period it declares), before a unit's
+/// files are weighed against each other: the one rule a run (`consolidate`) and `tonghop check`
+/// share, so a file that passes `check` is accepted by a run.
+pub fn verdict(f: &Inspected, period: Option<Period>) -> FileOutcome {
+    match (&f.unit, f.period, period) {
+        (None, _, _) => FileOutcome::Unidentified,
+        (Some(_), Some(p), Some(want)) if p != want && f.content.is_some() => {
+            FileOutcome::OtherPeriod
+        }
+        _ if f.has_errors() => FileOutcome::Rejected,
+        _ => FileOutcome::Accepted,
+    }
+}
+
+/// What a file of another period is told (a notice, not an error: it may be right for its own).
+pub fn other_period(declared: Option<Period>, period: Period) -> Finding {
+    Finding::new(
+        crate::finding::Severity::Info,
+        "other_period",
+        format!(
+            "Tệp là báo cáo {}, không thuộc kỳ {}; không được tổng hợp vào kỳ này.",
+            declared.map(|p| p.label()).unwrap_or_default(),
+            period.label()
+        ),
+    )
+}
+
 pub fn consolidate(
     frame: &Frame<'_>,
     mut files: Vec<Inspected>,
@@ -644,14 +671,7 @@ pub fn consolidate(
 
     let mut outcome: Vec<FileOutcome> = files
         .iter()
-        .map(|f| match (&f.unit, f.period) {
-            (None, _) => FileOutcome::Unidentified,
-            (Some(_), Some(p)) if p != frame.period && f.content.is_some() => {
-                FileOutcome::OtherPeriod
-            }
-            _ if f.has_errors() => FileOutcome::Rejected,
-            _ => FileOutcome::Accepted,
-        })
+        .map(|f| verdict(f, Some(frame.period)))
         .collect();
     let mut extra: Vec<Vec<Finding>> = vec![Vec::new(); files.len()];
 
@@ -810,15 +830,7 @@ pub fn consolidate(
         .map(|((f, outcome), extra)| {
             let mut findings = f.findings.clone();
             if outcome == FileOutcome::OtherPeriod {
-                findings = vec![Finding::new(
-                    Severity::Info,
-                    "other_period",
-                    format!(
-                        "Tệp là báo cáo {}, không thuộc kỳ {}; không được tổng hợp vào kỳ này.",
-                        f.period.map(|p| p.label()).unwrap_or_default(),
-                        frame.period.label()
-                    ),
-                )];
+                findings = vec![other_period(f.period, frame.period)];
             }
             if outcome == FileOutcome::Ignored {
                 findings.clear();
