@@ -204,8 +204,7 @@ pub async fn run(
     if daemon_lock.try_lock().is_err() {
         return Err(DaemonError::AlreadyRunning(data));
     }
-    let store = Store::open(&data)?;
-    notice_crash_traces(&store, &data, clock.now())?;
+    let catch_up = start_up(&settings, clock.now())?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -287,8 +286,7 @@ pub async fn run(
     }
 
     // Catch-up of what was missed while down.
-    for (job, at) in missed_jobs(&settings, &store, clock.now())? {
-        tracing::info!(job = job.as_str(), scheduled_for = %crate::clock::log_time(at), period = %period_for(&settings, at), "catching up a job missed while the daemon was down");
+    for (job, at) in catch_up {
         let _ = tx
             .send(Event::Tick {
                 job,
@@ -297,7 +295,6 @@ pub async fn run(
             })
             .await;
     }
-    drop(store);
 
     tracing::info!(
         pid = std::process::id(),
@@ -360,6 +357,70 @@ pub async fn run(
     tracing::info!("daemon stopped");
     drop(daemon_lock);
     Ok(())
+}
+
+/// What the daemon does when it starts, before its first tick: close what a crash left open,
+/// and the scheduled jobs missed while it was down (each logged), to handle first as
+/// `Trigger::CatchUp` ticks. `run` calls it; a test calls it to "restart" the daemon on the same
+/// data folder.
+pub fn start_up(
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Job, DateTime<Utc>)>, DaemonError> {
+    let store = Store::open(&settings.data)?;
+    notice_crash_traces(&store, &settings.data, now)?;
+    let missed = missed_jobs(settings, &store, now)?;
+    for (job, at) in &missed {
+        tracing::info!(job = job.as_str(), scheduled_for = %crate::clock::log_time(*at), period = %period_for(settings, *at), "catching up a job missed while the daemon was down");
+    }
+    Ok(missed)
+}
+
+/// The scheduled jobs (send, remind, scan) that fire after `after` and up to `until`, in time
+/// order (at the same second: send, remind, scan): the ticks the scheduler would send over that
+/// stretch, from the same cron expressions in the office's zone. A test that moves a clock feeds
+/// them to [`tick`] instead of hand-picking the times.
+pub fn fires_between(
+    settings: &Settings,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<(Job, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    for (job, spec) in [
+        (Job::Send, &settings.schedule.send),
+        (Job::Remind, &settings.schedule.remind),
+        (Job::Scan, &settings.schedule.scan),
+    ] {
+        let mut t = after.with_timezone(&settings.timezone);
+        while let Some(next) = spec.next_after(&t) {
+            if next.with_timezone(&Utc) > until {
+                break;
+            }
+            out.push((job, next.with_timezone(&Utc)));
+            t = next;
+        }
+    }
+    // Stable: at the same second the jobs keep the order above.
+    out.sort_by_key(|(_, at)| *at);
+    out
+}
+
+/// Handle one tick of the schedule (or of the delivery timer): what the loop does for
+/// `Event::Tick`, on the caller's thread. `at` is the time the job was scheduled for; `clock`
+/// says "now".
+pub fn tick(
+    settings: &Settings,
+    clock: &dyn Clock,
+    job: Job,
+    at: DateTime<Utc>,
+    trigger: Trigger,
+) -> ManualResult {
+    match job {
+        Job::Send => scheduled_send(settings, clock, at, trigger),
+        Job::Remind => scheduled_remind(settings, clock, at, trigger),
+        Job::Scan => scan(settings, clock, at),
+        Job::Deliver => deliver(settings, clock),
+    }
 }
 
 /// What a daemon or run killed earlier left behind, closed or told at start: runs still marked
@@ -473,22 +534,7 @@ impl Work {
                     }
                 }
             }
-            Work::Tick {
-                job: Job::Send,
-                at,
-                trigger,
-            } => scheduled_send(settings, clock, at, trigger),
-            Work::Tick {
-                job: Job::Remind,
-                at,
-                trigger,
-            } => scheduled_remind(settings, clock, at, trigger),
-            Work::Tick {
-                job: Job::Scan, at, ..
-            } => scan(settings, clock, at),
-            Work::Tick {
-                job: Job::Deliver, ..
-            } => deliver(settings, clock),
+            Work::Tick { job, at, trigger } => tick(settings, clock, job, at, trigger),
         }
     }
 }
