@@ -40,6 +40,10 @@ struct Sim {
     to_come: Vec<(PathBuf, DateTime<Utc>)>,
     /// Every tick handled: (job, scheduled time, trigger), for assertion messages.
     ticks: Vec<(Job, DateTime<Utc>, Trigger)>,
+    /// Ticks that failed (the daemon logs them and goes on); a test that expects none leaves
+    /// `tolerate_failures` false, and the first failure panics.
+    failures: Vec<(Job, DateTime<Utc>, String)>,
+    tolerate_failures: bool,
 }
 
 impl Sim {
@@ -89,12 +93,14 @@ impl Sim {
                 (PathBuf::from(rel), when)
             })
             .collect();
-        let sim = Sim {
+        let mut sim = Sim {
             env,
             settings,
             clock: Arc::new(ManualClock::new(start)),
             to_come,
             ticks: Vec::new(),
+            failures: Vec::new(),
+            tolerate_failures: false,
         };
         sim.drop_files(start);
         sim
@@ -109,14 +115,13 @@ impl Sim {
     }
 
     /// Copy into the inbox every sample received up to `t`, with its received time as mtime.
-    fn drop_files(&self, t: DateTime<Utc>) {
-        for (rel, when) in &self.to_come {
-            let target = self.env.inbox.join(rel);
-            if *when > t || target.exists() {
-                continue;
-            }
+    fn drop_files(&mut self, t: DateTime<Utc>) {
+        let (now, later) = self.to_come.drain(..).partition(|(_, when)| *when <= t);
+        self.to_come = later;
+        for (rel, when) in now {
+            let target = self.env.inbox.join(&rel);
             fs::create_dir_all(target.parent().unwrap()).unwrap();
-            fs::copy(repo().join("samples/inbox").join(rel), &target).unwrap();
+            fs::copy(repo().join("samples/inbox").join(&rel), &target).unwrap();
             let ft = filetime::FileTime::from_unix_time(when.timestamp(), 0);
             filetime::set_file_mtime(&target, ft).unwrap();
         }
@@ -124,8 +129,10 @@ impl Sim {
 
     fn tick(&mut self, job: Job, at: DateTime<Utc>, trigger: Trigger) {
         self.ticks.push((job, at, trigger));
-        let r = daemon::tick(&self.settings, self.clock.as_ref(), job, at, trigger);
-        r.unwrap_or_else(|e| panic!("{job:?} at {at} failed: {e}"));
+        if let Err(e) = daemon::tick(&self.settings, self.clock.as_ref(), job, at, trigger) {
+            assert!(self.tolerate_failures, "{job:?} at {at} failed: {e}");
+            self.failures.push((job, at, e.to_string()));
+        }
     }
 
     /// The daemon starts now: what it catches up, then the delivery timer's first tick.
@@ -222,6 +229,18 @@ impl Mail {
             text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         }
     }
+}
+
+/// The bytes a server stored are the spooled ones. lettre ends DATA with CRLF "." CRLF after a
+/// message that already ends in CRLF, so the server keeps one empty line more at the end.
+fn same_message(received: &[u8], spooled: &[u8]) -> bool {
+    let trim = |mut b: &[u8]| {
+        while let Some(rest) = b.strip_suffix(b"\r\n") {
+            b = rest;
+        }
+        b.to_vec()
+    };
+    trim(received) == trim(spooled)
 }
 
 /// The units of October 2026 the samples' generator says are accepted (samples/expected.json).
@@ -512,6 +531,48 @@ fn a_send_missed_while_down_is_caught_up_once_at_the_next_start() {
     assert_eq!(reports_in_outbox, 1);
 }
 
+/// Reminders that failed because the inbox could not be read (an unmounted share at 08:00 on
+/// 2 November) are retried at the next scan once it is back (noon), not only at the next
+/// start; each unit without an accepted report by then gets its reminder once.
+#[test]
+fn reminders_failed_on_a_missing_inbox_are_retried_at_the_next_scan() {
+    let mut sim = Sim::new(at("2026-11-01T00:00:00+07:00"), &[], |t| t);
+    sim.start();
+    sim.run_until(at("2026-11-02T07:00:00+07:00"));
+    let away = sim.env.inbox.with_extension("unmounted");
+    fs::rename(&sim.env.inbox, &away).unwrap();
+    sim.tolerate_failures = true;
+    // (Cát Tiên's file comes at 08:20, after the share is back.)
+    sim.run_until(at("2026-11-02T08:10:00+07:00"));
+    let failed: Vec<(Job, DateTime<Utc>)> = sim.failures.iter().map(|(j, t, _)| (*j, *t)).collect();
+    assert_eq!(failed, [(Job::Remind, at("2026-11-02T08:00:00+07:00"))]);
+    assert!(sim.state().deliveries_of("reminder").is_empty());
+    assert!(sim.state().jobs_done().is_empty());
+    assert!(sim.mails().is_empty());
+
+    // The share is back before noon; Đà Lạt's report came at 09:15 meanwhile.
+    fs::rename(&away, &sim.env.inbox).unwrap();
+    sim.tolerate_failures = false;
+    sim.run_until(at("2026-11-03T00:00:00+07:00"));
+    let mut to: Vec<String> = sim.mails().iter().map(|m| m.to.join(",")).collect();
+    to.sort();
+    assert_eq!(to, ["damrong@lamdong.dcs.vn", "dilinh@lamdong.dcs.vn"]);
+    let state = sim.state();
+    let reminders = state.deliveries_of("reminder");
+    assert_eq!(reminders.len(), 2, "{reminders:#?}");
+    assert!(reminders.iter().all(|r| r.status == "sent"));
+    assert!(
+        reminders
+            .iter()
+            .all(|r| r.created_at == "2026-11-02T05:00:00.000Z"),
+        "queued at the noon scan: {reminders:#?}"
+    );
+    assert_eq!(
+        state.jobs_done(),
+        [("remind".into(), "2026-10".into(), "catch_up".into())]
+    );
+}
+
 /// The report meets a server that answers 451 at the end of DATA (a temporary failure). The
 /// daemon stops before the retry is due; a new daemon on the same data folder retries it at
 /// its start and the server gets it once, with the Message-ID recorded at the first attempt.
@@ -551,6 +612,10 @@ fn a_mail_failed_transiently_is_retried_by_the_next_daemon_and_sent_once() {
     assert_eq!(reports[0].last_error, None, "cleared once sent");
     let messages = server.messages();
     assert_eq!(messages.len(), 1, "{}", server.transcript());
+    assert!(
+        same_message(&messages[0], &fs::read(&reports[0].eml_path).unwrap()),
+        "the server got the spooled bytes"
+    );
     let mail = Mail::parse(&messages[0]);
     assert_eq!(mail.message_id, reports[0].message_id);
     assert!(
@@ -572,6 +637,84 @@ fn a_mail_failed_transiently_is_retried_by_the_next_daemon_and_sent_once() {
         server.transcript().contains("DATA -> 451"),
         "{}",
         server.transcript()
+    );
+}
+
+/// A server that accepts the connection and never answers: each attempt times out (the
+/// configured 2 s, real time) and the mail stays pending, its next attempt 60 s, then 120 s
+/// after the failed one ended, by the daemon's clock. The operator points the config at a working
+/// server and restarts: the same mail (its Message-ID, the spooled bytes) goes out, once.
+#[test]
+fn a_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            match s {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+    });
+    let mut sim = Sim::new(at("2026-11-04T07:59:00+07:00"), &[], |t| t);
+    for u in &mut sim.settings.roster.units {
+        u.email = None;
+    }
+    sim.settings.mail.transport = Transport::Smtp(tonghop::config::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: tonghop::config::Security::Plain,
+        username: None,
+        password: None,
+        ca_file: None,
+        timeout: std::time::Duration::from_secs(2),
+    });
+    sim.start();
+    // The send at 08:00 and its retry a minute later.
+    sim.run_until(at("2026-11-04T08:02:30+07:00"));
+    let reports = sim.state().deliveries_of("report");
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let report = reports[0].clone();
+    assert_eq!((report.status.as_str(), report.attempts), ("pending", 2));
+    let error = report.last_error.clone().unwrap();
+    assert!(
+        error.contains("không trả lời đầy đủ trong 2 giây"),
+        "the error names the timeout: {error}"
+    );
+    // The second attempt (at a delivery tick after 08:01) ended when its 2 s ran out; the
+    // next one waits twice the first delay from then.
+    let retried = sim
+        .ticks
+        .iter()
+        .rfind(|(j, _, _)| *j == Job::Deliver)
+        .map(|(_, t, _)| *t)
+        .unwrap();
+    assert!(retried > at("2026-11-04T08:01:00+07:00"), "{retried}");
+    let wait = at(&report.next_attempt_at) - retried;
+    assert!(
+        wait >= chrono::Duration::seconds(122) && wait < chrono::Duration::seconds(125),
+        "{wait} after the retry at {retried}"
+    );
+    assert!(sim.mails().is_empty());
+
+    // The operator fixes the config and restarts the daemon.
+    let server = SmtpServer::start(SmtpOptions::plain());
+    sim.settings.mail.transport = Transport::Smtp(server.settings());
+    sim.down_until(at("2026-11-04T08:10:00+07:00"));
+    sim.start();
+    let reports = sim.state().deliveries_of("report");
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(reports[0].message_id, report.message_id, "the same mail");
+    assert_eq!(
+        (reports[0].status.as_str(), reports[0].attempts),
+        ("sent", 3)
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "{}", server.transcript());
+    assert!(
+        same_message(&messages[0], &fs::read(&report.eml_path).unwrap()),
+        "the server got the spooled bytes"
     );
 }
 
