@@ -1,6 +1,7 @@
 //! Where "now" comes from, and how a time is written for the office and for the log.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use crate::config::Settings;
@@ -16,6 +17,32 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// A clock that stands still until it is moved: a test sets the time, runs the daemon's ticks at
+/// it, and moves on (a month of the schedule in seconds, no sleeping on cron times).
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> ManualClock {
+        ManualClock(Mutex::new(at))
+    }
+
+    /// Set the time (forward, or back as an NTP correction would).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod mail_state;
 pub mod operator;
 pub mod run;
+pub mod schedule;
 
 pub use command::{Answer, AppError, Command, ErrorKind, RunReport};
 

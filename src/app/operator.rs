@@ -973,7 +973,7 @@ pub fn resend(
             return Err(ResendError::NothingRefused(row.id));
         }
         let to: Vec<String> = row.refused.iter().map(|r| r.address.clone()).collect();
-        let id = copy_with_new_id(settings, &store, &row, &to, now)?;
+        let id = copy_with_new_id(settings, &store, &row, &to, now, deliver::Nonce::random())?;
         tracing::info!(delivery = id, original = %row.message_id, recipients = %to.join(","), "sent mail copied for the recipients refused before");
         (
             id,
@@ -982,7 +982,14 @@ pub fn resend(
             },
         )
     } else if row.status == DeliveryStatus::Sent {
-        let id = copy_with_new_id(settings, &store, &row, &row.recipients, now)?;
+        let id = copy_with_new_id(
+            settings,
+            &store,
+            &row,
+            &row.recipients,
+            now,
+            deliver::Nonce::random(),
+        )?;
         tracing::info!(delivery = id, original = %row.message_id, "sent mail copied under a new Message-ID");
         (
             id,
@@ -1010,18 +1017,17 @@ fn copy_with_new_id(
     row: &DeliveryRow,
     recipients: &[String],
     now: DateTime<Utc>,
+    nonce: deliver::Nonce,
 ) -> Result<i64, ResendError> {
     let bytes = std::fs::read(&row.eml_path).map_err(|e| ResendError::Spool {
         path: row.eml_path.clone(),
         source: e,
     })?;
-    let local = now.with_timezone(&settings.timezone);
-    let new_id = format!(
-        "<tonghop.resend.{}.{}.{:016x}@{}>",
-        row.period,
-        local.format("%Y%m%dT%H%M%S"),
-        uuid::Uuid::new_v4().as_u128() as u64,
-        message_id_domain(&row.message_id)
+    let new_id = deliver::message_id(
+        &["resend", &row.period],
+        now.with_timezone(&settings.timezone).fixed_offset(),
+        Some(nonce),
+        message_id_domain(&row.message_id),
     );
     let bytes = replace_message_id(&bytes, &new_id)
         .ok_or_else(|| ResendError::NoMessageId(row.eml_path.clone()))?;

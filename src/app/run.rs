@@ -255,6 +255,10 @@ fn run_body(
         path: workbook_path.clone(),
         source: e,
     })?;
+    // The mail is dated by the run's clock, in the office's zone; its Message-ID's random part
+    // is drawn here, at the edge, so composing stays pure.
+    let composed_at = clock.now().with_timezone(&settings.timezone).fixed_offset();
+    let nonce = deliver::Nonce::random();
     let outgoing = match &plan {
         Some(p) => supplement::compose_supplement(
             &consolidation,
@@ -263,8 +267,17 @@ fn run_body(
             &p.changes,
             &p.follow_up,
             bytes,
+            composed_at,
+            nonce,
         )?,
-        None => deliver::compose(&consolidation, &settings.form, &settings.mail, bytes)?,
+        None => deliver::compose(
+            &consolidation,
+            &settings.form,
+            &settings.mail,
+            bytes,
+            composed_at,
+            nonce,
+        )?,
     };
     let kind = if req.supplement {
         "supplement"

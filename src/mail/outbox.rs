@@ -296,6 +296,7 @@ fn queue_alert(
         &format!("alert.{}", row.id),
         period,
         local,
+        compose::Nonce::random(),
     )?;
     let purpose = Purpose {
         kind: "alert",

@@ -1,11 +1,14 @@
-//! `tonghop daemon` as a real child process: the schedule, catch-up, SIGTERM and SIGKILL,
-//! a second daemon, a manual run beside it, and mail retries against a real SMTP server.
+//! `tonghop daemon` as a real child process, for what needs one: the real scheduler firing in
+//! local time, SIGTERM and SIGKILL, a second daemon, the control endpoint (`trigger`, `status`
+//! beside it), and mail failures seen through the commands. The daemon's behaviour over days
+//! (reminders, the send, catch-up, a late report, retries across a restart) is tested
+//! in-process with a moved clock in `daemon_month.rs`.
 //! Each test reads what a person would check: the .eml files in the outbox, the rows of the
 //! state store, Message-IDs and exit codes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -36,14 +39,11 @@ fn current_period(env: &TestEnv) -> String {
     let now = Utc::now();
     let key = period_before(now);
     let settings = tonghop::config::Settings::discover(Some(&env.config)).unwrap();
-    assert_eq!(tonghop::daemon::period_for(&settings, now).key(), key);
+    assert_eq!(
+        tonghop::app::schedule::period_for(&settings, now).key(),
+        key
+    );
     key
-}
-
-/// A month key ("2026-11") as a unit types it in `Kỳ báo cáo` ("Tháng 11/2026").
-fn typed_label(key: &str) -> String {
-    let (y, m) = key.split_once('-').unwrap();
-    format!("Tháng {}/{y}", m.trim_start_matches('0'))
 }
 
 /// samples/expected.json: what the generator of the samples says each file is.
@@ -96,52 +96,6 @@ fn assert_one_report_in_the_outbox(
         "the outbox holds the spooled bytes"
     );
     report
-}
-
-#[test]
-fn schedule_sends_exactly_one_mail_for_the_period() {
-    let env = TestEnv::samples();
-    daemon_config(&env, "*/2 * * * * *");
-    let period = current_period(&env);
-    let mut d = Daemon::start(&env);
-    d.wait_for_log("daemon started", secs(20));
-    // Three more ticks after the first send: each one finds the period done.
-    let start = Instant::now();
-    wait_until(
-        secs(30),
-        || format!("ticks after the send\n--- log\n{}", d.log()),
-        || (d.count("already sent by the schedule; nothing to do") >= 3).then_some(()),
-    );
-    if let Some(rest) = secs(7).checked_sub(start.elapsed()) {
-        std::thread::sleep(rest);
-    }
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    let log = d.log();
-    assert!(log.contains("daemon stopped"), "{log}");
-
-    let report = assert_one_report_in_the_outbox(&env, &period);
-    assert_eq!(report.attempts, 1);
-    let state = State::open(&data_dir(&env));
-    let runs = state.runs();
-    assert_eq!(runs.len(), 1, "one run for the whole time: {runs:#?}");
-    assert_eq!(runs[0].period, period);
-    assert_eq!(
-        runs[0].outcome, "rejected_files",
-        "the samples hold rejected files"
-    );
-    assert_eq!(report.run_id, Some(runs[0].id));
-    // The */2 schedule's last tick is always within the catch-up window at start, so the first
-    // send is the catch-up or the first tick, whichever comes first.
-    assert!(
-        ["catch_up", "schedule"].contains(&runs[0].trigger.as_str()),
-        "{runs:#?}"
-    );
-    let jobs = state.jobs_done();
-    assert_eq!(jobs.len(), 1, "{jobs:?}");
-    assert_eq!(
-        (jobs[0].0.as_str(), jobs[0].1.as_str()),
-        ("send", period.as_str())
-    );
 }
 
 #[test]
@@ -409,51 +363,6 @@ fn kill_minus_9_at_random_moments_never_loses_a_file_nor_sends_twice() {
 }
 
 #[test]
-fn catch_up_runs_a_missed_send_once() {
-    let env = TestEnv::samples();
-    let due = Utc::now() - chrono::Duration::seconds(30);
-    daemon_config(&env, &cron_at(due));
-    let period = period_before(due);
-    let mut d = Daemon::start(&env);
-    let log = d.wait_for_log("daemon started", secs(20));
-    assert!(
-        log.contains("catching up a job missed while the daemon was down"),
-        "{log}"
-    );
-    wait_until(
-        secs(30),
-        || format!("the catch-up send\n--- log\n{}", d.log()),
-        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
-    );
-    wait_until(
-        secs(10),
-        || format!("the send marked done\n--- log\n{}", d.log()),
-        || (!State::open(&data_dir(&env)).jobs_done().is_empty()).then_some(()),
-    );
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-
-    let report = assert_one_report_in_the_outbox(&env, &period);
-    let state = State::open(&data_dir(&env));
-    let runs = state.runs();
-    assert_eq!(runs.len(), 1, "{runs:#?}");
-    assert_eq!(runs[0].trigger, "catch_up");
-    assert_eq!(report.run_id, Some(runs[0].id));
-    assert_eq!(
-        state.jobs_done(),
-        [("send".into(), period.clone(), "catch_up".into())]
-    );
-
-    // Started again: nothing left to catch up (a catch-up is decided before "daemon started").
-    let mut d = Daemon::start(&env);
-    let log = d.wait_for_log("daemon started", secs(20));
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    assert!(!log.contains("catching up"), "{log}");
-    assert_one_report_in_the_outbox(&env, &period);
-    assert_eq!(State::open(&data_dir(&env)).runs().len(), 1);
-}
-
-#[test]
 fn a_second_daemon_refuses_to_start() {
     let env = TestEnv::new();
     daemon_config(&env, &crate::support::daemon::never());
@@ -558,55 +467,6 @@ fn smtp_env(server: &SmtpServer, send: &str) -> (TestEnv, String) {
 }
 
 #[test]
-fn smtp_451_on_data_is_retried_by_the_daemon_and_sent_once() {
-    let server = SmtpServer::start(
-        SmtpOptions::starttls()
-            .auth("bantuyengiao", "pw-451")
-            .reply_data(&[451, 250]),
-    );
-    let (env, period) = smtp_env(&server, "*/2 * * * * *");
-    let mut d = Daemon::start_with_env(&env, &[("TONGHOP_TEST_SMTP_PW", "pw-451")]);
-    d.wait_for_log("delivery failed; will retry", secs(30));
-    wait_until(
-        secs(20),
-        || {
-            format!(
-                "the retry\n--- log\n{}\n--- server\n{}",
-                d.log(),
-                server.transcript()
-            )
-        },
-        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
-    );
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-
-    let state = State::open(&data_dir(&env));
-    let reports = state.deliveries_of("report");
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    assert_eq!(reports[0].status, "sent");
-    assert_eq!(reports[0].attempts, 2, "{reports:#?}");
-    assert_eq!(reports[0].last_error, None, "cleared once sent");
-    let messages = server.messages();
-    assert_eq!(messages.len(), 1, "{}", server.transcript());
-    assert!(
-        same_message(&messages[0], &fs::read(&reports[0].eml_path).unwrap()),
-        "the server got the spooled bytes"
-    );
-    let msg = mail_parser::MessageParser::default()
-        .parse(&messages[0])
-        .unwrap();
-    assert_eq!(
-        format!("<{}>", msg.message_id().unwrap()),
-        reports[0].message_id
-    );
-    assert!(
-        server.transcript().contains("DATA -> 451"),
-        "{}",
-        server.transcript()
-    );
-}
-
-#[test]
 fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     // Both of the report's recipients (To, Cc) are refused; the alert, sent later, is accepted.
     let server = SmtpServer::start(SmtpOptions::plain().reply_rcpt(&[550, 550, 250]));
@@ -689,116 +549,6 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     assert!(body.contains(&report.message_id), "{body}");
     assert!(body.contains("550"), "{body}");
     assert!(stderr.contains("alert to the operator queued"), "{stderr}");
-}
-
-/// A server that accepts connections and never says a word.
-fn silent_server() -> (u16, std::thread::JoinHandle<()>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let h = std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            match s {
-                Ok(s) => held.push(s),
-                Err(_) => break,
-            }
-        }
-    });
-    (port, h)
-}
-
-#[test]
-fn smtp_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
-    let (port, _silent) = silent_server();
-    let env = TestEnv::samples();
-    daemon_config(&env, "*/2 * * * * *");
-    let period = current_period(&env);
-    use_smtp(
-        &env,
-        &format!(
-            "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 2\n"
-        ),
-    );
-    let mut d = Daemon::start(&env);
-    // The first attempt and at least one retry time out.
-    let started = Utc::now();
-    let pending = wait_until(
-        secs(40),
-        || format!("two timed-out attempts\n--- log\n{}", d.log()),
-        || {
-            let s = State::try_open(&data_dir(&env))?;
-            s.deliveries_of("report")
-                .into_iter()
-                .find(|r| r.attempts >= 2)
-        },
-    );
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    let state = State::open(&data_dir(&env));
-    let report = state.deliveries_of("report").remove(0);
-    assert_eq!(report.status, "pending", "{report:#?}");
-    assert!(report.attempts >= pending.attempts);
-    let error = report.last_error.clone().unwrap();
-    assert!(
-        error.contains("không trả lời đầy đủ trong 2 giây"),
-        "the error names the timeout: {error}"
-    );
-    // The next attempt is the one the last failed attempt announced, later than that attempt.
-    let next = DateTime::parse_from_rfc3339(&report.next_attempt_at)
-        .unwrap()
-        .to_utc();
-    let log = d.log();
-    let last_retry = log
-        .lines()
-        .rfind(|l| l.contains("delivery failed; will retry"))
-        .unwrap();
-    let logged_at = DateTime::parse_from_rfc3339(last_retry.split(' ').next().unwrap())
-        .unwrap()
-        .to_utc();
-    // One RFC 3339 UTC token, as the log writes every time.
-    let retry_at = last_retry.split("retry_at=").nth(1).unwrap();
-    let retry_at = DateTime::parse_from_rfc3339(retry_at.split(' ').next().unwrap())
-        .unwrap()
-        .to_utc();
-    assert!(
-        (next - retry_at).num_milliseconds().abs() <= 1,
-        "{next} vs {last_retry}"
-    );
-    assert!(next > logged_at, "in the future when decided: {last_retry}");
-    assert!(
-        next > started + chrono::Duration::seconds(2),
-        "after a timed-out attempt: {report:#?}"
-    );
-    assert!(TestEnv::emls(&env.outbox).is_empty());
-
-    // The operator fixes the config and restarts: the same mail goes out, once.
-    let server = SmtpServer::start(SmtpOptions::plain());
-    use_smtp(&env, &server.config_toml("UNUSED"));
-    let mut d = Daemon::start(&env);
-    d.wait_for_log("daemon started", secs(20));
-    wait_until(
-        secs(20),
-        || {
-            format!(
-                "the mail sent\n--- log\n{}\n--- server\n{}",
-                d.log(),
-                server.transcript()
-            )
-        },
-        || (sent_reports(&data_dir(&env), &period).len() == 1).then_some(()),
-    );
-    std::thread::sleep(secs(2));
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    let state = State::open(&data_dir(&env));
-    let reports = state.deliveries_of("report");
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    assert_eq!(reports[0].message_id, report.message_id, "the same mail");
-    assert_eq!(reports[0].attempts, report.attempts + 1);
-    let messages = server.messages();
-    assert_eq!(messages.len(), 1, "{}", server.transcript());
-    assert!(
-        same_message(&messages[0], &fs::read(&report.eml_path).unwrap()),
-        "the server got the spooled bytes"
-    );
 }
 
 /// The daemon dies (SIGKILL, sent by itself at a named point: `TONGHOP_CRASH_AT`) at the three
@@ -942,185 +692,6 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
     assert_eq!(emls.len(), 2, "the report went out a second time");
     assert_ne!(message_id_of(&emls[0]), message_id_of(&emls[1]));
     assert_eq!(d.terminate(secs(60)), 0);
-}
-
-/// At the reminder time, each unit with an address and no accepted report gets one reminder,
-/// once, with the errors of its rejected file; units that reported or have no address get none.
-///
-/// The reminder concerns the period that closed last by the real clock (the daemon runs on it),
-/// so the inbox is made for that period: Đà Lạt reports, Di Linh's file types "khoảng 20" for a
-/// figure (rejected), Đam Rông sends nothing. (The samples are for October 2026 only.)
-#[test]
-fn reminders_go_once_to_units_without_an_accepted_report() {
-    let env = TestEnv::new();
-    daemon_config(&env, &crate::support::daemon::never());
-    env.edit_config(|t| {
-        crate::support::daemon::set_key(&t, "schedule", "remind", "\"*/2 * * * * *\"")
-    });
-    let period = current_period(&env);
-    let label = typed_label(&period);
-    let made = env.dir.path().join("made");
-    fs::create_dir_all(&made).unwrap();
-    let good = "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3";
-    let da_lat = crate::support::env::filled_report(
-        &made,
-        "TU Da Lat.xlsx",
-        "Thành ủy Đà Lạt",
-        &label,
-        good,
-    );
-    let (di_linh, typed) = crate::support::env::fill_report(
-        &made,
-        "HU Di Linh.xlsx",
-        "Huyện ủy Di Linh",
-        &label,
-        &good.replace("TB=5/40", "TB=khoảng 20/40"),
-    );
-    let bad_cell = typed
-        .lines()
-        .find_map(|l| l.strip_suffix(" = 'khoảng 20'"))
-        .unwrap_or_else(|| panic!("fill_form typed the text somewhere: {typed}"))
-        .to_string();
-    fs::copy(&da_lat, env.inbox.join("TU Da Lat.xlsx")).unwrap();
-    fs::copy(&di_linh, env.inbox.join("HU Di Linh.xlsx")).unwrap();
-    // Addresses for a missing unit, a rejected one and one that reported.
-    let roster_path = env.config.parent().unwrap().join("roster.toml");
-    let roster = fs::read_to_string(&roster_path).unwrap();
-    let with_email = |text: String, id: &str, email: &str| {
-        text.replace(
-            &format!("id = \"{id}\"\n"),
-            &format!("id = \"{id}\"\nemail = \"{email}\"\n"),
-        )
-    };
-    let roster = with_email(roster, "dam-rong", "damrong@lamdong.dcs.vn");
-    let roster = with_email(roster, "di-linh", "dilinh@lamdong.dcs.vn");
-    let roster = with_email(roster, "da-lat", "dalat@lamdong.dcs.vn");
-    fs::write(&roster_path, roster).unwrap();
-
-    let mut d = Daemon::start(&env);
-    d.wait_for_log("reminders queued", secs(30));
-    std::thread::sleep(secs(5));
-    assert_eq!(d.terminate(secs(60)), 0);
-    let emls = TestEnv::emls(&env.outbox);
-    let heads: Vec<String> = emls
-        .iter()
-        .map(|p| {
-            let raw = String::from_utf8_lossy(&fs::read(p).unwrap()).into_owned();
-            raw.lines()
-                .filter(|l| l.starts_with("To:") || l.starts_with("Message-ID:"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
-    assert_eq!(
-        emls.len(),
-        2,
-        "one reminder each for Đam Rông and Di Linh, once: {heads:#?}\n--- log\n{}",
-        d.log()
-    );
-    let parsed: Vec<(String, String, String)> = emls
-        .iter()
-        .map(|p| {
-            let raw = fs::read(p).unwrap();
-            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
-            let to = m
-                .to()
-                .unwrap()
-                .first()
-                .unwrap()
-                .address()
-                .unwrap()
-                .to_string();
-            (
-                to,
-                m.subject().unwrap().to_string(),
-                m.body_text(0).unwrap().to_string(),
-            )
-        })
-        .collect();
-    let to: Vec<&str> = parsed.iter().map(|(t, _, _)| t.as_str()).collect();
-    assert!(
-        to.contains(&"damrong@lamdong.dcs.vn") && to.contains(&"dilinh@lamdong.dcs.vn"),
-        "{to:?}"
-    );
-    for (_, subject, _) in &parsed {
-        assert!(subject.starts_with("Nhắc nộp báo cáo KL14"), "{subject}");
-    }
-    let di_linh = &parsed
-        .iter()
-        .find(|(t, _, _)| t == "dilinh@lamdong.dcs.vn")
-        .unwrap()
-        .2;
-    assert!(
-        di_linh.contains("khoảng 20") && di_linh.contains(&bad_cell),
-        "{bad_cell}: {di_linh}"
-    );
-    for (to, subject, _) in &parsed {
-        assert!(subject.contains(&label), "{to}: {subject} names {label}");
-    }
-    let state = State::open(&data_dir(&env));
-    assert_eq!(state.deliveries_of("reminder").len(), 2);
-}
-
-/// `supplement = "auto"`: a report that arrives after the period's report was sent goes out as
-/// a supplementary report at the next inbox scan, once.
-#[test]
-fn a_late_report_goes_out_as_a_supplement_by_itself_when_configured() {
-    use crate::support::daemon::set_key;
-    let env = TestEnv::samples();
-    daemon_config(&env, &crate::support::daemon::never());
-    env.edit_config(|t| {
-        let t = set_key(&t, "schedule", "scan", "\"*/2 * * * * *\"");
-        set_key(&t, "daemon", "supplement", "\"auto\"")
-    });
-    let mut d = Daemon::start(&env);
-    d.wait_for_log("daemon started", secs(20));
-    // The period the scan looks at is the one that ended last; send it by hand first.
-    let period = current_period(&env);
-    let (code, out, err) = output(env.cmd(&["run", "--period", &period]));
-    assert!(matches!(code, SUCCESS | REJECTED_FILES), "{out}{err}");
-    assert_eq!(TestEnv::emls(&env.outbox).len(), 1);
-    // A unit reports late (a real form, filled by openpyxl).
-    let label = typed_label(&period);
-    let dir = env.dir.path().join("late");
-    fs::create_dir_all(&dir).unwrap();
-    let f = crate::support::env::filled_report(
-        &dir,
-        "HU Dam Rong.xlsx",
-        "Huyện ủy Đam Rông",
-        &label,
-        "HN=2/10,NG=100/900,TB=5/40,TTDT=3/20,MXH=12/80,SH=4/30,PB=1/6,MH=0/2,KT=1/3",
-    );
-    fs::copy(&f, env.inbox.join("HU Dam Rong.xlsx")).unwrap();
-    wait_until(
-        secs(60),
-        || d.log(),
-        || (TestEnv::emls(&env.outbox).len() == 2).then_some(()),
-    );
-    std::thread::sleep(secs(5));
-    assert_eq!(
-        TestEnv::emls(&env.outbox).len(),
-        2,
-        "the supplement goes once"
-    );
-    assert_eq!(d.terminate(secs(60)), 0);
-    let state = State::open(&data_dir(&env));
-    let supplements = state.deliveries_of("supplement");
-    assert_eq!(supplements.len(), 1);
-    let eml = TestEnv::emls(&env.outbox)
-        .into_iter()
-        .find(|p| message_id_of(p) == supplements[0].message_id)
-        .unwrap();
-    let raw = fs::read(eml).unwrap();
-    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    assert!(
-        m.subject()
-            .unwrap()
-            .starts_with("Bổ sung lần 1: Báo cáo tổng hợp KL14"),
-        "{:?}",
-        m.subject()
-    );
-    assert!(m.body_text(0).unwrap().contains("Huyện ủy Đam Rông"));
 }
 
 /// `tonghop ARGS --config <env's config>`, for the commands `TestEnv::cmd` leaves without one.
@@ -1868,78 +1439,6 @@ fn the_daemon_log_parses_and_says_only_what_happened() {
             .count();
         assert_eq!(said, 1, "{job}said once, not at every scan:\n{log}");
     }
-}
-
-/// Issue 9, point 5: reminders that failed because the inbox could not be read (an unmounted
-/// share at the reminder time) are retried at the next scan once it is back, not only at the
-/// next start; they reach the unit once, through a real SMTP server.
-#[test]
-fn reminders_failed_on_a_missing_inbox_are_retried_at_the_next_scan() {
-    let server = SmtpServer::start(SmtpOptions::plain());
-    let env = TestEnv::samples();
-    daemon_config(&env, &crate::support::daemon::never());
-    let remind_at = Utc::now() + chrono::Duration::seconds(4);
-    let remind = format!("{:?}", cron_at(remind_at));
-    env.edit_config(|t| {
-        let t = crate::support::daemon::set_key(&t, "schedule", "remind", &remind);
-        crate::support::daemon::set_key(&t, "schedule", "scan", "\"* * * * * *\"")
-    });
-    use_smtp(&env, &server.config_toml("UNUSED"));
-    let roster_path = env.config.parent().unwrap().join("roster.toml");
-    let roster = fs::read_to_string(&roster_path).unwrap().replace(
-        "id = \"dam-rong\"\n",
-        "id = \"dam-rong\"\nemail = \"damrong@lamdong.dcs.vn\"\n",
-    );
-    fs::write(&roster_path, roster).unwrap();
-    let away = env.inbox.with_extension("unmounted");
-    fs::rename(&env.inbox, &away).unwrap();
-
-    let mut d = Daemon::start(&env);
-    d.wait_for_log("daemon started", secs(20));
-    // Past the reminder time, with the inbox still missing: it failed, nothing was sent.
-    while Utc::now() < remind_at + chrono::Duration::seconds(2) {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let log = d.log();
-    assert!(!log.contains("reminders queued"), "{log}");
-    assert!(server.envelopes().is_empty());
-    // The share is back: the next scan sends them, without a restart.
-    fs::rename(&away, &env.inbox).unwrap();
-    d.wait_for_log("reminders queued", secs(20));
-    wait_until(
-        secs(20),
-        || format!("the reminder at the server\n{}", server.transcript()),
-        || (!server.envelopes().is_empty()).then_some(()),
-    );
-    std::thread::sleep(secs(2));
-    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
-    let log = d.log();
-    assert!(
-        log.contains("retrying scheduled reminders that have not gone out"),
-        "{log}"
-    );
-    let to_dam_rong: Vec<_> = server
-        .envelopes()
-        .into_iter()
-        .filter(|e| {
-            e.rcpt_tos
-                .iter()
-                .any(|a| a.contains("damrong@lamdong.dcs.vn"))
-        })
-        .collect();
-    assert_eq!(to_dam_rong.len(), 1, "once: {}", server.transcript());
-    let reminders = State::open(&data_dir(&env)).deliveries_of("reminder");
-    assert!(
-        reminders.iter().all(|r| r.status == "sent"),
-        "{reminders:#?}"
-    );
-    assert_eq!(
-        reminders
-            .iter()
-            .filter(|r| r.recipients.contains("damrong@"))
-            .count(),
-        1
-    );
 }
 
 /// Issue 9, "Done when": the kill loop above, now through a real SMTP server that refuses the Cc

@@ -8,6 +8,7 @@ mod bench_smoke;
 mod blank_form;
 mod clerk;
 mod daemon;
+mod daemon_month;
 mod findings_weight;
 mod hostile;
 mod operator;

@@ -87,6 +87,8 @@ fn compose() -> Outgoing {
         &settings.form,
         &settings.mail,
         workbook(),
+        DateTime::parse_from_rfc3339("2026-11-04T08:00:05+07:00").unwrap(),
+        compose::Nonce::random(),
     )
     .unwrap()
 }

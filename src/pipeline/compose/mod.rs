@@ -194,37 +194,38 @@ impl DeliveryError {
 // ---------------------------------------------------------------------------------------------
 // Compose
 
-/// Compose the mail for a consolidation, now, with a fresh Message-ID.
+/// What makes a Message-ID unique among the mails of one second: random bits the caller draws
+/// ([`Nonce::random`], at the edge) and passes in, so every composer is pure and a test passes a
+/// fixed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nonce(pub u64);
+
+impl Nonce {
+    /// Fresh random bits (a v4 UUID's).
+    pub fn random() -> Nonce {
+        Nonce(uuid::Uuid::new_v4().as_u64_pair().0)
+    }
+}
+
+/// Compose the mail for a consolidation. `now` dates it (in the office's offset) and, with
+/// `nonce`, makes its Message-ID; both come from the caller (the run's clock).
 pub fn compose(
     c: &Consolidation,
     form: &Form,
     mail: &MailSettings,
     attachment: Vec<u8>,
-) -> Result<Outgoing, DeliveryError> {
-    let now = chrono::Utc::now().with_timezone(c.generated_at.offset());
-    compose_at(
-        c,
-        form,
-        mail,
-        attachment,
-        now,
-        uuid::Uuid::new_v4().as_u128(),
-    )
-}
-
-/// [`compose`] with the clock and the random part of the Message-ID passed in (tests, snapshots).
-pub fn compose_at(
-    c: &Consolidation,
-    form: &Form,
-    mail: &MailSettings,
-    attachment: Vec<u8>,
     now: DateTime<FixedOffset>,
-    nonce: u128,
+    nonce: Nonce,
 ) -> Result<Outgoing, DeliveryError> {
     let Addresses { from, to, cc } = report_addresses(mail)?;
     let subject = subject(c, form, &mail.subject);
     let attachment_name = attachment_name(c, form, &mail.attachment);
-    let message_id = message_id(&[&form.id, &c.period.key()], now, Some(nonce), &from);
+    let message_id = message_id(
+        &[&form.id, &c.period.key()],
+        now,
+        Some(nonce),
+        from.email.domain(),
+    );
     let body = body(c, form, &from, &to, &attachment_name);
     assemble(Draft {
         from,
@@ -266,22 +267,23 @@ pub(crate) fn report_addresses(mail: &MailSettings) -> Result<Addresses, Deliver
     Ok(Addresses { from, to, cc })
 }
 
-/// `<tonghop.PART.PART.TIME[.NONCE]@domain of From>`. Parts are ASCII without spaces (form id,
-/// period key, unit id, a tag); without a nonce the ID is the same for the same parts and second.
-pub(crate) fn message_id(
+/// `<tonghop.PART.PART.TIME[.NONCE]@DOMAIN>`: every Message-ID the program mints (reports,
+/// supplements, reminders, alerts, resent copies). Parts are ASCII without spaces (form id,
+/// period key, unit id, a tag); `now` is written in its own offset (the office's); without a
+/// nonce the ID is the same for the same parts and second. `domain` is the sender's.
+pub fn message_id(
     parts: &[&str],
     now: DateTime<FixedOffset>,
-    nonce: Option<u128>,
-    from: &Mailbox,
+    nonce: Option<Nonce>,
+    domain: &str,
 ) -> String {
     let nonce = nonce
-        .map(|n| format!(".{:016x}", n as u64))
+        .map(|Nonce(n)| format!(".{n:016x}"))
         .unwrap_or_default();
     format!(
-        "<tonghop.{}.{}{nonce}@{}>",
+        "<tonghop.{}.{}{nonce}@{domain}>",
         parts.join("."),
         now.format("%Y%m%dT%H%M%S"),
-        from.email.domain()
     )
 }
 
@@ -949,7 +951,8 @@ pub(crate) fn datetime_vn(t: &DateTime<FixedOffset>) -> String {
 }
 
 /// A short plain-text mail (alerts to the operator): one recipient, no attachment.
-/// `tag` makes the Message-ID unique (`<tonghop.TAG.TIME.RANDOM@domain>`).
+/// `tag` and `nonce` make the Message-ID unique (`<tonghop.TAG.TIME.NONCE@domain>`).
+#[allow(clippy::too_many_arguments)]
 pub fn compose_plain(
     from: &str,
     to: &str,
@@ -958,15 +961,11 @@ pub fn compose_plain(
     tag: &str,
     period: Period,
     now: DateTime<FixedOffset>,
+    nonce: Nonce,
 ) -> Result<Outgoing, DeliveryError> {
     let from = parse_mailbox("from", from)?;
     let to = parse_mailbox("to", to)?;
-    let message_id = format!(
-        "<tonghop.{tag}.{}.{:016x}@{}>",
-        now.format("%Y%m%dT%H%M%S"),
-        uuid::Uuid::new_v4().as_u128() as u64,
-        from.email.domain()
-    );
+    let message_id = message_id(&[tag], now, Some(nonce), from.email.domain());
     let mut message = Message::builder()
         .from(from.clone())
         .to(to.clone())
@@ -1205,13 +1204,13 @@ pub(crate) mod tests {
 
     pub(crate) fn composed() -> Outgoing {
         let mail = settings(Transport::File { dir: "x".into() });
-        compose_at(
+        compose(
             &sample(),
             &form(),
             &mail,
             b"PK\x03\x04 workbook".to_vec(),
             t("2026-11-04T08:00:05+07:00"),
-            0xabcdef,
+            Nonce(0xabcdef),
         )
         .unwrap()
     }
@@ -1246,6 +1245,50 @@ pub(crate) mod tests {
         assert!(headers.is_ascii(), "{headers}");
         assert!(headers.contains("Subject: =?utf-8?b?"), "{headers}");
         assert!(headers.contains("<thuongtruc@lamdong.dcs.vn>"), "{headers}");
+    }
+
+    /// Compose takes its time and nonce from the caller: the same ones make the same Message-ID
+    /// and Date (whatever the wall clock says), another nonce another ID.
+    #[test]
+    fn the_time_and_nonce_passed_in_make_the_message_id_and_date() {
+        let mail = settings(Transport::File { dir: "x".into() });
+        let at = t("2019-01-02T03:04:05+07:00");
+        let make = |n| compose(&sample(), &form(), &mail, vec![], at, Nonce(n)).unwrap();
+        let (a, b, other) = (make(7), make(7), make(8));
+        assert_eq!(
+            a.message_id,
+            "<tonghop.kl14.2026-10.20190102T030405.0000000000000007@lamdong.dcs.vn>"
+        );
+        assert_eq!(a.message_id, b.message_id);
+        assert_ne!(a.message_id, other.message_id);
+        let (_, _, raw) = parsed(&a);
+        assert!(
+            raw.contains("\r\nDate: Wed, 02 Jan 2019 03:04:05 +0700\r\n"),
+            "{raw}"
+        );
+    }
+
+    /// The one minting function, in each of its uses: a report, a reminder (no nonce: the same
+    /// for the same unit and second), an alert, a resent copy.
+    #[test]
+    fn every_message_id_is_minted_in_one_shape() {
+        let at = t("2026-11-04T08:00:05+07:00");
+        assert_eq!(
+            message_id(&["kl14", "2026-10"], at, Some(Nonce(0xff)), "b.vn"),
+            "<tonghop.kl14.2026-10.20261104T080005.00000000000000ff@b.vn>"
+        );
+        assert_eq!(
+            message_id(&["kl14", "2026-10", "remind", "da-lat"], at, None, "b.vn"),
+            "<tonghop.kl14.2026-10.remind.da-lat.20261104T080005@b.vn>"
+        );
+        assert_eq!(
+            message_id(&["alert.12"], at, Some(Nonce(1)), "b.vn"),
+            "<tonghop.alert.12.20261104T080005.0000000000000001@b.vn>"
+        );
+        assert_eq!(
+            message_id(&["resend", "2026-10"], at, Some(Nonce(u64::MAX)), "b.vn"),
+            "<tonghop.resend.2026-10.20261104T080005.ffffffffffffffff@b.vn>"
+        );
     }
 
     #[test]
@@ -1314,7 +1357,15 @@ pub(crate) mod tests {
         // Folded by lettre inside the quoted string, it still reads back whole.
         let mut mail = settings(Transport::File { dir: "x".into() });
         mail.attachment = name.replace("2026", "{period_key}");
-        let out = compose(&sample(), &form(), &mail, vec![1, 2, 3]).unwrap();
+        let out = compose(
+            &sample(),
+            &form(),
+            &mail,
+            vec![1, 2, 3],
+            t("2026-11-04T08:00:05+07:00"),
+            Nonce(1),
+        )
+        .unwrap();
         let raw = out.message.formatted();
         let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
         let att = parsed.attachments().next().unwrap();
@@ -1493,13 +1544,13 @@ pub(crate) mod tests {
             findings: vec![Finding::new(Severity::Error, "archive", "x")],
         });
         let mail = settings(Transport::File { dir: "x".into() });
-        let out = compose_at(
+        let out = compose(
             &c,
             &form(),
             &mail,
             vec![],
             t("2026-11-04T08:00:00+07:00"),
-            1,
+            Nonce(1),
         )
         .unwrap();
         for line in [
@@ -1521,13 +1572,13 @@ pub(crate) mod tests {
         // Lạc Dương's October report came too: its September file is an "other file".
         c.units[15].status = UnitStatus::Accepted;
         let mail = settings(Transport::File { dir: "x".into() });
-        let out = compose_at(
+        let out = compose(
             &c,
             &form(),
             &mail,
             vec![],
             t("2026-11-04T08:00:00+07:00"),
-            1,
+            Nonce(1),
         )
         .unwrap();
         assert!(
@@ -1577,13 +1628,13 @@ pub(crate) mod tests {
         c.files.clear();
         c.messages.clear();
         let mail = settings(Transport::File { dir: "x".into() });
-        let out = compose_at(
+        let out = compose(
             &c,
             &form(),
             &mail,
             vec![],
             t("2026-11-04T08:00:00+07:00"),
-            1,
+            Nonce(1),
         )
         .unwrap();
         assert!(
@@ -1609,11 +1660,18 @@ pub(crate) mod tests {
             raw.contains("\r\nDate: Wed, 04 Nov 2026 08:00:05 +0700\r\n"),
             "{raw}"
         );
-        // The offset comes from the consolidation's zone (the configured one), not a constant.
-        let mut c = sample();
-        c.generated_at = t("2026-11-04T10:00:00+09:00");
+        // The offset is the one of the time passed in (the run's clock in the configured zone),
+        // not a constant.
         let mail = settings(Transport::File { dir: "x".into() });
-        let out = compose(&c, &form(), &mail, vec![]).unwrap();
+        let out = compose(
+            &sample(),
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T10:00:00+09:00"),
+            Nonce(1),
+        )
+        .unwrap();
         let raw = String::from_utf8(out.message.formatted()).unwrap();
         let date = raw.lines().find(|l| l.starts_with("Date: ")).unwrap();
         assert!(date.ends_with(" +0900"), "{date}");
@@ -1630,6 +1688,7 @@ pub(crate) mod tests {
             "alert",
             Period::month(2026, 10),
             t("2026-11-04T08:00:05+07:00"),
+            Nonce(2),
         )
         .unwrap();
         let raw = String::from_utf8(alert.message.formatted()).unwrap();
@@ -1695,7 +1754,15 @@ pub(crate) mod tests {
     fn a_bad_address_names_the_setting() {
         let mut mail = settings(Transport::File { dir: "x".into() });
         mail.cc = vec!["Văn phòng <vanphong-at-lamdong>".into()];
-        let err = compose(&sample(), &form(), &mail, vec![]).unwrap_err();
+        let err = compose(
+            &sample(),
+            &form(),
+            &mail,
+            vec![],
+            t("2026-11-04T08:00:05+07:00"),
+            Nonce(1),
+        )
+        .unwrap_err();
         assert!(!err.is_transient());
         let msg = err.to_string();
         assert!(

@@ -61,7 +61,7 @@ pub fn reminders(
             &[&form.id, &c.period.key(), "remind", &unit.id],
             now,
             None,
-            &from,
+            from.email.domain(),
         );
         let body = body(c, form, unit, row, &from, now);
         let outgoing = super::assemble(Draft {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::config::{Form, MailSettings, ReportSettings};
 use crate::numbers::vi;
 use crate::pipeline::compose::{
-    Addresses, Block, DeliveryError, Draft, MailBody, Outgoing, datetime_vn,
+    Addresses, Block, DeliveryError, Draft, MailBody, Nonce, Outgoing, datetime_vn,
 };
 use crate::pipeline::consolidate::{Consolidation, FileRef, UnitRow, UnitStatus};
 
@@ -249,8 +249,10 @@ fn same_file(v: &Value, file: &FileRef) -> bool {
     }
 }
 
-/// The supplementary mail, now, with a fresh Message-ID: to the report's recipients, with the
-/// new workbook attached under the report's attachment name.
+/// The supplementary mail: to the report's recipients, with the new workbook attached under the
+/// report's attachment name. `now` and `nonce` come from the caller (the run's clock), as for
+/// [`super::compose`].
+#[allow(clippy::too_many_arguments)]
 pub fn compose_supplement(
     c: &Consolidation,
     form: &Form,
@@ -258,31 +260,8 @@ pub fn compose_supplement(
     changes: &Changes,
     follow_up: &FollowUp,
     attachment: Vec<u8>,
-) -> Result<Outgoing, DeliveryError> {
-    let now = chrono::Utc::now().with_timezone(c.generated_at.offset());
-    compose_supplement_at(
-        c,
-        form,
-        mail,
-        changes,
-        follow_up,
-        attachment,
-        now,
-        uuid::Uuid::new_v4().as_u128(),
-    )
-}
-
-/// [`compose_supplement`] with the clock and the random part of the Message-ID passed in.
-#[allow(clippy::too_many_arguments)]
-pub fn compose_supplement_at(
-    c: &Consolidation,
-    form: &Form,
-    mail: &MailSettings,
-    changes: &Changes,
-    follow_up: &FollowUp,
-    attachment: Vec<u8>,
     now: DateTime<FixedOffset>,
-    nonce: u128,
+    nonce: Nonce,
 ) -> Result<Outgoing, DeliveryError> {
     let Addresses { from, to, cc } = super::report_addresses(mail)?;
     let number = follow_up.number;
@@ -292,7 +271,7 @@ pub fn compose_supplement_at(
         &[&form.id, &c.period.key(), "supplement"],
         now,
         Some(nonce),
-        &from,
+        from.email.domain(),
     );
     let (top, rest) = body(c, form, changes, follow_up.first_sent_at, &attachment_name);
     let mut b = vec![super::greeting(&to), Block::Highlight(top)];
@@ -774,7 +753,7 @@ mod tests {
     fn composed() -> Outgoing {
         let now = later();
         let ch = changes(&sent(), &now, &form());
-        compose_supplement_at(
+        compose_supplement(
             &now,
             &form(),
             &mail(),
@@ -782,7 +761,7 @@ mod tests {
             &follow_up(1),
             b"PK\x03\x04 workbook".to_vec(),
             t("2026-11-06T10:30:05+07:00"),
-            0x5eed,
+            Nonce(0x5eed),
         )
         .unwrap()
     }
@@ -906,7 +885,7 @@ mod tests {
         files.push(broken);
         let now = run(files, "2026-11-06T10:30:00+07:00");
         let ch = changes(&sent(), &now, &form());
-        let out = compose_supplement_at(
+        let out = compose_supplement(
             &now,
             &form(),
             &mail(),
@@ -914,7 +893,7 @@ mod tests {
             &follow_up(1),
             vec![],
             t("2026-11-06T10:30:05+07:00"),
-            1,
+            Nonce(1),
         )
         .unwrap();
         let text = &out.text;
@@ -932,7 +911,7 @@ mod tests {
     fn the_second_supplement_says_lan_2_everywhere() {
         let now = later();
         let ch = changes(&sent(), &now, &form());
-        let out = compose_supplement_at(
+        let out = compose_supplement(
             &now,
             &form(),
             &mail(),
@@ -940,7 +919,7 @@ mod tests {
             &follow_up(2),
             vec![],
             t("2026-11-07T10:30:05+07:00"),
-            2,
+            Nonce(2),
         )
         .unwrap();
         assert!(
@@ -1009,7 +988,7 @@ mod tests {
         files.push(september);
         let now = run(files, "2026-11-06T10:30:00+07:00");
         let ch = changes(&sent(), &now, &form());
-        let out = compose_supplement_at(
+        let out = compose_supplement(
             &now,
             &form(),
             &mail(),
@@ -1017,7 +996,7 @@ mod tests {
             &follow_up(1),
             vec![],
             t("2026-11-06T10:30:05+07:00"),
-            1,
+            Nonce(1),
         )
         .unwrap();
         assert!(
