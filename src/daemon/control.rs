@@ -144,7 +144,18 @@ async fn command_handler(
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
     };
     let (reply, answer) = oneshot::channel();
-    tracing::info!(command = ?command, "command requested");
+    match &command {
+        Command::Run {
+            period,
+            resend,
+            supplement,
+        } => tracing::info!(
+            period = period.map(|p| p.key()).as_deref().unwrap_or("default"),
+            resend,
+            supplement,
+            "manual run requested"
+        ),
+    }
     let event = Event::Command { command, reply };
     let mut stopping = control.stopping.clone();
     // Not an internal error: the daemon is going away on purpose (SIGTERM). Said in the
