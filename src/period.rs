@@ -258,22 +258,11 @@ impl DeadlineRule {
             .earliest()
             .expect("a local time that exists")
     }
-
-    /// The period whose deadline passed most recently at `now`.
-    pub fn last_closed<Tz: TimeZone>(&self, kind: PeriodKind, now: &DateTime<Tz>) -> Period {
-        let tz = now.timezone();
-        let mut p = Period::containing(kind, now.with_timezone(&tz).date_naive());
-        while self.deadline(&p, &tz) > *now {
-            p = p.prev();
-        }
-        p
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::collection::Collection;
     use chrono_tz::Asia::Ho_Chi_Minh;
 
     #[test]
@@ -340,35 +329,6 @@ mod tests {
     }
 
     #[test]
-    fn last_closed_period_switches_at_the_deadline() {
-        let rule = DeadlineRule {
-            day: 3,
-            time: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-        };
-        let at = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .unwrap()
-                .with_timezone(&Ho_Chi_Minh)
-        };
-        assert_eq!(
-            rule.last_closed(PeriodKind::Month, &at("2026-11-03T16:59:00+07:00")),
-            Period::month(2026, 9)
-        );
-        assert_eq!(
-            rule.last_closed(PeriodKind::Month, &at("2026-11-03T17:00:00+07:00")),
-            Period::month(2026, 10)
-        );
-        assert_eq!(
-            rule.last_closed(PeriodKind::Month, &at("2026-11-25T10:00:00+07:00")),
-            Period::month(2026, 10)
-        );
-        assert_eq!(
-            rule.last_closed(PeriodKind::Quarter, &at("2026-11-25T10:00:00+07:00")),
-            Period::quarter(2026, 3)
-        );
-    }
-
-    #[test]
     fn period_bounds() {
         let p = Period::month(2026, 2);
         assert_eq!(p.last_day(), NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
@@ -378,62 +338,5 @@ mod tests {
             Period::quarter(2026, 4).last_day(),
             NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
         );
-    }
-
-    fn collection_at(kind: PeriodKind, send: &str, received: &str) -> Period {
-        let send = crate::config::CronSpec::parse("schedule.send", send).unwrap();
-        let c = Collection::new(kind, chrono_tz::Asia::Ho_Chi_Minh, &send);
-        c.period_of(&DateTime::parse_from_rfc3339(received).unwrap())
-    }
-
-    #[test]
-    fn a_file_belongs_to_the_period_whose_send_comes_first_after_it_arrived() {
-        // The default schedule: 08:00 on day 4 of the next month.
-        let at = |t| collection_at(PeriodKind::Month, "0 0 8 4 * *", t);
-        let (sep, oct, nov) = (
-            Period::month(2026, 9),
-            Period::month(2026, 10),
-            Period::month(2026, 11),
-        );
-        // Before September's send, a file dropped on 1-4 October is still September's.
-        assert_eq!(at("2026-10-01T00:00:00+07:00"), sep);
-        assert_eq!(at("2026-10-04T07:59:59+07:00"), sep);
-        assert_eq!(at("2026-10-04T08:00:00+07:00"), oct);
-        assert_eq!(at("2026-10-20T10:00:00+07:00"), oct);
-        // 1-3 November: October is still being collected (its send is 04/11 08:00).
-        assert_eq!(at("2026-11-01T00:00:00+07:00"), oct);
-        assert_eq!(at("2026-11-04T07:59:59+07:00"), oct);
-        // At the send itself the run has already scanned: the next period's.
-        assert_eq!(at("2026-11-04T08:00:00+07:00"), nov);
-        assert_eq!(at("2026-12-04T07:59:59+07:00"), nov);
-        // The office's clock decides, not UTC: 04/11 00:59:59 UTC is 07:59:59 in Đà Lạt.
-        assert_eq!(at("2026-11-04T00:59:59+00:00"), oct);
-        assert_eq!(at("2026-11-04T01:00:00+00:00"), nov);
-        // Across the year.
-        assert_eq!(at("2027-01-04T07:59:59+07:00"), Period::month(2026, 12));
-        assert_eq!(at("2027-01-04T08:00:00+07:00"), Period::month(2027, 1));
-    }
-
-    #[test]
-    fn collection_windows_follow_the_schedule_and_the_period_kind() {
-        // Quarters sent at 08:00 on 10 January, April, July, October.
-        let q = |t| collection_at(PeriodKind::Quarter, "0 0 8 10 1,4,7,10 *", t);
-        assert_eq!(q("2026-10-10T07:59:59+07:00"), Period::quarter(2026, 3));
-        assert_eq!(q("2026-10-10T08:00:00+07:00"), Period::quarter(2026, 4));
-        assert_eq!(q("2026-12-31T23:59:59+07:00"), Period::quarter(2026, 4));
-        // A send that fires every day: the period's send is the first one after its end, so
-        // the windows are the calendar months (almost).
-        let daily = |t| collection_at(PeriodKind::Month, "0 0 8 * * *", t);
-        assert_eq!(daily("2026-11-01T07:59:59+07:00"), Period::month(2026, 10));
-        assert_eq!(daily("2026-11-01T08:00:00+07:00"), Period::month(2026, 11));
-        // A send once a year (3 May): a file waits at most for the period before its own.
-        let yearly = |t| collection_at(PeriodKind::Month, "0 0 8 3 5 *", t);
-        assert_eq!(yearly("2026-12-20T10:00:00+07:00"), Period::month(2026, 11));
-        assert_eq!(yearly("2027-05-03T07:59:59+07:00"), Period::month(2027, 4));
-        assert_eq!(yearly("2027-05-03T08:00:00+07:00"), Period::month(2027, 5));
-        // A schedule that never fires (30 February): the windows are the calendar months.
-        let never = |t| collection_at(PeriodKind::Month, "0 0 8 30 2 *", t);
-        assert_eq!(never("2026-10-31T23:59:59+07:00"), Period::month(2026, 10));
-        assert_eq!(never("2026-11-01T00:00:00+07:00"), Period::month(2026, 11));
     }
 }

@@ -21,7 +21,7 @@ use crate::pipeline::summary::MailRecord;
 pub enum Command {
     /// Make (or, with `resend`, make and send again) the period's report; with `supplement`,
     /// the supplementary report of what changed since it was sent. `period: None` is the one
-    /// the period rule gives now ([`crate::config::collection::default_period`]).
+    /// the period rule gives now ([`crate::config::collection::current`]).
     Run {
         period: Option<Period>,
         #[serde(default)]

@@ -38,7 +38,7 @@ impl Trigger {
 
 #[derive(Debug, Clone)]
 pub struct RunRequest {
-    /// The period to consolidate; `None` = the one whose deadline passed most recently.
+    /// The period to consolidate; `None` = the one that ended most recently.
     pub period: Option<Period>,
     pub trigger: Trigger,
     /// Write workbook, summary and .eml into the output folder; send nothing, record nothing.
@@ -78,13 +78,6 @@ impl RunOutcome {
 
 pub use crate::app::error::RunError;
 
-/// The period a run without `--period` consolidates.
-pub fn default_period(settings: &Settings, now: DateTime<Utc>) -> Period {
-    settings
-        .deadline
-        .last_closed(settings.period_kind, &now.with_timezone(&settings.timezone))
-}
-
 /// How long a run waits for another one (the daemon's, a colleague's) to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(900);
 
@@ -101,7 +94,9 @@ pub fn run_once(
     progress: Progress<'_>,
 ) -> Result<RunOutcome, RunError> {
     let now = clock.now();
-    let period = req.period.unwrap_or_else(|| default_period(settings, now));
+    let period = req
+        .period
+        .unwrap_or_else(|| crate::config::collection::current(settings, now));
     if req.dry_run {
         return run_body(settings, req, period, clock, progress, None);
     }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use crate::app::run::{RunError, RunRequest, Trigger};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::period::Period;
 use crate::state::store::{Store, StoreError};
 
 /// The scheduled jobs.
@@ -36,12 +35,6 @@ impl Job {
     }
 }
 
-/// The period a scheduled job at `at` is about: the one that ended most recently.
-pub fn period_for(settings: &Settings, at: DateTime<Utc>) -> Period {
-    let local = at.with_timezone(&settings.timezone).date_naive();
-    Period::containing(settings.period_kind, local).prev()
-}
-
 /// Scheduled jobs missed while the daemon was down, due for a catch-up at `now`: the last
 /// occurrence of each job, if within the catch-up window and not done for its period.
 pub fn missed_jobs(
@@ -60,7 +53,7 @@ pub fn missed_jobs(
             continue;
         };
         let last = last.with_timezone(&Utc);
-        let period = period_for(settings, last);
+        let period = crate::config::collection::current(settings, last);
         if store.job_done(job.as_str(), &period.key())? {
             continue;
         }
@@ -101,7 +94,7 @@ pub fn start_up(
     notice_crash_traces(&store, &settings.data, now)?;
     let missed = missed_jobs(settings, &store, now)?;
     for (job, at) in &missed {
-        tracing::info!(job = job.as_str(), scheduled_for = %crate::clock::log_time(*at), period = %period_for(settings, *at), "catching up a job missed while the daemon was down");
+        tracing::info!(job = job.as_str(), scheduled_for = %crate::clock::log_time(*at), period = %crate::config::collection::current(settings, *at), "catching up a job missed while the daemon was down");
     }
     Ok(missed)
 }
@@ -195,7 +188,7 @@ fn scheduled_send(
     at: DateTime<Utc>,
     trigger: Trigger,
 ) -> TickResult {
-    let period = period_for(settings, at);
+    let period = crate::config::collection::current(settings, at);
     let store = Store::open(&settings.data).map_err(store_err)?;
     if store
         .job_done(Job::Send.as_str(), &period.key())
@@ -242,7 +235,7 @@ fn scheduled_remind(
     at: DateTime<Utc>,
     trigger: Trigger,
 ) -> TickResult {
-    let period = period_for(settings, at);
+    let period = crate::config::collection::current(settings, at);
     let _lock = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
         .map_err(store_err)?;
     let store = Store::open(&settings.data).map_err(store_err)?;
@@ -290,7 +283,7 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> TickResult
             Job::Scan | Job::Deliver => {}
         }
     }
-    let period = period_for(settings, at);
+    let period = crate::config::collection::current(settings, at);
     crate::app::jobs::scan_period(settings, clock, period).map_err(store_err)?;
     Ok(serde_json::json!({ "scanned": period.key() }))
 }
@@ -310,6 +303,7 @@ fn deliver(settings: &Settings, clock: &dyn Clock) -> TickResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::period::Period;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().to_utc()
@@ -340,7 +334,10 @@ mod tests {
         // The clock's fraction of a second does not leak into the scheduled time.
         let due = sends("2026-11-04T03:00:00.261Z");
         assert_eq!(due, vec![(Job::Send, at("2026-11-04T01:00:00Z"))]);
-        assert_eq!(period_for(&settings, due[0].1), Period::month(2026, 10));
+        assert_eq!(
+            crate::config::collection::current(&settings, due[0].1),
+            Period::month(2026, 10)
+        );
         store
             .mark_job_done(
                 "send",
@@ -356,7 +353,10 @@ mod tests {
         // A jump of a month: November's send is due once; October's is not repeated.
         let due = sends("2026-12-04T02:00:00Z");
         assert_eq!(due, vec![(Job::Send, at("2026-12-04T01:00:00Z"))]);
-        assert_eq!(period_for(&settings, due[0].1), Period::month(2026, 11));
+        assert_eq!(
+            crate::config::collection::current(&settings, due[0].1),
+            Period::month(2026, 11)
+        );
         // Past the catch-up window (7 days): logged, not run.
         assert!(sends("2026-12-20T02:00:00Z").is_empty());
     }

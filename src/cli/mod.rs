@@ -57,7 +57,7 @@ enum Command {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
-        /// Period to consolidate, e.g. 2026-10 or 2026-Q4 (default: the one whose deadline passed most recently).
+        /// Period to consolidate, e.g. 2026-10 or 2026-Q4 (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
         /// Read submissions from this folder instead of the configured inbox.
@@ -118,7 +118,7 @@ enum Command {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
-        /// The period, e.g. 2026-10 (default: the one whose deadline passed most recently).
+        /// The period, e.g. 2026-10 (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
         /// Print JSON instead of text.
@@ -169,7 +169,7 @@ enum Command {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
         config: Option<PathBuf>,
-        /// Period to consolidate (default: the one whose deadline passed most recently).
+        /// Period to consolidate (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
         /// Send the period's report again although it was already sent.
@@ -743,8 +743,7 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
         Err(code) => return code,
     };
     let now = chrono::Utc::now();
-    let period =
-        period.unwrap_or_else(|| crate::config::collection::default_period(&settings, now));
+    let period = period.unwrap_or_else(|| crate::config::collection::current(&settings, now));
     let bar = progress_bar();
     let on_progress = |done: usize, total: usize| {
         if let Some(b) = bar.as_ref().filter(|_| total >= 20) {

@@ -69,9 +69,113 @@ impl<'a> Collection<'a> {
     }
 }
 
-/// The period a run without `--period` consolidates.
-pub fn default_period(settings: &Settings, now: DateTime<Utc>) -> Period {
-    settings
-        .deadline
-        .last_closed(settings.period_kind, &now.with_timezone(&settings.timezone))
+/// The period a job or a command works on at `now` when none is named: the one that ended most
+/// recently, in the office's zone. The one rule for the reminder, the send, the scan, `run`,
+/// `status`, `trigger` and the console: from 00:00 on the 1st of November to the last second of
+/// November it is October, so between the 1st and the deadline the reminders, `status` and a
+/// run by hand all work on the period being collected, and after the send `status` and the scan
+/// keep watching it for late reports. The deadline and the send time do not move it.
+pub fn current(settings: &Settings, now: DateTime<Utc>) -> Period {
+    let local = now.with_timezone(&settings.timezone).date_naive();
+    Period::containing(settings.period_kind, local).prev()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_period_moves_at_midnight_on_the_first_not_at_the_deadline_or_the_send() {
+        let mut s = Settings::embedded().unwrap();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        let month = |y, m| Period::month(y, m);
+        for (now, want) in [
+            // The last second of October, then the 1st of November (local time, +07:00).
+            ("2026-10-31T23:59:59+07:00", month(2026, 9)),
+            ("2026-11-01T00:00:00+07:00", month(2026, 10)),
+            // Before and after the reminder, the deadline (17:00 on the 3rd) and the send
+            // (08:00 on the 4th): still October, the period being collected and then watched.
+            ("2026-11-02T08:00:00+07:00", month(2026, 10)),
+            ("2026-11-03T16:59:59+07:00", month(2026, 10)),
+            ("2026-11-03T17:00:00+07:00", month(2026, 10)),
+            ("2026-11-04T07:59:59+07:00", month(2026, 10)),
+            ("2026-11-04T08:00:00+07:00", month(2026, 10)),
+            ("2026-11-30T23:59:59+07:00", month(2026, 10)),
+            ("2026-12-01T00:00:00+07:00", month(2026, 11)),
+            // The office's zone decides, not UTC: 17:00 UTC on 31 October is 1 November there.
+            ("2026-10-31T17:00:00Z", month(2026, 10)),
+            ("2026-10-31T16:59:59Z", month(2026, 9)),
+            // New year.
+            ("2027-01-01T00:00:00+07:00", month(2026, 12)),
+        ] {
+            assert_eq!(current(&s, at(now)), want, "{now}");
+        }
+        s.period_kind = PeriodKind::Quarter;
+        for (now, want) in [
+            ("2026-12-31T23:59:59+07:00", Period::quarter(2026, 3)),
+            ("2027-01-01T00:00:00+07:00", Period::quarter(2026, 4)),
+            ("2027-01-04T08:00:00+07:00", Period::quarter(2026, 4)),
+            ("2027-03-31T23:59:59+07:00", Period::quarter(2026, 4)),
+            ("2027-04-01T00:00:00+07:00", Period::quarter(2027, 1)),
+        ] {
+            assert_eq!(current(&s, at(now)), want, "{now}");
+        }
+    }
+
+    fn collection_at(kind: PeriodKind, send: &str, received: &str) -> Period {
+        let send = crate::config::CronSpec::parse("schedule.send", send).unwrap();
+        let c = Collection::new(kind, chrono_tz::Asia::Ho_Chi_Minh, &send);
+        c.period_of(&DateTime::parse_from_rfc3339(received).unwrap())
+    }
+
+    #[test]
+    fn a_file_belongs_to_the_period_whose_send_comes_first_after_it_arrived() {
+        // The default schedule: 08:00 on day 4 of the next month.
+        let at = |t| collection_at(PeriodKind::Month, "0 0 8 4 * *", t);
+        let (sep, oct, nov) = (
+            Period::month(2026, 9),
+            Period::month(2026, 10),
+            Period::month(2026, 11),
+        );
+        // Before September's send, a file dropped on 1-4 October is still September's.
+        assert_eq!(at("2026-10-01T00:00:00+07:00"), sep);
+        assert_eq!(at("2026-10-04T07:59:59+07:00"), sep);
+        assert_eq!(at("2026-10-04T08:00:00+07:00"), oct);
+        assert_eq!(at("2026-10-20T10:00:00+07:00"), oct);
+        // 1-3 November: October is still being collected (its send is 04/11 08:00).
+        assert_eq!(at("2026-11-01T00:00:00+07:00"), oct);
+        assert_eq!(at("2026-11-04T07:59:59+07:00"), oct);
+        // At the send itself the run has already scanned: the next period's.
+        assert_eq!(at("2026-11-04T08:00:00+07:00"), nov);
+        assert_eq!(at("2026-12-04T07:59:59+07:00"), nov);
+        // The office's clock decides, not UTC: 04/11 00:59:59 UTC is 07:59:59 in Đà Lạt.
+        assert_eq!(at("2026-11-04T00:59:59+00:00"), oct);
+        assert_eq!(at("2026-11-04T01:00:00+00:00"), nov);
+        // Across the year.
+        assert_eq!(at("2027-01-04T07:59:59+07:00"), Period::month(2026, 12));
+        assert_eq!(at("2027-01-04T08:00:00+07:00"), Period::month(2027, 1));
+    }
+
+    #[test]
+    fn collection_windows_follow_the_schedule_and_the_period_kind() {
+        // Quarters sent at 08:00 on 10 January, April, July, October.
+        let q = |t| collection_at(PeriodKind::Quarter, "0 0 8 10 1,4,7,10 *", t);
+        assert_eq!(q("2026-10-10T07:59:59+07:00"), Period::quarter(2026, 3));
+        assert_eq!(q("2026-10-10T08:00:00+07:00"), Period::quarter(2026, 4));
+        assert_eq!(q("2026-12-31T23:59:59+07:00"), Period::quarter(2026, 4));
+        // A send that fires every day: the period's send is the first one after its end, so
+        // the windows are the calendar months (almost).
+        let daily = |t| collection_at(PeriodKind::Month, "0 0 8 * * *", t);
+        assert_eq!(daily("2026-11-01T07:59:59+07:00"), Period::month(2026, 10));
+        assert_eq!(daily("2026-11-01T08:00:00+07:00"), Period::month(2026, 11));
+        // A send once a year (3 May): a file waits at most for the period before its own.
+        let yearly = |t| collection_at(PeriodKind::Month, "0 0 8 3 5 *", t);
+        assert_eq!(yearly("2026-12-20T10:00:00+07:00"), Period::month(2026, 11));
+        assert_eq!(yearly("2027-05-03T07:59:59+07:00"), Period::month(2027, 4));
+        assert_eq!(yearly("2027-05-03T08:00:00+07:00"), Period::month(2027, 5));
+        // A schedule that never fires (30 February): the windows are the calendar months.
+        let never = |t| collection_at(PeriodKind::Month, "0 0 8 30 2 *", t);
+        assert_eq!(never("2026-10-31T23:59:59+07:00"), Period::month(2026, 10));
+        assert_eq!(never("2026-11-01T00:00:00+07:00"), Period::month(2026, 11));
+    }
 }

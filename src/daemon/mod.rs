@@ -222,9 +222,10 @@ pub async fn run(
         };
         // What the work is about, for a failure's log line (job and period, as elsewhere).
         let about = match &work {
-            Work::Tick { job, at, .. } => {
-                (job.as_str(), schedule::period_for(&settings, *at).key())
-            }
+            Work::Tick { job, at, .. } => (
+                job.as_str(),
+                crate::config::collection::current(&settings, *at).key(),
+            ),
             Work::Command(crate::app::Command::Run { period, .. }) => (
                 "manual",
                 period.map(|p| p.key()).unwrap_or_else(|| "default".into()),

@@ -286,7 +286,7 @@ fn queue_alert(
         return Ok(());
     };
     let period = crate::period::Period::parse_key(&row.period)
-        .unwrap_or_else(|| crate::config::collection::default_period(settings, now));
+        .unwrap_or_else(|| crate::config::collection::current(settings, now));
     let local = now.with_timezone(&settings.timezone).fixed_offset();
     let out = compose::compose_plain(
         &settings.mail.from,

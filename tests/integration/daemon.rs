@@ -40,7 +40,7 @@ fn current_period(env: &TestEnv) -> String {
     let key = period_before(now);
     let settings = tonghop::config::Settings::discover(Some(&env.config)).unwrap();
     assert_eq!(
-        tonghop::app::schedule::period_for(&settings, now).key(),
+        tonghop::config::collection::current(&settings, now).key(),
         key
     );
     key
