@@ -883,9 +883,6 @@ impl ResendError {
     }
 }
 
-/// How long `resend` waits for a run in progress (the daemon's) to finish, as a run does.
-pub const LOCK_WAIT: Duration = Duration::from_secs(900);
-
 /// Send a run's report (or one mail) again. A `failed` or `pending` mail is requeued and
 /// attempted now; a `sent` one is copied from its spooled bytes under a new Message-ID and
 /// sent. With `only_refused`, a sent mail goes again only to the recipients the server refused
@@ -910,7 +907,7 @@ pub fn resend(
         Ok(l) => l,
         Err(LockError::Busy { .. }) => {
             waiting();
-            RunLock::acquire(&settings.data, LOCK_WAIT)?
+            RunLock::acquire(&settings.data, crate::state::lock::RUN_WAIT)?
         }
         Err(e) => return Err(e.into()),
     };

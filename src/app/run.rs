@@ -78,9 +78,6 @@ impl RunOutcome {
 
 pub use crate::app::error::RunError;
 
-/// How long a run waits for another one (the daemon's, a colleague's) to finish.
-const LOCK_WAIT: Duration = Duration::from_secs(900);
-
 /// One run: scan, read, check, consolidate, write the workbook and summary, mail it. Every
 /// trigger (the schedule, `tonghop run`, the control endpoint) calls this.
 ///
@@ -101,7 +98,7 @@ pub fn run_once(
         return run_body(settings, req, period, clock, progress, None);
     }
     // (A dry-run supplement reads the store without the lock: it changes nothing.)
-    let _lock = crate::state::lock::RunLock::acquire(&settings.data, LOCK_WAIT)?;
+    let _lock = crate::state::lock::RunLock::acquire(&settings.data, crate::state::lock::RUN_WAIT)?;
     let store = Store::open(&settings.data)?;
     // Under the lock, a run still marked running belongs to a process that died.
     crate::state::store::close_interrupted_runs(&store, clock.now())?;

@@ -236,7 +236,7 @@ fn scheduled_remind(
     trigger: Trigger,
 ) -> TickResult {
     let period = crate::config::collection::current(settings, at);
-    let _lock = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(900))
+    let _lock = crate::state::lock::RunLock::acquire(&settings.data, crate::state::lock::RUN_WAIT)
         .map_err(store_err)?;
     let store = Store::open(&settings.data).map_err(store_err)?;
     if store

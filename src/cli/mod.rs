@@ -367,6 +367,19 @@ fn cmd_run(
         Ok(x) => x,
         Err(code) => return code,
     };
+    // A daemon holds the data folder: the run is its to make (one queue, one code path), and
+    // its answer is the same typed report. A dry run changes nothing, and `--inbox`/`--out` are
+    // this command's own: those run here (under the run lock, safely beside the daemon).
+    if !dry_run && inbox.is_none() && out.is_none() {
+        let command = crate::app::Command::Run {
+            period,
+            resend,
+            supplement,
+        };
+        if let Some(result) = run_by_daemon(&settings, &command) {
+            return finish_run(result);
+        }
+    }
     if let Some(i) = inbox {
         settings.inbox = i;
     }
@@ -392,6 +405,12 @@ fn cmd_run(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    finish_run(result)
+}
+
+/// Print what a run did (or why it did not) and give its exit code: the same for a run made
+/// here and one the daemon made.
+fn finish_run(result: Result<crate::app::RunReport, crate::app::AppError>) -> u8 {
     match result {
         Ok(report) => {
             print_run(&report);
@@ -405,6 +424,36 @@ fn cmd_run(
             eprintln!("tonghop: {}", e.message);
             e.exit_code()
         }
+    }
+}
+
+/// Hand a run to the daemon that holds the data folder, and wait for its typed answer. `None`
+/// when no daemon holds it or none answers (then the run is made here, under the run lock).
+fn run_by_daemon(
+    settings: &Settings,
+    command: &crate::app::Command,
+) -> Option<Result<crate::app::RunReport, crate::app::AppError>> {
+    use crate::app::{AppError, ErrorKind};
+    use client::ControlError;
+    if !crate::state::lock::DaemonLock::held(&settings.data) {
+        return None;
+    }
+    let token = crate::state::control::read_token(&settings.data).ok()?;
+    let port = crate::state::control::control_port(settings);
+    client::health(port, std::time::Duration::from_secs(3)).ok()?;
+    eprintln!(
+        "tonghop daemon đang chạy với thư mục dữ liệu này: lần chạy được giao cho daemon, đang chờ..."
+    );
+    match client::command(port, &token, command, TRIGGER_WAIT) {
+        Ok(crate::app::Answer::Run(report)) => Some(Ok(report)),
+        Err(ControlError::App(e)) => Some(Err(e)),
+        // Gone before it took the request: made here instead.
+        Err(ControlError::NoDaemon { .. }) => None,
+        Err(e @ ControlError::DaemonGone { .. }) => Some(Err(AppError::new(
+            ErrorKind::DaemonStopping,
+            client::explain(&e),
+        ))),
+        Err(e) => Some(Err(AppError::new(ErrorKind::Internal, client::explain(&e)))),
     }
 }
 

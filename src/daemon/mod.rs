@@ -94,19 +94,12 @@ pub async fn run(
         source: e,
     })?;
     // One daemon per data folder: a second one started by mistake stops here.
-    let lock_path = data.join("daemon.lock");
-    let daemon_lock = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
+    let daemon_lock = crate::state::lock::DaemonLock::try_acquire(&data)
         .map_err(|e| DaemonError::Io {
-            path: lock_path.clone(),
+            path: data.join("daemon.lock"),
             source: e,
-        })?;
-    if daemon_lock.try_lock().is_err() {
-        return Err(DaemonError::AlreadyRunning(data));
-    }
+        })?
+        .ok_or_else(|| DaemonError::AlreadyRunning(data.clone()))?;
     let catch_up = schedule::start_up(&settings, clock.now())?;
 
     let (stop_tx, stop_rx) = watch::channel(false);

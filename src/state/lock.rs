@@ -22,6 +22,41 @@ pub enum LockError {
     Busy { path: PathBuf, waited: Duration },
 }
 
+/// How long a run, a resend or the reminders wait for another run (the daemon's, a colleague's)
+/// to finish: a run may take minutes on a slow share.
+pub const RUN_WAIT: Duration = Duration::from_secs(900);
+
+/// The daemon's lock on `<data>/daemon.lock`, held for its lifetime: one daemon per data folder.
+pub struct DaemonLock {
+    _file: File,
+}
+
+impl DaemonLock {
+    /// Take it, or `None` when another daemon holds it.
+    pub fn try_acquire(data_dir: &Path) -> std::io::Result<Option<DaemonLock>> {
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("daemon.lock"))?;
+        Ok(file
+            .try_lock()
+            .is_ok()
+            .then_some(DaemonLock { _file: file }))
+    }
+
+    /// Whether a daemon holds the data folder now (a probe: the lock is released at once).
+    pub fn held(data_dir: &Path) -> bool {
+        let Ok(file) = File::options()
+            .write(true)
+            .open(data_dir.join("daemon.lock"))
+        else {
+            return false;
+        };
+        matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+    }
+}
+
 impl RunLock {
     /// Take the lock, waiting up to `wait` for another run to finish.
     pub fn acquire(data_dir: &Path, wait: Duration) -> Result<RunLock, LockError> {
@@ -79,5 +114,18 @@ mod tests {
         assert!(matches!(err, LockError::Busy { .. }));
         drop(first);
         assert!(RunLock::acquire(dir.path(), Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn one_daemon_per_data_folder_and_the_probe_sees_it() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!DaemonLock::held(dir.path()), "no lock file yet");
+        let first = DaemonLock::try_acquire(dir.path()).unwrap();
+        assert!(first.is_some());
+        assert!(DaemonLock::try_acquire(dir.path()).unwrap().is_none());
+        assert!(DaemonLock::held(dir.path()));
+        drop(first);
+        assert!(!DaemonLock::held(dir.path()));
+        assert!(DaemonLock::try_acquire(dir.path()).unwrap().is_some());
     }
 }

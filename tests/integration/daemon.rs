@@ -1252,6 +1252,43 @@ fn a_missing_inbox_gives_the_same_code_and_words_from_run_and_trigger() {
     assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
 }
 
+/// Issue 8, one code path: while a daemon holds the data folder, `tonghop run` hands the run to
+/// it as a typed command and prints the daemon's typed report in the words of a local run, with
+/// the same exit code; a dry run (which changes nothing) is still made by the command itself.
+#[test]
+fn run_beside_a_daemon_is_made_by_the_daemon_and_printed_as_a_local_run() {
+    let env = TestEnv::samples();
+    daemon_config(&env, &crate::support::daemon::never());
+    let mut d = Daemon::start(&env);
+    d.wait_for_log("daemon started", secs(20));
+    let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
+    assert!(
+        out.stderr.contains("lần chạy được giao cho daemon"),
+        "{}",
+        out.stderr
+    );
+    for line in [
+        "Kỳ báo cáo: Tháng 10/2026 (2026-10)",
+        "Đơn vị có báo cáo: 13/18",
+        "Bảng tổng hợp: ",
+    ] {
+        assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
+    }
+    d.wait_for_log("manual run requested", secs(20));
+    let runs = State::open(&data_dir(&env)).runs();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].trigger, "manual");
+    // The daemon's refusal comes back typed: the same words and code as a local second run.
+    let again = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
+    assert!(again.stderr.contains("đã gửi lúc"), "{}", again.stderr);
+    let dry = env
+        .cmd(&["run", "--period", "2026-10", "--dry-run"])
+        .expect_code(1);
+    assert!(!dry.stderr.contains("giao cho daemon"), "{}", dry.stderr);
+    assert_eq!(State::open(&data_dir(&env)).runs().len(), 1);
+    assert_eq!(d.terminate(secs(30)), SUCCESS, "{}", d.log());
+}
+
 /// Issue 9, point 10: a cron range error names its field; a cron that never fires is refused
 /// at start (exit 2, before anything runs); with `control_port = 0`, `status` does not call the
 /// stopped daemon "not running on port 0" (nor on the port it last used).
