@@ -3,6 +3,7 @@
 //! the reminders are decided here, once. A command that changes state is a typed [`Command`];
 //! [`execute`] is the one place it is carried out, in the CLI's process or in the daemon's.
 
+pub mod check;
 pub mod command;
 pub mod error;
 pub mod exit;

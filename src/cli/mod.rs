@@ -13,11 +13,9 @@ use crate::app::run::RunRequest;
 use crate::app::run::Trigger;
 use crate::clock::SystemClock;
 use crate::config::Settings;
-use crate::matching::UnitMatcher;
 use crate::numbers::vi;
 use crate::period::Period;
 use crate::pipeline::consolidate::FileOutcome;
-use crate::pipeline::{self, intake};
 
 /// `println!` that cannot panic. `println!` panics when stdout is gone, e.g. `tonghop check
 /// *.xlsx | head` once `head` has its lines; the job is done by then, so its output is dropped
@@ -595,155 +593,92 @@ fn cmd_daemon(config: Option<&Path>) -> u8 {
 }
 
 fn cmd_check(config: Option<&Path>, period: Option<&str>, files: &[PathBuf]) -> u8 {
+    use crate::app::check::Checked;
     let (settings, period) = match setup(config, period) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let matcher = UnitMatcher::new(&settings.roster);
-    let mut reader = crate::pipeline::read::worker::Reader::new(&settings.read);
-    let mut all_ok = true;
-    let mut missing = false;
-    for path in files {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => {
-                say!(
-                    "{}: không mở được: {}.",
-                    path.display(),
-                    crate::app::explain::os(&e)
-                );
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    missing = true;
-                } else {
-                    all_ok = false;
-                }
-                continue;
+    let checked = crate::app::check::check(&settings, period, files);
+    for c in &checked {
+        match c {
+            Checked::Unopened { path, reason, .. } => {
+                say!("{}: không mở được: {reason}.", path.display())
             }
-        };
-        if meta.is_dir() {
-            // A folder is read as a run reads its inbox: same files, same files ignored.
-            let mut scan =
-                match intake::scan(path, std::time::SystemTime::now(), Default::default()) {
-                    Ok(scan) => scan,
-                    Err(intake::IntakeError::Inbox { source, .. }) => {
-                        say!(
-                            "{}: không đọc được thư mục: {}.",
-                            path.display(),
-                            crate::app::explain::os(&source)
-                        );
-                        all_ok = false;
-                        continue;
+            Checked::Folder {
+                path,
+                unreadable: Some(reason),
+                ..
+            } => say!("{}: không đọc được thư mục: {reason}.", path.display()),
+            Checked::Folder {
+                path,
+                unreadable: None,
+                files,
+                skipped,
+            } => {
+                if files.is_empty() {
+                    say!("{}: thư mục không có tệp bảng tính nào.", path.display());
+                }
+                files.iter().for_each(print_checked);
+                if !skipped.is_empty() {
+                    say!(
+                        "Một lần chạy bỏ qua {} tệp khác trong {}:",
+                        skipped.len(),
+                        path.display()
+                    );
+                    for (rel, reason) in skipped {
+                        say!("  - {rel}: {reason}");
                     }
-                };
-            // A document that names a unit (a scanned report) is that unit's file for a run,
-            // named with a message: check says the same.
-            pipeline::read_named_documents(&settings, &mut scan);
-            if scan.submissions.is_empty() {
-                say!("{}: thư mục không có tệp bảng tính nào.", path.display());
-                all_ok = false;
-            }
-            for sub in &scan.submissions {
-                all_ok &= check_file(&settings, &matcher, &mut reader, period, sub);
-            }
-            if !scan.skipped.is_empty() {
-                say!(
-                    "Một lần chạy bỏ qua {} tệp khác trong {}:",
-                    scan.skipped.len(),
-                    path.display()
-                );
-                for s in &scan.skipped {
-                    say!("  - {}: {}", s.rel, s.reason);
                 }
             }
-            continue;
+            Checked::Skipped { path, reason } => {
+                say!("{}", path.display());
+                say!(
+                    "  Kết quả: BỎ QUA: không phải tệp báo cáo, một lần chạy bỏ qua tệp này ({reason})."
+                );
+            }
+            Checked::File(f) => print_checked(f),
         }
-        let name = path
-            .file_name()
-            .map(|n| crate::text::nfc(&n.to_string_lossy()))
-            .unwrap_or_default();
-        if let Some(reason) = intake::ignore_reason(&name) {
-            // The verdict a run gives the same file: it is not read at all.
-            say!("{}", path.display());
-            say!(
-                "  Kết quả: BỎ QUA: không phải tệp báo cáo, một lần chạy bỏ qua tệp này ({reason})."
-            );
-            all_ok = false;
-            continue;
-        }
-        let parent = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| format!("{}/", n.to_string_lossy()))
-            .unwrap_or_default();
-        let sub = intake::Submission {
-            path: path.clone(),
-            rel: crate::text::nfc(&format!("{parent}{name}")),
-            extension: name
-                .rsplit_once('.')
-                .map(|(_, e)| e.to_lowercase())
-                .unwrap_or_default(),
-            size: meta.len(),
-            modified: meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH),
-        };
-        all_ok &= check_file(&settings, &matcher, &mut reader, period, &sub);
     }
-    if missing {
+    if checked
+        .iter()
+        .any(|c| matches!(c, Checked::Unopened { missing: true, .. }))
+    {
         exit::BAD_CONFIG
-    } else if all_ok {
+    } else if checked.iter().all(Checked::accepted) {
         exit::SUCCESS
     } else {
         exit::REJECTED_FILES
     }
 }
 
-/// Check one file as a run would, print its verdict and findings; true if it would be accepted.
-fn check_file(
-    settings: &Settings,
-    matcher: &UnitMatcher,
-    reader: &mut crate::pipeline::read::worker::Reader,
-    period: Option<Period>,
-    sub: &intake::Submission,
-) -> bool {
-    let path = &sub.path;
-    let mut ins = pipeline::inspect(settings, matcher, reader, sub);
-    let unit = ins
-        .unit
-        .as_deref()
-        .and_then(|u| settings.roster.get(u))
-        .map(|u| u.name.clone());
-    // The verdict a run gives the file (consolidate::verdict), in the same words.
-    let outcome = crate::pipeline::consolidate::verdict(&ins, period);
-    if let (FileOutcome::OtherPeriod, Some(want)) = (outcome, period) {
-        ins.findings = vec![crate::pipeline::consolidate::other_period(ins.period, want)];
-    }
-    let (errors, warnings) = crate::finding::counts(&ins.findings);
-    let accepted = outcome == FileOutcome::Accepted;
-    say!("{}", path.display());
+/// One file's verdict and findings, in the words of a run.
+fn print_checked(f: &crate::app::check::CheckedFile) {
+    let (errors, warnings) = crate::finding::counts(&f.findings);
+    say!("{}", f.path.display());
     say!(
         "  Đơn vị: {}",
-        unit.as_deref().unwrap_or("(không xác định)")
+        f.unit.as_deref().unwrap_or("(không xác định)")
     );
     say!(
         "  Kỳ báo cáo: {}",
-        ins.period
+        f.period
             .map(|p| p.label())
             .unwrap_or_else(|| "(không đọc được)".into())
     );
-    if let Some(c) = &ins.content {
-        say!("  Số hoạt động: {}", c.activities.len());
+    if let Some(n) = f.activities {
+        say!("  Số hoạt động: {n}");
     }
     say!(
         "  Kết quả: {} ({errors} lỗi, {warnings} cảnh báo)",
-        match outcome {
+        match f.outcome {
             FileOutcome::Accepted => "HỢP LỆ",
             FileOutcome::OtherPeriod => "BÁO CÁO KỲ KHÁC, không được tổng hợp vào kỳ này",
             _ => "BỊ TỪ CHỐI",
         }
     );
-    for f in &ins.findings {
-        say!("  - {}: {}", f.severity.label(), f.message);
+    for x in &f.findings {
+        say!("  - {}: {}", x.severity.label(), x.message);
     }
-    accepted
 }
 
 fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
