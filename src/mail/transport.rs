@@ -316,7 +316,7 @@ fn smtp_error(
         source = s.source();
     }
     if e.is_tls() || io_kind == Some(std::io::ErrorKind::InvalidData) {
-        if message.contains("UnknownIssuer") {
+        if unknown_issuer(e) {
             message.push_str(
                 " (the server's certificate is not signed by a known authority: \
                  name its CA in mail.smtp.ca_file)",
@@ -430,6 +430,31 @@ pub async fn send_spooled(s: &Spooled, transport: &Transport) -> Result<Delivery
             })
         }
     }
+}
+
+/// Whether a TLS failure is a certificate signed by no authority the program trusts: the rustls
+/// error itself, found in lettre's chain of sources (inside an `io::Error` when the handshake
+/// failed while reading).
+fn unknown_issuer(e: &(dyn std::error::Error + 'static)) -> bool {
+    use rustls::{CertificateError, Error as Tls};
+    let is_it = |x: &(dyn std::error::Error + 'static)| {
+        matches!(
+            x.downcast_ref::<Tls>(),
+            Some(Tls::InvalidCertificate(CertificateError::UnknownIssuer))
+        )
+    };
+    let mut next = Some(e);
+    while let Some(x) = next {
+        if is_it(x)
+            || x.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .is_some_and(|inner| is_it(inner))
+        {
+            return true;
+        }
+        next = x.source();
+    }
+    false
 }
 
 /// [`send_spooled`] from synchronous code (the pipeline runs on plain threads).

@@ -425,7 +425,9 @@ pub fn check_zip(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
     for i in 0..zip.len() {
         let mut entry = match zip.by_index(i) {
             Ok(e) => e,
-            Err(zip::result::ZipError::UnsupportedArchive(m)) if m.contains("assword") => {
+            Err(zip::result::ZipError::UnsupportedArchive(m))
+                if m == zip::result::ZipError::PASSWORD_REQUIRED =>
+            {
                 return Err(password_finding());
             }
             Err(_) => return Err(corrupt_finding()),
@@ -549,7 +551,10 @@ fn read_format(
     let hidden;
     let mut sheets = match format {
         Format::Xlsx => {
-            let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            let mut wb = Xlsx::new(Cursor::new(bytes)).map_err(|e| match e {
+                calamine::XlsxError::Password => password_finding(),
+                other => open_error(&other.to_string()),
+            })?;
             hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
@@ -575,7 +580,10 @@ fn read_format(
             sheets
         }
         Format::Xlsb => {
-            let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| open_error(&e.to_string()))?;
+            let mut wb = Xlsb::new(Cursor::new(bytes)).map_err(|e| match e {
+                calamine::XlsbError::Password => password_finding(),
+                other => open_error(&other.to_string()),
+            })?;
             hidden = hidden_sheets(&wb);
             let mut sheets = Vec::new();
             for name in wb.sheet_names() {
@@ -861,12 +869,10 @@ fn keep(
     Some(v)
 }
 
+/// A workbook calamine could not open for another reason than a password (those are matched by
+/// their type where the reader is opened): damaged, whatever the detail says.
 fn open_error(detail: &str) -> Finding {
     tracing::debug!(detail, "workbook open failed");
-    let lower = detail.to_lowercase();
-    if lower.contains("password") || lower.contains("encrypt") {
-        return password_finding();
-    }
     corrupt_finding()
 }
 
