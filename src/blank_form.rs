@@ -13,7 +13,7 @@
 //!
 //! Only input cells are unlocked (light-yellow fill); every sheet is protected without a password.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use rust_xlsxwriter::{
@@ -94,23 +94,6 @@ pub fn blank_form(form: &Form, period: Option<&Period>) -> Result<Workbook, Xlsx
         );
     workbook.set_properties(&properties);
     Ok(workbook)
-}
-
-/// Write the blank form to `path` atomically (a temporary file in the same folder, then a rename),
-/// so that a unit never picks up a half-written form from a shared folder.
-pub fn write_blank_form(
-    form: &Form,
-    period: Option<&Period>,
-    path: &Path,
-) -> Result<(), WriteFormError> {
-    let mut workbook = blank_form(form, period)?;
-    let bytes = workbook.save_to_buffer()?;
-    let io = |source: std::io::Error| WriteFormError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    crate::state::atomic::write(path, &bytes).map_err(io)?;
-    Ok(())
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -666,9 +649,11 @@ fn clip_utf16(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::form::write_blank_form;
     use crate::config::EMBEDDED_FORM;
     use calamine::{Data, Reader, Xlsx, open_workbook};
     use std::io::Read;
+    use std::path::Path;
 
     fn form() -> Form {
         Form::from_toml(EMBEDDED_FORM).unwrap()

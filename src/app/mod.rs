@@ -8,6 +8,7 @@ pub mod command;
 pub mod error;
 pub mod exit;
 pub mod explain;
+pub mod form;
 pub mod jobs;
 pub mod mail_state;
 pub mod operator;

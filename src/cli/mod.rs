@@ -686,7 +686,7 @@ fn cmd_form(config: Option<&Path>, out: &Path, period: Option<&str>) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match crate::blank_form::write_blank_form(&settings.form, period.as_ref(), out) {
+    match crate::app::form::write_blank_form(&settings.form, period.as_ref(), out) {
         Ok(()) => {
             say!("Đã ghi mẫu biểu: {}", out.display());
             exit::SUCCESS

@@ -1981,7 +1981,7 @@ mod tests {
         let f = form();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blank.xlsx");
-        crate::blank_form::write_blank_form(&f, Some(&Period::month(2026, 10)), &path).unwrap();
+        crate::app::form::write_blank_form(&f, Some(&Period::month(2026, 10)), &path).unwrap();
         let wb = read_workbook(
             &std::fs::read(&path).unwrap(),
             "xlsx",

@@ -79,7 +79,7 @@ fn fill_script_puts_values_where_the_labels_say() {
     let dir = tempfile::tempdir().unwrap();
     let blank = dir.path().join("form.xlsx");
     let filled = dir.path().join("filled.xlsx");
-    tonghop::blank_form::write_blank_form(&form, None, &blank).unwrap();
+    tonghop::app::form::write_blank_form(&form, None, &blank).unwrap();
     fill(&blank, &filled);
 
     let mut wb: Xlsx<_> = open_workbook(&filled).unwrap();
