@@ -44,6 +44,9 @@ pub struct Cli {
     /// Log as JSON lines instead of key=value text.
     #[arg(long, global = true)]
     log_json: bool,
+    /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
+    #[arg(long, global = true, env = "TONGHOP_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,9 +55,6 @@ pub struct Cli {
 enum Command {
     /// Consolidate one period: read the inbox, write the workbook and summary.json, send the mail.
     Run {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// Period to consolidate, e.g. 2026-10 or 2026-Q4 (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
@@ -80,9 +80,6 @@ enum Command {
     /// a run ignores (not a spreadsheet, a lock or temporary file) is said to be ignored. Exit 0
     /// every file would be accepted, 1 some would not, 2 a file or folder does not exist.
     Check {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// Judge the files against this period (default: the period each file declares).
         #[arg(long)]
         period: Option<String>,
@@ -92,16 +89,9 @@ enum Command {
     },
     /// Run until SIGTERM or SIGINT: consolidate and send on schedule, remind units, scan the
     /// inbox, retry mails, and answer `tonghop trigger` on 127.0.0.1.
-    Daemon {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
-    },
+    Daemon,
     /// Write the blank form for units, from the form declaration.
     Form {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// Where to write the form (.xlsx).
         #[arg(long)]
         out: PathBuf,
@@ -113,9 +103,6 @@ enum Command {
     ///
     /// Reads the inbox and the state store; changes nothing, and works beside a running daemon.
     Status {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// The period, e.g. 2026-10 (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
@@ -125,9 +112,6 @@ enum Command {
     },
     /// List the recent runs and their mails, newest first.
     History {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// How many runs to show (at least 1).
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -142,9 +126,6 @@ enum Command {
     /// for good or refused for some recipients, 2 no such run or mail, 4 a newer report or
     /// supplement of the period was sent (see --force).
     Resend {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// The run whose report to send (see `tonghop history`).
         #[arg(required_unless_present = "delivery", conflicts_with = "delivery")]
         run: Option<i64>,
@@ -164,9 +145,6 @@ enum Command {
     ///
     /// Exit codes as `run`; 69 when no daemon is running.
     Trigger {
-        /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
-        #[arg(long, env = "TONGHOP_CONFIG")]
-        config: Option<PathBuf>,
         /// Period to consolidate (default: the one that ended most recently).
         #[arg(long)]
         period: Option<String>,
@@ -195,16 +173,16 @@ pub fn main() -> u8 {
         }
     };
     let default_log = match cli.command {
-        Command::Daemon { .. } => "info",
+        Command::Daemon => "info",
         // Every problem with a checked file is printed as a Vietnamese finding; the same
         // problem as an English log line beside it only confuses the unit on the phone.
         Command::Check { .. } => "error",
         _ => "warn",
     };
     init_logging(cli.log.as_deref().unwrap_or(default_log), cli.log_json);
+    let config = cli.config.as_deref();
     match cli.command {
         Command::Run {
-            config,
             period,
             inbox,
             out,
@@ -212,7 +190,7 @@ pub fn main() -> u8 {
             resend,
             supplement,
         } => cmd_run(
-            config.as_deref(),
+            config,
             period.as_deref(),
             inbox,
             out,
@@ -220,39 +198,18 @@ pub fn main() -> u8 {
             resend,
             supplement,
         ),
-        Command::Daemon { config } => cmd_daemon(config.as_deref()),
-        Command::Check {
-            config,
-            period,
-            files,
-        } => cmd_check(config.as_deref(), period.as_deref(), &files),
-        Command::Form {
-            config,
-            out,
-            period,
-        } => cmd_form(config.as_deref(), &out, period.as_deref()),
-        Command::Status {
-            config,
-            period,
-            json,
-        } => cmd_status(config.as_deref(), period.as_deref(), json),
-        Command::History {
-            config,
-            limit,
-            json,
-        } => cmd_history(config.as_deref(), limit, json),
+        Command::Daemon => cmd_daemon(config),
+        Command::Check { period, files } => cmd_check(config, period.as_deref(), &files),
+        Command::Form { out, period } => cmd_form(config, &out, period.as_deref()),
+        Command::Status { period, json } => cmd_status(config, period.as_deref(), json),
+        Command::History { limit, json } => cmd_history(config, limit, json),
         Command::Resend {
-            config,
             run,
             delivery,
             force,
             refused,
-        } => cmd_resend(config.as_deref(), run, delivery, force, refused),
-        Command::Trigger {
-            config,
-            period,
-            resend,
-        } => cmd_trigger(config.as_deref(), period.as_deref(), resend),
+        } => cmd_resend(config, run, delivery, force, refused),
+        Command::Trigger { period, resend } => cmd_trigger(config, period.as_deref(), resend),
     }
 }
 

@@ -39,16 +39,46 @@ const RULES: Rules = Rules {
         ("state", &["mail", "app", "cli", "daemon"]),
         ("mail", &["app", "cli", "daemon"]),
         // The leaves: values and words every layer uses, above `config` at most.
-        ("text", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("numbers", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("period", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("finding", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("template", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("wording", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("clock", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("crashpoint", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("matching", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
-        ("blank_form", &["pipeline", "state", "mail", "app", "cli", "daemon"]),
+        (
+            "text",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "numbers",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "period",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "finding",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "template",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "wording",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "clock",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "crashpoint",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "matching",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
+        (
+            "blank_form",
+            &["pipeline", "state", "mail", "app", "cli", "daemon"],
+        ),
     ],
     // Edges allowed despite the rules above, as (importer, imported), e.g. ("cli", "daemon::control").
     // `tonghop daemon` is a command of the CLI: it starts the daemon (`daemon::run`), nothing more.
