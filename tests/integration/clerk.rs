@@ -71,6 +71,47 @@ fn check_gives_a_text_file_the_verdict_a_run_gives_it() {
     assert_eq!(rec["outcome"], "ignored", "{rec}");
 }
 
+/// Issue 8: `check` and a run share one verdict. A report of September checked for October is
+/// another period's report in both (a notice, not an error), and the same words explain it.
+#[test]
+fn check_gives_another_periods_file_the_verdict_a_run_gives_it() {
+    let env = TestEnv::samples();
+    let t9 = env.inbox.join("HU Cat Tien T9-2026.xlsx");
+    let out = env
+        .cmd(&["check", "--period", "2026-10", t9.to_str().unwrap()])
+        .expect_code(1);
+    let said = "Tệp là báo cáo Tháng 9/2026, không thuộc kỳ Tháng 10/2026; không được tổng hợp vào kỳ này.";
+    assert!(
+        out.stdout.contains(
+            "Kết quả: BÁO CÁO KỲ KHÁC, không được tổng hợp vào kỳ này (0 lỗi, 0 cảnh báo)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("- Ghi nhận: {said}")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("BỊ TỪ CHỐI"), "{}", out.stdout);
+    // Checked for its own period, it is a valid report.
+    let own = env
+        .cmd(&["check", "--period", "2026-09", t9.to_str().unwrap()])
+        .expect_code(0);
+    assert!(own.stdout.contains("Kết quả: HỢP LỆ"), "{}", own.stdout);
+    env.cmd(&["run", "--period", "2026-10", "--dry-run"])
+        .expect_code(1);
+    let summary = env.summary("2026-10");
+    let rec = summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "HU Cat Tien T9-2026.xlsx")
+        .unwrap();
+    assert_eq!(rec["outcome"], "other_period", "{rec}");
+    assert_eq!(rec["findings"][0]["message"], said, "{rec}");
+}
+
 #[test]
 fn check_of_a_folder_reads_it_as_a_run_reads_the_inbox() {
     let env = TestEnv::samples();
