@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod consolidate;
+pub mod content;
 pub mod identify;
 pub mod intake;
 pub mod read;

@@ -8,7 +8,7 @@ use crate::config::form::{ActivityColumn, CheckLevel, ColumnType, Form, SheetRol
 use crate::finding::{Finding, Severity, a1};
 use crate::numbers::{self, Count};
 use crate::period::{Period, PeriodKind};
-use crate::pipeline::consolidate::{Activities, Activity, ActivityValue, Figures};
+use crate::pipeline::content::{Activities, Activity, ActivityValue, Figures};
 use crate::pipeline::read::{CellValue, Sheet, SubmittedWorkbook, formula};
 use crate::text::fold;
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crate::config::Form;
 use crate::finding::{Finding, Severity};
 use crate::period::PeriodKind;
-use crate::pipeline::consolidate::Activities;
+use crate::pipeline::content::Activities;
 use crate::pipeline::read::{self, ReadLimits};
 use crate::pipeline::validate::{self, Examined};
 
