@@ -776,18 +776,8 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
     let now = chrono::Utc::now();
     let period =
         period.unwrap_or_else(|| crate::config::collection::default_period(&settings, now));
-    let bar = progress_bar();
-    let on_progress = |done: usize, total: usize| {
-        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
-            b.set_length(total as u64);
-            b.set_position(done as u64);
-        }
-    };
-    let result = operator::status(&settings, period, now, &on_progress);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    match result {
+    // From the state store: no file is read, so no progress to show.
+    match operator::status(&settings, period, now) {
         Ok(s) => {
             if json {
                 print_json(&s);
