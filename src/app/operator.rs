@@ -183,37 +183,48 @@ pub struct Status {
 /// the unit its folder or name points to. An inbox that cannot be read (missing, unmounted)
 /// does not hide the store: it becomes `inbox_problem`, with no units.
 pub fn status(settings: &Settings, period: Period, now: DateTime<Utc>) -> Result<Status, RunError> {
-    let (mut store_state, store) = open_existing(settings);
-    let recorded = match store.as_ref().map(Store::checked_files) {
-        None => HashMap::new(),
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            store_state = StoreState::Error {
-                path: settings.data.join(store::FILE_NAME).display().to_string(),
-                error: crate::app::explain::store(&e),
-            };
-            HashMap::new()
-        }
-    };
-    let (c, unchecked, inbox_problem) =
-        match pipeline::intake::scan(&settings.inbox, now.into(), settings.settle) {
-            Ok(mut scan) => {
-                pipeline::read_named_documents(settings, &mut scan);
-                let (inspected, unchecked) = recorded_checks(settings, scan.submissions, &recorded);
-                let (c, _) = crate::app::run::judge(settings, period, now, inspected, scan.skipped);
-                (c, unchecked, None)
+    // Listing the inbox (a stat per file) and loading the recorded checks both wait on the
+    // disk: side by side.
+    let (listing, (mut store_state, store, recorded)) = std::thread::scope(|s| {
+        let listing =
+            s.spawn(|| pipeline::intake::scan(&settings.inbox, now.into(), settings.settle));
+        let (mut store_state, store) = open_existing(settings);
+        let recorded = match store.as_ref().map(Store::checked_files) {
+            None => HashMap::new(),
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                store_state = StoreState::Error {
+                    path: settings.data.join(store::FILE_NAME).display().to_string(),
+                    error: crate::app::explain::store(&e),
+                };
+                HashMap::new()
             }
-            Err(e) => (
-                empty_consolidation(settings, period, now),
-                Vec::new(),
-                Some(crate::app::explain::run_error(&RunError::Intake(e))),
-            ),
         };
+        let listing = listing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (listing, (store_state, store, recorded))
+    });
+    let (c, unchecked, inbox_problem) = match listing {
+        Ok(mut scan) => {
+            pipeline::read_named_documents(settings, &mut scan);
+            let (inspected, unchecked) = recorded_checks(settings, scan.submissions, &recorded);
+            let (c, _) = crate::app::run::judge(settings, period, now, inspected, scan.skipped);
+            (c, unchecked, None)
+        }
+        Err(e) => (
+            empty_consolidation(settings, period, now),
+            Vec::new(),
+            Some(crate::app::explain::run_error(&RunError::Intake(e))),
+        ),
+    };
     drop(recorded);
+    // By path, found once (a search per unit through every file was quadratic).
+    let by_path: HashMap<&str, &pipeline::consolidate::FileRecord> =
+        c.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let findings_of = |path: &str| {
-        c.files
-            .iter()
-            .find(|f| f.path == path)
+        by_path
+            .get(path)
             .map(|f| f.findings.clone())
             .unwrap_or_default()
     };
@@ -356,7 +367,7 @@ fn recorded_checks(
     submissions: Vec<pipeline::intake::Submission>,
     recorded: &HashMap<(String, u64, i64), CheckedFile>,
 ) -> (Vec<Inspected>, Vec<UncheckedFile>) {
-    let matcher = UnitMatcher::new(&settings.roster);
+    let mut matcher = None;
     let mut inspected = Vec::with_capacity(submissions.len());
     let mut unchecked = Vec::new();
     for sub in submissions {
@@ -368,7 +379,7 @@ fn recorded_checks(
             Some(i) => inspected.push(i),
             None => unchecked.push(UncheckedFile {
                 unit: pipeline::identify::identify(
-                    &matcher,
+                    matcher.get_or_insert_with(|| UnitMatcher::new(&settings.roster)),
                     &settings.roster,
                     &sub.folders(),
                     sub.stem(),

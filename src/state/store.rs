@@ -240,6 +240,8 @@ pub struct CheckedFile {
     pub examined: bool,
     /// The file's own findings (JSON).
     pub findings: String,
+    /// When a run or scan last saw it (RFC 3339, UTC).
+    pub last_seen: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -600,30 +602,40 @@ impl Store {
         let mut st = self
             .conn
             .prepare(
-                "SELECT path, size, mtime_ns, sha256, unit, period, examined, own_findings FROM files
-                 WHERE mtime_ns IS NOT NULL AND examined IS NOT NULL AND own_findings IS NOT NULL
-                 ORDER BY last_seen, id",
+                "SELECT path, size, mtime_ns, sha256, unit, period, examined, own_findings, last_seen
+                 FROM files
+                 WHERE mtime_ns IS NOT NULL AND examined IS NOT NULL AND own_findings IS NOT NULL",
             )
             .map_err(self.err())?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get(2)?,
-                    ),
-                    CheckedFile {
-                        sha256: r.get(3)?,
-                        unit: r.get(4)?,
-                        period: r.get(5)?,
-                        examined: r.get(6)?,
-                        findings: r.get(7)?,
-                    },
-                ))
-            })
-            .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+        let mut rows = st.query([]).map_err(self.err())?;
+        let mut out: std::collections::HashMap<_, CheckedFile> = std::collections::HashMap::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let key = (
+                r.get::<_, String>(0).map_err(self.err())?,
+                r.get::<_, i64>(1).map_err(self.err())? as u64,
+                r.get(2).map_err(self.err())?,
+            );
+            let check = CheckedFile {
+                sha256: r.get(3).map_err(self.err())?,
+                unit: r.get(4).map_err(self.err())?,
+                period: r.get(5).map_err(self.err())?,
+                examined: r.get(6).map_err(self.err())?,
+                findings: r.get(7).map_err(self.err())?,
+                last_seen: r.get(8).map_err(self.err())?,
+            };
+            // (Decided here: an ORDER BY in the query sorted every row.)
+            match out.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().last_seen <= check.last_seen {
+                        e.insert(check);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(check);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn files(&self, period: Option<&str>) -> Result<Vec<FileRow>, StoreError> {
@@ -1021,6 +1033,7 @@ mod tests {
                 period: Some("2026-10".into()),
                 examined: true,
                 findings: "[{\"severity\":\"warning\"}]".into(),
+                last_seen: "2026-11-04T01:00:00.000Z".into(),
             })
         );
         assert_eq!(
