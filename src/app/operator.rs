@@ -208,7 +208,7 @@ pub fn status(settings: &Settings, period: Period, now: DateTime<Utc>) -> Result
     let (c, unchecked, inbox_problem) = match listing {
         Ok(mut scan) => {
             pipeline::read_named_documents(settings, &mut scan);
-            let (inspected, unchecked) = recorded_checks(settings, scan.submissions, &recorded);
+            let (inspected, unchecked) = recorded_checks(settings, scan.submissions, recorded);
             let (c, _) = crate::app::run::judge(settings, period, now, inspected, scan.skipped);
             (c, unchecked, None)
         }
@@ -218,7 +218,6 @@ pub fn status(settings: &Settings, period: Period, now: DateTime<Utc>) -> Result
             Some(crate::app::explain::run_error(&RunError::Intake(e))),
         ),
     };
-    drop(recorded);
     // By path, found once (a search per unit through every file was quadratic).
     let by_path: HashMap<&str, &pipeline::consolidate::FileRecord> =
         c.files.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -365,7 +364,7 @@ fn empty_consolidation(
 fn recorded_checks(
     settings: &Settings,
     submissions: Vec<pipeline::intake::Submission>,
-    recorded: &HashMap<(String, u64, i64), CheckedFile>,
+    mut recorded: HashMap<(String, u64, i64), CheckedFile>,
 ) -> (Vec<Inspected>, Vec<UncheckedFile>) {
     let mut matcher = None;
     let mut inspected = Vec::with_capacity(submissions.len());
@@ -374,7 +373,7 @@ fn recorded_checks(
         let received = crate::clock::local(settings, sub.modified);
         let check = received
             .timestamp_nanos_opt()
-            .and_then(|ns| recorded.get(&(sub.rel.clone(), sub.size, ns)));
+            .and_then(|ns| recorded.remove(&(sub.rel.clone(), sub.size, ns)));
         match check.and_then(|c| inspected_of(settings, &sub, received, c)) {
             Some(i) => inspected.push(i),
             None => unchecked.push(UncheckedFile {
@@ -401,7 +400,7 @@ fn inspected_of(
     settings: &Settings,
     sub: &pipeline::intake::Submission,
     received: DateTime<FixedOffset>,
-    c: &CheckedFile,
+    c: CheckedFile,
 ) -> Option<Inspected> {
     let period = match &c.period {
         Some(p) => Some(Period::parse_key(p)?),
@@ -411,8 +410,8 @@ fn inspected_of(
         rel: sub.rel.clone(),
         size: sub.size,
         received,
-        sha256: Some(c.sha256.clone()).filter(|s| !s.is_empty()),
-        unit: c.unit.clone(),
+        sha256: Some(c.sha256).filter(|s| !s.is_empty()),
+        unit: c.unit,
         period,
         content: c.examined.then(|| Content {
             figures: None,
