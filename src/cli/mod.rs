@@ -111,7 +111,9 @@ enum Command {
     },
     /// Show a period as it stands now: units, the report's mail, the next scheduled jobs.
     ///
-    /// Reads the inbox and the state store; changes nothing, and works beside a running daemon.
+    /// Answers from the state store: lists the inbox (names, sizes, times) and shows each file as
+    /// the daemon's last scan or the last run checked it; a file new or changed since is listed
+    /// as not yet checked, not read. Changes nothing, and works beside a running daemon.
     Status {
         /// Main configuration file (default: ./config/tonghop.toml, else built-in defaults).
         #[arg(long, env = "TONGHOP_CONFIG")]
