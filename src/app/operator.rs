@@ -218,6 +218,12 @@ pub fn status(settings: &Settings, period: Period, now: DateTime<Utc>) -> Result
             Some(crate::app::explain::run_error(&RunError::Intake(e))),
         ),
     };
+    let mut unchecked_of: HashMap<&str, Vec<UncheckedFile>> = HashMap::new();
+    for f in &unchecked {
+        if let Some(u) = &f.unit {
+            unchecked_of.entry(u.as_str()).or_default().push(f.clone());
+        }
+    }
     // By path, found once (a search per unit through every file was quadratic).
     let by_path: HashMap<&str, &pipeline::consolidate::FileRecord> =
         c.files.iter().map(|f| (f.path.as_str(), f)).collect();
@@ -232,11 +238,7 @@ pub fn status(settings: &Settings, period: Period, now: DateTime<Utc>) -> Result
         .iter()
         .filter(|_| inbox_problem.is_none())
         .map(|u| {
-            let waiting: Vec<UncheckedFile> = unchecked
-                .iter()
-                .filter(|f| f.unit.as_deref() == Some(u.id.as_str()))
-                .cloned()
-                .collect();
+            let waiting = unchecked_of.get(u.id.as_str()).cloned().unwrap_or_default();
             UnitLine {
                 id: u.id.clone(),
                 name: u.name.clone(),
