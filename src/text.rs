@@ -4,7 +4,12 @@ use unicode_normalization::UnicodeNormalization;
 
 /// NFC-normalise a string (file names arrive in NFD from macOS and some SMB clients).
 pub fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    // Most names are NFC already: the quick check spares composing them again (a status query
+    // lists every file of the inbox).
+    match unicode_normalization::is_nfc_quick(s.chars()) {
+        unicode_normalization::IsNormalized::Yes => s.to_owned(),
+        _ => s.nfc().collect(),
+    }
 }
 
 /// Fold a label or name for comparison: NFC, diacritics removed (đ/Đ -> d), lower case,

@@ -51,8 +51,9 @@ pub fn queue_reminders(
 }
 
 /// Scan the inbox for `period`: archive what arrived (nothing a unit sent is lost, even if it
-/// deletes the file before the next run), and, once the period's report was sent, notice
-/// reports that change it: send a supplementary report (`supplement = "auto"`) or log it.
+/// deletes the file before the next run), record every file's check in the store (what
+/// `status` answers from), and, once the period's report was sent, notice reports that change
+/// it: send a supplementary report (`supplement = "auto"`) or log it.
 pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Result<(), RunError> {
     let now = clock.now();
     let consolidated = crate::app::run::consolidate_period(
@@ -63,6 +64,17 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
         Some(&settings.data),
     )?;
     let store = Store::open(&settings.data)?;
+    store.transaction(|s| {
+        crate::app::run::record_seen(
+            s,
+            &consolidated.consolidation,
+            &consolidated.elsewhere,
+            &consolidated.archived,
+            &consolidated.checks,
+            None,
+            now,
+        )
+    })?;
     let Some(sent) = store.report_for(&period.key())? else {
         return Ok(());
     };

@@ -3,12 +3,14 @@
 //! answer of the daemon to `trigger` means. Each builds a value; the CLI prints it as Vietnamese
 //! text or as JSON.
 //!
-//! None of them starts a second way to make a report: `status` only consolidates in memory
-//! (`crate::app::run::consolidate_period`, nothing written); `resend` sends bytes already spooled,
-//! through the outbox, under the run lock like every delivery.
+//! None of them starts a second way to make a report: `status` reads no file (it answers from
+//! the checks the daemon's scan and the runs recorded, judged by `crate::app::run::judge`, the
+//! run's own rule; nothing written); `resend` sends bytes already spooled, through the outbox,
+//! under the run lock like every delivery.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,12 +22,13 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::finding::{Finding, Severity};
 use crate::mail::outbox::{self, Attempt, OutboxError};
+use crate::matching::UnitMatcher;
 use crate::period::Period;
-use crate::pipeline::consolidate::{FileOutcome, UnitStatus};
-use crate::pipeline::{self, Progress, compose as deliver};
+use crate::pipeline::consolidate::{Content, FileOutcome, Inspected, UnitStatus};
+use crate::pipeline::{self, compose as deliver};
 use crate::state::lock::{LockError, RunLock};
 use crate::state::store::{
-    self, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError,
+    self, CheckedFile, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError,
 };
 
 /// "08:00 04/11/2026".
@@ -88,6 +91,18 @@ pub struct UnitLine {
     pub received: Option<DateTime<FixedOffset>>,
     /// Findings about that file (errors for a rejected one; warnings may accompany an accepted one).
     pub findings: Vec<Finding>,
+    /// Files of this unit (by folder or file name) not checked yet: not counted above.
+    pub unchecked: Vec<UncheckedFile>,
+}
+
+/// A file of the inbox with no recorded check: new, or changed since it was checked. `status`
+/// does not read it; the daemon's next scan (or a run) checks it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UncheckedFile {
+    pub path: String,
+    pub received: DateTime<FixedOffset>,
+    /// The unit its folder or file name points to (its content may say otherwise).
+    pub unit: Option<String>,
 }
 
 /// A file that needs a person: it could not be attributed to a unit.
@@ -150,6 +165,8 @@ pub struct Status {
     /// Units in roster order.
     pub units: Vec<UnitLine>,
     pub unidentified: Vec<FileLine>,
+    /// Files with no recorded check (new or changed since): not read, not counted.
+    pub unchecked: Vec<UncheckedFile>,
     pub store: StoreState,
     pub report: ReportState,
     /// "Báo cáo đến sau khi đã gửi".
@@ -160,29 +177,66 @@ pub struct Status {
     pub daemon: DaemonState,
 }
 
-/// The period as it stands at `now`: consolidated from the inbox in memory (nothing written,
-/// nothing archived), with what the state store says was sent. An inbox that cannot be read
-/// (missing, unmounted) does not hide the store: it becomes `inbox_problem`, with no units.
+/// The period as it stands at `now`, from the state store: the inbox is listed (metadata only,
+/// `intake::scan`), each file is looked up by path, size and modification time among the checks
+/// the daemon's scan and the runs recorded, and each unit's report is chosen from those by the
+/// rule a run uses (`app::run::judge`). No file is read and no read worker is started: a file
+/// not recorded yet (new, or changed since it was checked) is listed as not yet checked, with
+/// the unit its folder or name points to. An inbox that cannot be read (missing, unmounted)
+/// does not hide the store: it becomes `inbox_problem`, with no units.
 pub fn status(
     settings: &Settings,
     period: Period,
     now: DateTime<Utc>,
-    progress: Progress<'_>,
     daemon: DaemonState,
 ) -> Result<Status, RunError> {
-    let (c, inbox_problem) =
-        match crate::app::run::consolidate_period(settings, period, now, progress, None) {
-            Ok(x) => (x.consolidation, None),
-            Err(e @ RunError::Intake(_)) => (
-                empty_consolidation(settings, period, now),
-                Some(crate::app::explain::run_error(&e)),
-            ),
-            Err(e) => return Err(e),
+    // Listing the inbox (a stat per file) and loading the recorded checks both wait on the
+    // disk: side by side.
+    let (listing, (mut store_state, store, recorded)) = std::thread::scope(|s| {
+        let listing =
+            s.spawn(|| pipeline::intake::scan(&settings.inbox, now.into(), settings.settle));
+        let (mut store_state, store) = open_existing(settings);
+        let recorded = match store.as_ref().map(Store::checked_files) {
+            None => HashMap::new(),
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                store_state = StoreState::Error {
+                    path: settings.data.join(store::FILE_NAME).display().to_string(),
+                    error: crate::app::explain::store(&e),
+                };
+                HashMap::new()
+            }
         };
+        let listing = listing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (listing, (store_state, store, recorded))
+    });
+    let (c, unchecked, inbox_problem) = match listing {
+        Ok(mut scan) => {
+            pipeline::read_named_documents(settings, &mut scan);
+            let (inspected, unchecked) = recorded_checks(settings, scan.submissions, recorded);
+            let (c, _) = crate::app::run::judge(settings, period, now, inspected, scan.skipped);
+            (c, unchecked, None)
+        }
+        Err(e) => (
+            empty_consolidation(settings, period, now),
+            Vec::new(),
+            Some(crate::app::explain::run_error(&RunError::Intake(e))),
+        ),
+    };
+    let mut unchecked_of: HashMap<&str, Vec<UncheckedFile>> = HashMap::new();
+    for f in &unchecked {
+        if let Some(u) = &f.unit {
+            unchecked_of.entry(u.as_str()).or_default().push(f.clone());
+        }
+    }
+    // By path, found once (a search per unit through every file was quadratic).
+    let by_path: HashMap<&str, &pipeline::consolidate::FileRecord> =
+        c.files.iter().map(|f| (f.path.as_str(), f)).collect();
     let findings_of = |path: &str| {
-        c.files
-            .iter()
-            .find(|f| f.path == path)
+        by_path
+            .get(path)
             .map(|f| f.findings.clone())
             .unwrap_or_default()
     };
@@ -190,20 +244,29 @@ pub fn status(
         .units
         .iter()
         .filter(|_| inbox_problem.is_none())
-        .map(|u| UnitLine {
-            id: u.id.clone(),
-            name: u.name.clone(),
-            group: u.group.clone(),
-            status: u.status,
-            label: u.status_label(),
-            late: u.late,
-            file: u.file.as_ref().map(|f| f.path.clone()),
-            received: u.file.as_ref().map(|f| f.received),
-            findings: u
-                .file
-                .as_ref()
-                .map(|f| findings_of(&f.path))
-                .unwrap_or_default(),
+        .map(|u| {
+            let waiting = unchecked_of.get(u.id.as_str()).cloned().unwrap_or_default();
+            UnitLine {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                group: u.group.clone(),
+                status: u.status,
+                // "Not submitted" is not true of a unit whose file waits to be checked.
+                label: if u.status == UnitStatus::Missing && !waiting.is_empty() {
+                    "Có tệp chưa kiểm tra"
+                } else {
+                    u.status_label()
+                },
+                late: u.late,
+                file: u.file.as_ref().map(|f| f.path.clone()),
+                received: u.file.as_ref().map(|f| f.received),
+                findings: u
+                    .file
+                    .as_ref()
+                    .map(|f| findings_of(&f.path))
+                    .unwrap_or_default(),
+                unchecked: waiting,
+            }
         })
         .collect();
     let unidentified = c
@@ -217,7 +280,6 @@ pub fn status(
         })
         .collect();
 
-    let (mut store_state, store) = open_existing(settings);
     let (report, pending) = match store.as_ref().map(|s| report_state(s, period)) {
         None => (ReportState::not_sent(), Vec::new()),
         Some(Ok(x)) => x,
@@ -276,6 +338,7 @@ pub fn status(
         reported: c.accepted_count(),
         units,
         unidentified,
+        unchecked,
         store: store_state,
         report,
         late_after_send,
@@ -301,6 +364,72 @@ fn empty_consolidation(
         generated_at: now.with_timezone(&tz).fixed_offset(),
     };
     pipeline::consolidate::consolidate(&frame, Vec::new(), Vec::new())
+}
+
+/// The inbox's files as their recorded checks say, rebuilt as `Inspected` without their
+/// figures (status shows no figures), and the files with no recorded check (new, changed since,
+/// or checked only by an older version): those are not read, only named with the unit their
+/// folder or file name points to.
+fn recorded_checks(
+    settings: &Settings,
+    submissions: Vec<pipeline::intake::Submission>,
+    mut recorded: HashMap<(String, u64, i64), CheckedFile>,
+) -> (Vec<Inspected>, Vec<UncheckedFile>) {
+    let mut matcher = None;
+    let mut inspected = Vec::with_capacity(submissions.len());
+    let mut unchecked = Vec::new();
+    for sub in submissions {
+        let received = crate::clock::local(settings, sub.modified);
+        let check = received
+            .timestamp_nanos_opt()
+            .and_then(|ns| recorded.remove(&(sub.rel.clone(), sub.size, ns)));
+        match check.and_then(|c| inspected_of(settings, &sub, received, c)) {
+            Some(i) => inspected.push(i),
+            None => unchecked.push(UncheckedFile {
+                unit: pipeline::identify::identify(
+                    matcher.get_or_insert_with(|| UnitMatcher::new(&settings.roster)),
+                    &settings.roster,
+                    &sub.folders(),
+                    sub.stem(),
+                    None,
+                )
+                .ok(),
+                path: sub.rel,
+                received,
+            }),
+        }
+    }
+    (inspected, unchecked)
+}
+
+/// A recorded check as the `Inspected` it was made from, but for the figures, activities,
+/// narrative and header, which choosing a unit's report does not look at. `None` if the record
+/// cannot be understood (then the file counts as not yet checked).
+fn inspected_of(
+    settings: &Settings,
+    sub: &pipeline::intake::Submission,
+    received: DateTime<FixedOffset>,
+    c: CheckedFile,
+) -> Option<Inspected> {
+    let period = match &c.period {
+        Some(p) => Some(Period::parse_key(p)?),
+        None => None,
+    };
+    Some(Inspected {
+        rel: sub.rel.clone(),
+        size: sub.size,
+        received,
+        sha256: Some(c.sha256).filter(|s| !s.is_empty()),
+        unit: c.unit,
+        period,
+        content: c.examined.then(|| Content {
+            figures: None,
+            activities: Default::default(),
+            narrative: vec![String::new(); settings.form.narrative.len()],
+            header: Vec::new(),
+        }),
+        findings: serde_json::from_str(&c.findings).ok()?,
+    })
 }
 
 impl ReportState {
@@ -435,6 +564,13 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
     } else {
         let _ = writeln!(o, "Đơn vị có báo cáo: {}/{}", s.reported, s.units.len());
     }
+    if !s.unchecked.is_empty() {
+        let _ = writeln!(
+            o,
+            "Tệp chưa kiểm tra: {} (mới hoặc đã thay đổi từ lần kiểm tra trước; chưa tính ở trên)",
+            s.unchecked.len()
+        );
+    }
     let _ = writeln!(o);
     let width = s.units.len().to_string().len();
     for (i, u) in s.units.iter().enumerate() {
@@ -451,6 +587,15 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             let _ = write!(line, ", {warnings} cảnh báo");
         }
         let _ = writeln!(o, "{line}");
+        for f in &u.unchecked {
+            let _ = writeln!(
+                o,
+                "{:width$}    - Chưa kiểm tra: {} (nhận lúc {})",
+                "",
+                f.path,
+                hm(&f.received)
+            );
+        }
         if u.status == UnitStatus::Rejected {
             for f in u.findings.iter().filter(|f| f.severity != Severity::Info) {
                 let _ = writeln!(
@@ -472,6 +617,35 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                 let _ = writeln!(o, "      {}: {}", m.severity.label(), m.message);
             }
         }
+    }
+    let nameless: Vec<&UncheckedFile> = s
+        .unchecked
+        .iter()
+        .filter(|f| !s.units.iter().any(|u| Some(&u.id) == f.unit.as_ref()))
+        .collect();
+    if !nameless.is_empty() {
+        let _ = writeln!(o, "\nTệp chưa kiểm tra, chưa rõ của đơn vị nào:");
+        for f in nameless {
+            let _ = writeln!(o, "  - {} (nhận lúc {})", f.path, hm(&f.received));
+        }
+    }
+    if !s.unchecked.is_empty() {
+        // status reads no file: say who will, and how to know now.
+        let when = match s.next.iter().find(|j| j.job == "scan").and_then(|j| j.at) {
+            Some(at) if s.daemon.running => format!(
+                "ở lần quét thư mục tới của tonghop daemon (lúc {})",
+                hm(&at)
+            ),
+            _ => "khi tonghop daemon chạy (ở mỗi lần quét thư mục; hiện daemon KHÔNG chạy) \
+                  hoặc khi lập báo cáo (tonghop run)"
+                .to_owned(),
+        };
+        let _ = writeln!(
+            o,
+            "\nCác tệp chưa kiểm tra không được đọc ở đây (tonghop status chỉ dùng kết quả kiểm tra \
+             đã lưu); chúng sẽ được kiểm tra {when}. Muốn biết ngay một tệp có hợp lệ không: \
+             tonghop check \"<tệp>\"."
+        );
     }
 
     let _ = writeln!(o, "\nBáo cáo tổng hợp {}:", s.period_label);
@@ -1254,6 +1428,290 @@ mod tests {
     fn message_id_domain_falls_back() {
         assert_eq!(message_id_domain("<a.b@lamdong.dcs.vn>"), "lamdong.dcs.vn");
         assert_eq!(message_id_domain("<nodomain>"), "localhost");
+    }
+
+    // --- status from the store ---------------------------------------------------------------
+
+    fn no_daemon() -> DaemonState {
+        DaemonState {
+            port: 8787,
+            running: false,
+            pid: None,
+        }
+    }
+
+    struct At(DateTime<Utc>);
+
+    impl Clock for At {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    fn at(t: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(t).unwrap().to_utc()
+    }
+
+    fn set_mtime(path: &std::path::Path, t: std::time::SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    /// Copy samples into the inbox with their received times (samples/received.tsv).
+    fn drop_samples(settings: &Settings, files: &[&str]) {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let times = std::fs::read_to_string(repo.join("samples/received.tsv")).unwrap();
+        for f in files {
+            let to = settings.inbox.join(f);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(repo.join("samples/inbox").join(f), &to).unwrap();
+            let when = times
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{f}\t")))
+                .unwrap_or_else(|| panic!("{f} has no received time"));
+            set_mtime(&to, at(when.trim()).into());
+        }
+    }
+
+    /// The shipped settings on a temp folder. Files are read in this process: a lib test cannot
+    /// start `tonghop __read-worker` (the test binary is not tonghop).
+    fn folder() -> (tempfile::TempDir, Settings) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::embedded().unwrap();
+        settings.inbox = dir.path().join("inbox");
+        settings.out = dir.path().join("out");
+        settings.data = dir.path().join("data");
+        settings.settle = Duration::ZERO;
+        settings.read.isolate = false;
+        std::fs::create_dir_all(&settings.inbox).unwrap();
+        (dir, settings)
+    }
+
+    const OCTOBER: [&str; 8] = [
+        "TU Da Lat T10-2026.xlsx",
+        "HU Di Linh T10.xlsx",
+        "ĐUK CCQ - BC T10.xlsx",
+        "Book1.xlsx",
+        "HU Đơn Dương - BC T10.xlsx",
+        "HU Đơn Dương - BC T10 (sửa lần 2).xlsx",
+        "HU Cat Tien T9-2026.xlsx",
+        "Thumbs.db",
+    ];
+
+    fn unit<'a>(s: &'a Status, id: &str) -> &'a UnitLine {
+        s.units.iter().find(|u| u.id == id).unwrap()
+    }
+
+    #[test]
+    fn the_scan_records_each_files_check_by_its_metadata() {
+        let (_dir, settings) = folder();
+        drop_samples(&settings, &OCTOBER);
+        let now = at("2026-11-10T08:00:00+07:00");
+        crate::app::jobs::scan_period(&settings, &At(now), Period::month(2026, 10)).unwrap();
+        let store = Store::open(&settings.data).unwrap();
+        let checked = store.checked_files().unwrap();
+        let mut seen = Vec::new();
+        for ((path, size, mtime_ns), c) in &checked {
+            let meta = std::fs::metadata(settings.inbox.join(path)).unwrap();
+            assert_eq!(*size, meta.len(), "{path}");
+            let mtime = DateTime::<Utc>::from(meta.modified().unwrap());
+            assert_eq!(Some(*mtime_ns), mtime.timestamp_nanos_opt(), "{path}");
+            seen.push((path.as_str(), c.examined));
+        }
+        seen.sort();
+        // Every file a run would read, Thumbs.db not; the zero-byte file holds no report.
+        assert_eq!(
+            seen,
+            [
+                ("Book1.xlsx", true),
+                ("HU Cat Tien T9-2026.xlsx", true),
+                ("HU Di Linh T10.xlsx", true),
+                ("HU Đơn Dương - BC T10 (sửa lần 2).xlsx", true),
+                ("HU Đơn Dương - BC T10.xlsx", true),
+                ("TU Da Lat T10-2026.xlsx", true),
+                ("ĐUK CCQ - BC T10.xlsx", false),
+            ]
+        );
+        let di_linh = checked
+            .iter()
+            .find(|((p, _, _), _)| p == "HU Di Linh T10.xlsx")
+            .unwrap()
+            .1;
+        assert_eq!(di_linh.unit.as_deref(), Some("di-linh"));
+        assert_eq!(di_linh.period.as_deref(), Some("2026-10"));
+        assert!(
+            di_linh.findings.contains("khoảng 20"),
+            "{}",
+            di_linh.findings
+        );
+        let rows = store.files(None).unwrap();
+        assert!(
+            rows.iter()
+                .all(|r| r.first_seen == "2026-11-10T01:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn status_after_a_scan_gives_the_verdicts_of_a_run_without_reading_a_file() {
+        let (_dir, mut settings) = folder();
+        drop_samples(&settings, &OCTOBER);
+        let now = at("2026-11-10T08:00:00+07:00");
+        let october = Period::month(2026, 10);
+        // What a run sees, reading every file now.
+        let read = crate::app::run::consolidate_period(&settings, october, now, &|_, _| {}, None)
+            .unwrap()
+            .consolidation;
+        crate::app::jobs::scan_period(&settings, &At(now), october).unwrap();
+
+        // From here on, reading a file would start a read worker.
+        settings.read.isolate = true;
+        let started = crate::pipeline::read::worker::workers_started();
+        let s = status(&settings, october, now, no_daemon()).unwrap();
+        assert_eq!(
+            crate::pipeline::read::worker::workers_started(),
+            started,
+            "status started a read worker"
+        );
+
+        assert!(s.unchecked.is_empty(), "{:?}", s.unchecked);
+        assert_eq!((s.reported, read.accepted_count()), (2, 2));
+        for (line, run) in s.units.iter().zip(&read.units) {
+            assert_eq!(
+                (line.status, line.late, line.file.as_deref(), line.received),
+                (
+                    run.status,
+                    run.late,
+                    run.file.as_ref().map(|f| f.path.as_str()),
+                    run.file.as_ref().map(|f| f.received)
+                ),
+                "{}",
+                line.id
+            );
+            let run_findings = run
+                .file
+                .as_ref()
+                .and_then(|f| read.files.iter().find(|r| r.path == f.path))
+                .map(|r| r.findings.clone())
+                .unwrap_or_default();
+            assert_eq!(line.findings, run_findings, "{}", line.id);
+        }
+        let verdict = |id: &str| {
+            let u = unit(&s, id);
+            (u.label, u.file.as_deref())
+        };
+        assert_eq!(
+            verdict("da-lat"),
+            ("Đúng hạn", Some("TU Da Lat T10-2026.xlsx"))
+        );
+        assert_eq!(
+            verdict("don-duong"),
+            ("Đúng hạn", Some("HU Đơn Dương - BC T10 (sửa lần 2).xlsx")),
+            "the later version wins"
+        );
+        assert_eq!(
+            verdict("di-linh"),
+            ("Bị từ chối", Some("HU Di Linh T10.xlsx"))
+        );
+        assert_eq!(
+            verdict("khoi-cq"),
+            ("Bị từ chối", Some("ĐUK CCQ - BC T10.xlsx"))
+        );
+        assert_eq!(verdict("cat-tien"), ("Chưa nộp", None), "a T9 report");
+        let unidentified: Vec<&str> = s.unidentified.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(unidentified, ["Book1.xlsx"]);
+        assert!(
+            unit(&s, "di-linh")
+                .findings
+                .iter()
+                .any(|f| f.cell.as_deref() == Some("E14") && f.message.contains("khoảng 20")),
+            "{:?}",
+            unit(&s, "di-linh").findings
+        );
+
+        // Đà Lạt's file now holds other bytes with the same size and time: read, it would be
+        // rejected. status still gives the recorded verdict, so it did not read it.
+        let file = settings.inbox.join("TU Da Lat T10-2026.xlsx");
+        let meta = std::fs::metadata(&file).unwrap();
+        std::fs::write(&file, vec![b'x'; meta.len() as usize]).unwrap();
+        set_mtime(&file, meta.modified().unwrap());
+        let s = status(&settings, october, now, no_daemon()).unwrap();
+        assert_eq!(unit(&s, "da-lat").status, UnitStatus::Accepted);
+        assert_eq!(
+            crate::pipeline::read::worker::workers_started(),
+            started,
+            "status started a read worker"
+        );
+    }
+
+    #[test]
+    fn a_file_not_checked_yet_is_named_and_not_counted() {
+        let (_dir, mut settings) = folder();
+        drop_samples(&settings, &OCTOBER);
+        let now = at("2026-11-10T08:00:00+07:00");
+        let october = Period::month(2026, 10);
+        crate::app::jobs::scan_period(&settings, &At(now), october).unwrap();
+        // Bảo Lâm's report arrives after the scan; Đà Lạt saves its file again.
+        drop_samples(&settings, &["BaoLam_T10.xlsx"]);
+        set_mtime(
+            &settings.inbox.join("TU Da Lat T10-2026.xlsx"),
+            at("2026-11-05T09:00:00+07:00").into(),
+        );
+        settings.read.isolate = true;
+        let started = crate::pipeline::read::worker::workers_started();
+        let s = status(&settings, october, now, no_daemon()).unwrap();
+        assert_eq!(crate::pipeline::read::worker::workers_started(), started);
+
+        let unchecked: Vec<(&str, Option<&str>)> = s
+            .unchecked
+            .iter()
+            .map(|f| (f.path.as_str(), f.unit.as_deref()))
+            .collect();
+        assert_eq!(
+            unchecked,
+            [
+                ("BaoLam_T10.xlsx", Some("bao-lam")),
+                ("TU Da Lat T10-2026.xlsx", Some("da-lat")),
+            ]
+        );
+        let bao_lam = unit(&s, "bao-lam");
+        assert_eq!(
+            (bao_lam.status, bao_lam.label),
+            (UnitStatus::Missing, "Có tệp chưa kiểm tra")
+        );
+        // Its only file changed: Đà Lạt has no checked file now.
+        assert_eq!(unit(&s, "da-lat").label, "Có tệp chưa kiểm tra");
+        assert_eq!(s.reported, 1, "only Đơn Dương is known to be accepted");
+
+        // (Whatever answers on the control port of this machine: the text without a daemon.)
+        let mut s = s;
+        s.daemon.running = false;
+        let text = status_text(&settings, &s);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines.contains(&"Đơn vị có báo cáo: 1/18")
+                && lines.contains(&"Tệp chưa kiểm tra: 2 (mới hoặc đã thay đổi từ lần kiểm tra trước; chưa tính ở trên)"),
+            "{text}"
+        );
+        let at_bao_lam = lines
+            .iter()
+            .position(|l| l.starts_with(" 9. Huyện ủy Bảo Lâm: Có tệp chưa kiểm tra"))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(
+            lines[at_bao_lam + 1],
+            "      - Chưa kiểm tra: BaoLam_T10.xlsx (nhận lúc 10:05 02/11/2026)"
+        );
+        assert!(
+            text.contains(
+                "Các tệp chưa kiểm tra không được đọc ở đây (tonghop status chỉ dùng kết quả kiểm tra đã lưu); \
+                 chúng sẽ được kiểm tra khi tonghop daemon chạy"
+            ) && text.contains("tonghop check \"<tệp>\""),
+            "{text}"
+        );
+        assert!(!text.contains("chưa rõ của đơn vị nào"), "{text}");
     }
 
     #[test]

@@ -192,10 +192,10 @@ fn run_body(
         consolidation,
         elsewhere,
         archived,
+        checks,
         mut timings,
         copying,
     } = consolidate_period(settings, period, now, progress, archive)?;
-    let frame_generated_at = consolidation.generated_at;
     // A supplementary report: what changed and which one it is, known before anything is
     // written (its workbook's title and file name say "bổ sung lần N").
     let plan = if req.supplement {
@@ -307,25 +307,15 @@ fn run_body(
                     source: e,
                 })?;
             let delivery = store.transaction(|s| {
-                for f in consolidation.files.iter().chain(&elsewhere) {
-                    let findings = serde_json::to_string(&f.findings).expect("findings serialise");
-                    let archive_path = archived.get(&f.path).map(|p| p.display().to_string());
-                    s.record_file(
-                        &crate::state::store::FileSeen {
-                            path: &f.path,
-                            sha256: f.sha256.as_deref().unwrap_or(""),
-                            size: f.size,
-                            mtime: f.received.unwrap_or(frame_generated_at),
-                            unit: f.unit.as_deref(),
-                            period: f.period.map(|p| p.key()).as_deref(),
-                            outcome: outcome_str(f.outcome),
-                            findings_json: &findings,
-                            archive_path: archive_path.as_deref(),
-                        },
-                        run_id,
-                        now,
-                    )?;
-                }
+                record_seen(
+                    s,
+                    &consolidation,
+                    &elsewhere,
+                    &archived,
+                    &checks,
+                    Some(run_id),
+                    now,
+                )?;
                 // What this mail reports, recorded with it: a crash before the run is finished
                 // must not leave a sent report without the summary later supplements compare to.
                 let provisional = summary::summary(
@@ -550,6 +540,8 @@ pub struct Consolidated {
     pub elsewhere: Vec<consolidate::FileRecord>,
     /// Archive copy (relative to the data folder) of each file read, by inbox path.
     pub archived: std::collections::HashMap<String, PathBuf>,
+    /// What checking each file read said, by inbox path, before consolidation judged it.
+    pub checks: std::collections::HashMap<String, OwnCheck>,
     pub timings: Vec<(&'static str, Duration)>,
     /// Files skipped because they were modified less than `settle_seconds` ago (still being
     /// copied, as far as anyone can tell): not read this time.
@@ -589,10 +581,43 @@ pub fn consolidate_period(
         });
     }
 
+    let checks = inspected
+        .iter()
+        .map(|i| {
+            let check = OwnCheck {
+                examined: i.content.is_some(),
+                findings: i.findings.clone(),
+            };
+            (i.rel.clone(), check)
+        })
+        .collect();
+
     let t = Instant::now();
     let copying = scan.skipped.iter().filter(|s| s.settling).count();
-    let ignored = scan
-        .skipped
+    let (consolidation, elsewhere) = judge(settings, period, now, inspected, scan.skipped);
+    timings.push(("consolidate", t.elapsed()));
+    Ok(Consolidated {
+        consolidation,
+        elsewhere,
+        archived,
+        checks,
+        timings,
+        copying,
+    })
+}
+
+/// Judge the checked files against each other for `period` as of `now`: which belong to it
+/// (`consolidate::belonging_to`, the collection windows) and each unit's report among them
+/// (`consolidate::consolidate`). Returns the consolidation and the files of other periods.
+/// Runs and scans call it on files just read, `status` on files rebuilt from the store: one rule.
+pub fn judge(
+    settings: &Settings,
+    period: Period,
+    now: DateTime<Utc>,
+    inspected: Vec<Inspected>,
+    skipped: Vec<intake::Skipped>,
+) -> (Consolidation, Vec<consolidate::FileRecord>) {
+    let ignored = skipped
         .into_iter()
         .map(|s| Ignored {
             rel: s.rel,
@@ -613,14 +638,61 @@ pub fn consolidate_period(
     let belonging =
         consolidate::belonging_to(period, |t| collection.period_of(t), inspected, ignored);
     let consolidation = consolidate::consolidate(&frame, belonging.files, belonging.ignored);
-    timings.push(("consolidate", t.elapsed()));
-    Ok(Consolidated {
-        consolidation,
-        elsewhere: belonging.elsewhere,
-        archived,
-        timings,
-        copying,
-    })
+    (consolidation, belonging.elsewhere)
+}
+
+/// What checking one file said before consolidation judged it against the others: whether a
+/// report was read from it, and its own findings. Recorded with the file, so that `status` can
+/// choose each unit's report again from the store ([`crate::app::operator::status`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnCheck {
+    pub examined: bool,
+    pub findings: Vec<crate::finding::Finding>,
+}
+
+/// Record every file a consolidation saw (the period's and the other periods'), with what its
+/// check said and its archive copy: by a run (`run_id`) or by the daemon's scan (`None`).
+pub fn record_seen(
+    store: &Store,
+    consolidation: &Consolidation,
+    elsewhere: &[consolidate::FileRecord],
+    archived: &std::collections::HashMap<String, PathBuf>,
+    checks: &std::collections::HashMap<String, OwnCheck>,
+    run_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), crate::state::store::StoreError> {
+    for f in consolidation.files.iter().chain(elsewhere) {
+        let findings = serde_json::to_string(&f.findings).expect("findings serialise");
+        let archive_path = archived.get(&f.path).map(|p| p.display().to_string());
+        let check = checks.get(&f.path);
+        let own = check.map(|c| serde_json::to_string(&c.findings).expect("findings serialise"));
+        // Only a file that was checked is found again by its metadata.
+        let mtime_ns = f.received.and_then(|r| r.timestamp_nanos_opt());
+        store.record_file(
+            &crate::state::store::FileSeen {
+                path: &f.path,
+                sha256: f.sha256.as_deref().unwrap_or(""),
+                size: f.size,
+                mtime: f.received.unwrap_or(consolidation.generated_at),
+                unit: f.unit.as_deref(),
+                period: f.period.map(|p| p.key()).as_deref(),
+                outcome: outcome_str(f.outcome),
+                findings_json: &findings,
+                archive_path: archive_path.as_deref(),
+                check: match (check, &own, mtime_ns) {
+                    (Some(c), Some(own), Some(mtime_ns)) => Some(crate::state::store::FileCheck {
+                        mtime_ns,
+                        examined: c.examined,
+                        findings_json: own,
+                    }),
+                    _ => None,
+                },
+            },
+            run_id,
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 fn outcome_str(o: consolidate::FileOutcome) -> &'static str {

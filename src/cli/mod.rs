@@ -101,7 +101,9 @@ enum Command {
     },
     /// Show a period as it stands now: units, the report's mail, the next scheduled jobs.
     ///
-    /// Reads the inbox and the state store; changes nothing, and works beside a running daemon.
+    /// Answers from the state store: lists the inbox (names, sizes, times) and shows each file as
+    /// the daemon's last scan or the last run checked it; a file new or changed since is listed
+    /// as not yet checked, not read. Changes nothing, and works beside a running daemon.
     Status {
         /// The period, e.g. 2026-10 (default: the one that ended most recently).
         #[arg(long)]
@@ -685,24 +687,9 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
     };
     let now = chrono::Utc::now();
     let period = period.unwrap_or_else(|| crate::config::collection::current(&settings, now));
-    let bar = progress_bar();
-    let on_progress = |done: usize, total: usize| {
-        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
-            b.set_length(total as u64);
-            b.set_position(done as u64);
-        }
-    };
-    let result = operator::status(
-        &settings,
-        period,
-        now,
-        &on_progress,
-        client::daemon_state(crate::state::control::control_port(&settings)),
-    );
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    match result {
+    // From the state store: no file is read, so no progress to show.
+    let daemon = client::daemon_state(crate::state::control::control_port(&settings));
+    match operator::status(&settings, period, now, daemon) {
         Ok(s) => {
             if json {
                 print_json(&s);

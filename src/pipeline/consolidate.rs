@@ -330,14 +330,25 @@ pub fn consolidate(
         .collect();
     let mut extra: Vec<Vec<Finding>> = vec![Vec::new(); files.len()];
 
+    // Each unit's files, found once (1,000 units × 10,000 files scanned unit by unit took most
+    // of a status query).
+    let mut by_unit: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if let Some(u) = &f.unit {
+            by_unit.entry(u.clone()).or_default().push(i);
+        }
+    }
     let mut units = Vec::with_capacity(frame.roster.units.len());
     for unit in &frame.roster.units {
         // This unit's files for the period, newest first (ties: the later path).
-        let mut mine: Vec<usize> = (0..files.len())
-            .filter(|&i| {
-                files[i].unit.as_deref() == Some(unit.id.as_str())
-                    && matches!(outcome[i], FileOutcome::Accepted | FileOutcome::Rejected)
-            })
+        let mut mine: Vec<usize> = by_unit
+            .get(&unit.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&i| matches!(outcome[i], FileOutcome::Accepted | FileOutcome::Rejected))
             .collect();
         mine.sort_by(|&a, &b| {
             (files[b].received, &files[b].rel).cmp(&(files[a].received, &files[a].rel))
@@ -477,7 +488,20 @@ pub fn consolidate(
         }
     }
 
-    let unit_name = |id: &str| frame.roster.get(id).map(|u| u.name.clone());
+    // Roster positions by id, found once: a linear search per file and per comparison made a
+    // roster of 1,000 units with 10,000 files slow.
+    let roster_index: std::collections::HashMap<&str, usize> = frame
+        .roster
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.as_str(), i))
+        .collect();
+    let unit_name = |id: &str| {
+        roster_index
+            .get(id)
+            .map(|&i| frame.roster.units[i].name.clone())
+    };
     let mut records: Vec<FileRecord> = files
         .iter()
         .zip(outcome)
@@ -524,14 +548,14 @@ pub fn consolidate(
     let order = |r: &FileRecord| {
         r.unit
             .as_deref()
-            .and_then(|u| frame.roster.index(u))
+            .and_then(|u| roster_index.get(u).copied())
             .unwrap_or(usize::MAX)
     };
     let mut by_unit: Vec<&FileRecord> = records
         .iter()
         .filter(|r| r.outcome != FileOutcome::Ignored)
         .collect();
-    by_unit.sort_by_key(|r| (order(r), r.path.clone()));
+    by_unit.sort_by_cached_key(|r| (order(r), r.path.clone()));
     for r in by_unit {
         for f in &r.findings {
             messages.push(Message {

@@ -77,6 +77,14 @@ const MIGRATIONS: &[&str] = &[
         WHERE outcome = 'abandoned';
     ALTER TABLE deliveries ADD COLUMN attempt_started_at TEXT;
     ALTER TABLE deliveries ADD COLUMN refused TEXT NOT NULL DEFAULT '[]';",
+    // 3: what checking a file said before the run judged it (its own findings, whether a report
+    // could be read from it) and its modification time as intake sees it, so that `status` finds
+    // a file again by path, size and mtime and chooses each unit's report without reading it.
+    // Rows of older versions have neither: `status` shows those files as not yet checked.
+    "ALTER TABLE files ADD COLUMN mtime_ns INTEGER;
+    ALTER TABLE files ADD COLUMN examined INTEGER;
+    ALTER TABLE files ADD COLUMN own_findings TEXT;
+    CREATE INDEX files_by_metadata ON files(path, size, mtime_ns);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -193,7 +201,7 @@ pub struct NewDelivery<'a> {
     pub eml_path: &'a Path,
 }
 
-/// A file as seen by a run.
+/// A file as seen by a run or by the daemon's scan.
 #[derive(Debug, Clone)]
 pub struct FileSeen<'a> {
     pub path: &'a str,
@@ -205,6 +213,35 @@ pub struct FileSeen<'a> {
     pub outcome: &'a str,
     pub findings_json: &'a str,
     pub archive_path: Option<&'a str>,
+    /// What checking the file itself said, before consolidation judged it against the other
+    /// files (`None` for a file that was not checked: skipped, or of an older store).
+    pub check: Option<FileCheck<'a>>,
+}
+
+/// What reading and checking one file said, keyed by its metadata: enough for `status` to
+/// rebuild the file's `Inspected` (without its figures) and choose each unit's report again.
+#[derive(Debug, Clone, Copy)]
+pub struct FileCheck<'a> {
+    /// Modification time, nanoseconds since the epoch, as intake saw it.
+    pub mtime_ns: i64,
+    /// A report was read from the file (its content examined).
+    pub examined: bool,
+    /// The file's own findings (JSON), before consolidation added any.
+    pub findings_json: &'a str,
+}
+
+/// A file's recorded check, found by path, size and modification time (see [`Store::checked_files`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedFile {
+    pub sha256: String,
+    pub unit: Option<String>,
+    /// The period the file declares.
+    pub period: Option<String>,
+    pub examined: bool,
+    /// The file's own findings (JSON).
+    pub findings: String,
+    /// When a run or scan last saw it (RFC 3339, UTC).
+    pub last_seen: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -511,23 +548,30 @@ impl Store {
 
     // --- files ------------------------------------------------------------------------------
 
-    /// Record a file seen by a run (one row per path and content).
+    /// Record a file seen by a run (`run_id`) or by the daemon's scan (`None`): one row per
+    /// path and content. A scan keeps the run a row was last seen by.
     pub fn record_file(
         &self,
         f: &FileSeen<'_>,
-        run_id: i64,
+        run_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let check = f.check.as_ref();
         self.conn
-            .execute(
-                "INSERT INTO files (path, sha256, size, mtime, unit, period, outcome, findings, archive_path, first_seen, last_seen, last_run)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)
+            .prepare_cached(
+                "INSERT INTO files (path, sha256, size, mtime, unit, period, outcome, findings, archive_path, first_seen, last_seen, last_run, mtime_ns, examined, own_findings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (path, sha256) DO UPDATE SET
                    size = excluded.size, mtime = excluded.mtime, unit = excluded.unit, period = excluded.period,
                    outcome = excluded.outcome, findings = excluded.findings,
                    archive_path = COALESCE(excluded.archive_path, files.archive_path),
-                   last_seen = excluded.last_seen, last_run = excluded.last_run",
-                params![
+                   last_seen = excluded.last_seen, last_run = COALESCE(excluded.last_run, files.last_run),
+                   mtime_ns = COALESCE(excluded.mtime_ns, files.mtime_ns),
+                   examined = COALESCE(excluded.examined, files.examined),
+                   own_findings = COALESCE(excluded.own_findings, files.own_findings)",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
                     f.path,
                     f.sha256,
                     f.size as i64,
@@ -538,11 +582,60 @@ impl Store {
                     f.findings_json,
                     f.archive_path,
                     ts(now),
-                    run_id
-                ],
-            )
+                    run_id,
+                    check.map(|c| c.mtime_ns),
+                    check.map(|c| c.examined),
+                    check.map(|c| c.findings_json),
+                ])
+            })
             .map_err(self.err())?;
         Ok(())
+    }
+
+    /// Every file whose check is recorded, by (path, size, mtime in ns): what `status` looks a
+    /// file of the inbox up in. One query for all (a status page asks for thousands at once);
+    /// when a path and metadata were recorded twice (the same bytes under two hashes cannot be,
+    /// so only a rewrite that kept size and mtime), the row seen last wins.
+    pub fn checked_files(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, u64, i64), CheckedFile>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT path, size, mtime_ns, sha256, unit, period, examined, own_findings, last_seen
+                 FROM files
+                 WHERE mtime_ns IS NOT NULL AND examined IS NOT NULL AND own_findings IS NOT NULL",
+            )
+            .map_err(self.err())?;
+        let mut rows = st.query([]).map_err(self.err())?;
+        let mut out: std::collections::HashMap<_, CheckedFile> = std::collections::HashMap::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let key = (
+                r.get::<_, String>(0).map_err(self.err())?,
+                r.get::<_, i64>(1).map_err(self.err())? as u64,
+                r.get(2).map_err(self.err())?,
+            );
+            let check = CheckedFile {
+                sha256: r.get(3).map_err(self.err())?,
+                unit: r.get(4).map_err(self.err())?,
+                period: r.get(5).map_err(self.err())?,
+                examined: r.get(6).map_err(self.err())?,
+                findings: r.get(7).map_err(self.err())?,
+                last_seen: r.get(8).map_err(self.err())?,
+            };
+            // (Decided here: an ORDER BY in the query sorted every row.)
+            match out.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if e.get().last_seen <= check.last_seen {
+                        e.insert(check);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(check);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn files(&self, period: Option<&str>) -> Result<Vec<FileRow>, StoreError> {
@@ -883,6 +976,83 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_store_opens_and_its_files_count_as_not_yet_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO files (path, sha256, size, mtime, unit, period, outcome, findings,
+                       first_seen, last_seen, last_run)
+               VALUES ('a.xlsx', 'abc', 10, '2026-11-02T09:00:00+07:00', 'da-lat', '2026-10',
+                       'accepted', '[]', '2026-11-04T01:00:00.000Z', '2026-11-04T01:00:00.000Z', 1);",
+        )
+        .unwrap();
+        drop(conn);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(
+            s.files(None).unwrap()[0].outcome,
+            "accepted",
+            "the row is kept"
+        );
+        // Its check was not recorded (no mtime_ns, no own findings): status does not trust it.
+        assert!(s.checked_files().unwrap().is_empty());
+
+        // The next scan records the same content with its check; the run that saw it stays.
+        let t = DateTime::parse_from_rfc3339("2026-11-02T09:00:00+07:00").unwrap();
+        let ns = t.timestamp_nanos_opt().unwrap();
+        s.record_file(
+            &FileSeen {
+                path: "a.xlsx",
+                sha256: "abc",
+                size: 10,
+                mtime: t,
+                unit: Some("da-lat"),
+                period: Some("2026-10"),
+                outcome: "accepted",
+                findings_json: "[]",
+                archive_path: None,
+                check: Some(FileCheck {
+                    mtime_ns: ns,
+                    examined: true,
+                    findings_json: "[{\"severity\":\"warning\"}]",
+                }),
+            },
+            None,
+            now(),
+        )
+        .unwrap();
+        let checked = s.checked_files().unwrap();
+        assert_eq!(
+            checked.get(&("a.xlsx".to_owned(), 10, ns)),
+            Some(&CheckedFile {
+                sha256: "abc".into(),
+                unit: Some("da-lat".into()),
+                period: Some("2026-10".into()),
+                examined: true,
+                findings: "[{\"severity\":\"warning\"}]".into(),
+                last_seen: "2026-11-04T01:00:00.000Z".into(),
+            })
+        );
+        assert_eq!(
+            s.files(None).unwrap().len(),
+            1,
+            "one row per path and content"
+        );
+        let last_run: Option<i64> = s
+            .conn
+            .query_row("SELECT last_run FROM files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            last_run,
+            Some(1),
+            "a scan keeps the run that last saw the file"
+        );
+    }
+
+    #[test]
     fn processes_opening_a_new_store_together_all_succeed() {
         let dir = tempfile::tempdir().unwrap();
         let opened: Vec<Result<i64, String>> = std::thread::scope(|s| {
@@ -1023,14 +1193,15 @@ mod tests {
             outcome: "accepted",
             findings_json: "[]",
             archive_path: Some("archive/x"),
+            check: None,
         };
-        s.record_file(&f, 1, now()).unwrap();
+        s.record_file(&f, Some(1), now()).unwrap();
         s.record_file(
             &FileSeen {
                 archive_path: None,
                 ..f.clone()
             },
-            2,
+            Some(2),
             now(),
         )
         .unwrap();
@@ -1039,7 +1210,7 @@ mod tests {
                 sha256: "def",
                 ..f.clone()
             },
-            2,
+            Some(2),
             now(),
         )
         .unwrap();

@@ -197,7 +197,8 @@ fn a_file_that_cannot_say_its_period_belongs_only_to_the_window_it_arrived_in() 
         .expect_code(0);
     assert!(paths(&env.summary("2026-12")).is_empty());
 
-    // `status` applies the same rule.
+    // `status` applies the same rule, to the checks a run recorded (a dry run records none).
+    env.cmd(&["run", "--period", "2026-12"]).expect_code(0);
     let out = env
         .cmd(&["status", "--period", "2026-11", "--json", "--config"])
         .cmd

@@ -51,18 +51,121 @@ fn next_send_text() -> String {
     next.format("%H:%M %d/%m/%Y").to_string()
 }
 
+/// A read worker that only leaves a mark: `status` given it must not start it (`status` answers
+/// from the state store and reads no file).
+fn marking_worker(env: &TestEnv) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let worker = env.dir.path().join("marking-worker.sh");
+    let mark = env.dir.path().join("worker-started");
+    fs::write(
+        &worker,
+        format!("#!/bin/sh\ntouch '{}'\nexit 70\n", mark.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&worker, fs::Permissions::from_mode(0o755)).unwrap();
+    (worker, mark)
+}
+
+/// `tonghop status` with a read worker that leaves a mark if started; asserts it was not.
+fn status_reading_nothing(env: &TestEnv, args: &[&str], code: i32) -> Output {
+    let (worker, mark) = marking_worker(env);
+    let mut all = vec!["status"];
+    all.extend(args);
+    let mut run = op(env, &all);
+    run.cmd.env("TONGHOP_READ_WORKER", &worker);
+    let out = run.expect_code(code);
+    assert!(!mark.exists(), "status started a read worker");
+    out
+}
+
 #[test]
-fn status_before_any_run_shows_each_unit_and_the_next_send() {
+fn status_before_any_check_reads_no_file_and_names_each_as_not_yet_checked() {
     let env = TestEnv::samples();
     let before = next_send_text();
-    let out = op(&env, &["status", "--period", "2026-10"]).expect_code(0);
+    let out = status_reading_nothing(&env, &["--period", "2026-10"], 0);
     let after = next_send_text();
 
     assert!(
-        out.stdout.contains("Đơn vị có báo cáo: 13/18"),
+        out.stdout.contains("Đơn vị có báo cáo: 0/18\nTệp chưa kiểm tra: 19 (mới hoặc đã thay đổi từ lần kiểm tra trước; chưa tính ở trên)\n"),
         "{}",
         out.stdout
     );
+    assert!(line(&out, "Huyện ủy Đam Rông").contains("Chưa nộp"));
+    // Di Linh's file is named under its unit (by its name), not judged.
+    let di_linh: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("Huyện ủy Di Linh"))
+        .take(3)
+        .collect();
+    assert_eq!(
+        di_linh,
+        [
+            " 8. Huyện ủy Di Linh: Có tệp chưa kiểm tra",
+            "      - Chưa kiểm tra: HU Di Linh T10.xlsx (nhận lúc 11:10 03/11/2026)",
+            " 9. Huyện ủy Bảo Lâm: Có tệp chưa kiểm tra",
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("Bị từ chối"), "{}", out.stdout);
+    let nameless: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "Tệp chưa kiểm tra, chưa rõ của đơn vị nào:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  - "))
+        .collect();
+    assert_eq!(
+        nameless,
+        [
+            "  - Book1.xlsx (nhận lúc 20:12 01/11/2026)",
+            "  - baocao_T10.xlsx (nhận lúc 09:30 01/11/2026)"
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "Các tệp chưa kiểm tra không được đọc ở đây").contains(
+            "chúng sẽ được kiểm tra khi tonghop daemon chạy (ở mỗi lần quét thư mục; hiện daemon KHÔNG chạy)"
+        )
+    );
+    assert!(out.stdout.contains("Chưa gửi"), "{}", out.stdout);
+    let send = line(&out, "Gửi báo cáo:");
+    assert!(
+        send.contains(&before) || send.contains(&after),
+        "{send} vs {before}"
+    );
+    assert!(
+        !env.dir.path().join("data").exists(),
+        "status creates no data folder"
+    );
+    let s = json(&status_reading_nothing(
+        &env,
+        &["--period", "2026-10", "--json"],
+        0,
+    ));
+    assert_eq!(s["unchecked"].as_array().unwrap().len(), 19);
+    assert_eq!(
+        s["unchecked"][0]["path"],
+        "BC KL14 - HU Đức Trọng (sửa lần 2).xlsx"
+    );
+    assert_eq!(s["unchecked"][0]["unit"], "duc-trong");
+}
+
+/// Issue 8: after a run, `status` gives each unit the run's verdict (the run recorded each
+/// file's check), from the store, without reading a file.
+#[test]
+fn status_after_a_run_gives_the_runs_verdicts_without_reading() {
+    let env = TestEnv::samples();
+    let summary = run_october(&env);
+    let out = status_reading_nothing(&env, &["--period", "2026-10"], 0);
+    assert!(
+        out.stdout.contains("Đơn vị có báo cáo: 13/18\n\n"),
+        "no file left unchecked:\n{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("chưa kiểm tra"), "{}", out.stdout);
     assert!(line(&out, "Huyện ủy Đam Rông").contains("Chưa nộp"));
     let di_linh = line(&out, "Huyện ủy Di Linh");
     assert!(
@@ -87,16 +190,58 @@ fn status_before_any_run_shows_each_unit_and_the_next_send() {
     );
     assert!(line(&out, "Huyện ủy Lâm Hà").contains("Nộp muộn"));
     assert!(line(&out, "Thành ủy Đà Lạt").contains("Đúng hạn"));
-    assert!(out.stdout.contains("Chưa gửi"), "{}", out.stdout);
-    let send = line(&out, "Gửi báo cáo:");
-    assert!(
-        send.contains(&before) || send.contains(&after),
-        "{send} vs {before}"
-    );
-    assert!(
-        !env.dir.path().join("data").exists(),
-        "status creates no data folder"
-    );
+    let unidentified: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "Tệp không xác định được đơn vị:")
+        .skip(1)
+        .filter(|l| l.starts_with("  - "))
+        .collect();
+    assert_eq!(unidentified, ["  - Book1.xlsx (nhận lúc 20:12 01/11/2026)"]);
+
+    // Unit by unit, what the run's summary says.
+    let s = json(&status_reading_nothing(
+        &env,
+        &["--period", "2026-10", "--json"],
+        0,
+    ));
+    assert_eq!(s["unchecked"], serde_json::json!([]));
+    let ran = summary["units"].as_array().unwrap();
+    let shown = s["units"].as_array().unwrap();
+    assert_eq!(shown.len(), ran.len());
+    let instant = |v: &Value| {
+        v.as_str()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+    };
+    let counts = |u: &Value| {
+        let f = u["findings"].as_array().unwrap();
+        let n = |sev: &str| f.iter().filter(|x| x["severity"] == sev).count();
+        (n("error"), n("warning"))
+    };
+    for (st, r) in shown.iter().zip(ran) {
+        assert_eq!(
+            (&st["id"], &st["status"], &st["late"], &st["file"]),
+            (&r["id"], &r["status"], &r["late"], &r["file"]),
+            "{}",
+            r["id"]
+        );
+        assert_eq!(
+            instant(&st["received"]),
+            instant(&r["received"]),
+            "{}",
+            r["id"]
+        );
+        assert_eq!(
+            counts(st),
+            (
+                r["errors"].as_u64().unwrap() as usize,
+                r["warnings"].as_u64().unwrap() as usize
+            ),
+            "{}",
+            r["id"]
+        );
+    }
+    assert_eq!(s["reported"], 13);
 }
 
 #[test]
@@ -139,7 +284,34 @@ fn a_report_changed_after_the_send_is_listed_as_arriving_after_it() {
     // Thành ủy Đà Lạt saves its file again after the report went out.
     let file = env.inbox.join("TU Da Lat T10-2026.xlsx");
     filetime::set_file_mtime(&file, filetime::FileTime::now()).unwrap();
-    let out = op(&env, &["status", "--period", "2026-10"]).expect_code(0);
+    // Not checked since it changed: named, not read.
+    let out = status_reading_nothing(&env, &["--period", "2026-10"], 0);
+    assert!(
+        line(&out, "Thành ủy Đà Lạt").ends_with(": Có tệp chưa kiểm tra"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("      - Chưa kiểm tra: TU Da Lat T10-2026.xlsx (nhận lúc "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("Báo cáo đến sau khi đã gửi"),
+        "{}",
+        out.stdout
+    );
+    // The daemon's scan checks it (here in this process, reading in-process).
+    let mut settings = tonghop::config::Settings::discover(Some(&env.config)).unwrap();
+    settings.read.isolate = false;
+    tonghop::app::jobs::scan_period(
+        &settings,
+        &tonghop::clock::SystemClock,
+        tonghop::period::Period::month(2026, 10),
+    )
+    .unwrap();
+    let out = status_reading_nothing(&env, &["--period", "2026-10"], 0);
     let section: Vec<&str> = out
         .stdout
         .lines()
@@ -159,7 +331,11 @@ fn a_report_changed_after_the_send_is_listed_as_arriving_after_it() {
         1,
         "only that one: {section:?}"
     );
-    let s = json(&op(&env, &["status", "--period", "2026-10", "--json"]).expect_code(0));
+    let s = json(&status_reading_nothing(
+        &env,
+        &["--period", "2026-10", "--json"],
+        0,
+    ));
     assert_eq!(s["late_after_send"][0]["unit"], "da-lat");
 }
 

@@ -187,6 +187,15 @@ fn read_reply(input: &mut impl Read) -> std::io::Result<Result<Examined, Finding
     }
 }
 
+/// Read workers started by this process so far: a cheap witness that a command (`status`)
+/// answers without reading any file (its test asserts the count does not move).
+static WORKERS_STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many read workers this process has started.
+pub fn workers_started() -> usize {
+    WORKERS_STARTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A reader: in this process, or through a worker process (started on first use, restarted
 /// after a crash).
 pub struct Reader {
@@ -305,6 +314,7 @@ impl Reader {
     }
 
     fn spawn(&self, exe: &std::path::Path, spec: FormSpec<'_>) -> std::io::Result<Worker> {
+        WORKERS_STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let l = &self.settings.limits;
         let mut child = Command::new(exe)
             .arg(WORKER_ARG)
