@@ -2,6 +2,7 @@
 //! `trigger`. Each command is a function returning an exit code.
 
 pub mod client;
+pub mod text;
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -694,7 +695,7 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
             if json {
                 print_json(&s);
             } else {
-                out(&operator::status_text(&settings, &s));
+                out(&text::status_text(&settings, &s));
             }
             if let operator::StoreState::Error { error, .. } = &s.store {
                 eprintln!("tonghop: {error}");
@@ -735,7 +736,7 @@ fn cmd_history(config: Option<&Path>, limit: usize, json: bool) -> u8 {
             if json {
                 print_json(&h);
             } else {
-                out(&operator::history_text(&settings, &h));
+                out(&text::history_text(&settings, &h));
             }
             match h.store {
                 operator::StoreState::Error { .. } => exit::INTERNAL_ERROR,
@@ -768,7 +769,7 @@ fn cmd_resend(
     let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
     match operator::resend(&settings, target, force, refused, &SystemClock, &waiting) {
         Ok(r) => {
-            out(&operator::resend_text(&settings, &r));
+            out(&text::resend_text(&settings, &r));
             r.exit_code()
         }
         Err(e) => {
