@@ -84,7 +84,7 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
         return Ok(());
     };
     let changes = crate::pipeline::compose::supplement::changes(
-        &summary,
+        Some(&summary),
         &consolidated.consolidation,
         &settings.form,
     );

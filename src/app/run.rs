@@ -337,7 +337,7 @@ fn run_body(
                 s.set_run_summary(
                     run_id,
                     &workbook_path.display().to_string(),
-                    &serde_json::to_string(&provisional).expect("JSON values serialise"),
+                    &provisional.to_json(),
                 )?;
                 crate::mail::outbox::enqueue(
                     settings,
@@ -398,13 +398,13 @@ fn run_body(
         Some(&mail),
     );
     // How long each stage took, for monitoring and the benchmark.
-    doc["timings"] = serde_json::Value::Object(
+    doc.timings = Some(
         timings
             .iter()
-            .map(|(stage, d)| (stage.to_string(), serde_json::json!(d.as_secs_f64())))
+            .map(|(stage, d)| (stage.to_string(), d.as_secs_f64()))
             .collect(),
     );
-    let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
+    let text = doc.to_json_pretty();
     crate::state::atomic::write(&summary_path, text.as_bytes()).map_err(|e| RunError::Output {
         path: summary_path.clone(),
         source: e,
@@ -504,8 +504,8 @@ fn plan_supplement(
         return Err(RunError::NotSentYet { period });
     };
     // Nothing is queued (above): the latest sent is the latest that is sent or on its way.
-    let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
-    let changes = supplement::changes(&previous, consolidation, &settings.form);
+    let previous = latest_sent_summary(store, &period)?;
+    let changes = supplement::changes(previous.as_ref(), consolidation, &settings.form);
     if changes.is_empty() {
         return Err(RunError::NothingToSupplement { period, copying });
     }
@@ -528,18 +528,25 @@ fn plan_supplement(
     })
 }
 
-/// The summary document of the latest report (or supplementary report) of `period` that was sent.
+/// The summary document of the latest report (or supplementary report) of `period` that was
+/// sent; `None` when the store has none for it, or one that does not read as a summary.
 pub fn latest_sent_summary(
     store: &Store,
     period: &Period,
-) -> Result<Option<serde_json::Value>, RunError> {
+) -> Result<Option<summary::Summary>, RunError> {
     let Some(d) = store.latest_sent(&period.key())? else {
         return Ok(None);
     };
     let Some(run) = d.run_id else { return Ok(None) };
     Ok(store
         .run_summary(run)?
-        .and_then(|t| serde_json::from_str(&t).ok()))
+        .and_then(|t| match summary::Summary::from_json(&t) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(run_id = run, period = %period, error = %e, "the summary recorded for the report that was sent does not read; comparing with nothing");
+                None
+            }
+        }))
 }
 
 /// A consolidation and what it took.
