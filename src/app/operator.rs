@@ -25,7 +25,8 @@ use crate::pipeline::consolidate::{FileOutcome, UnitStatus};
 use crate::pipeline::{self, Progress, compose as deliver};
 use crate::state::lock::{LockError, RunLock};
 use crate::state::store::{
-    self, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError,
+    self, DeliveryKind, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, RunStatus, Store,
+    StoreError, Trigger,
 };
 
 /// "08:00 04/11/2026".
@@ -116,7 +117,8 @@ pub struct ReportState {
     pub sent: Option<DeliveryRow>,
     /// When the content of that report was gathered (its run's start): reports received later
     /// are not in it.
-    pub content_as_of: Option<String>,
+    #[serde(serialize_with = "store::stored_time::serialize_opt")]
+    pub content_as_of: Option<DateTime<Utc>>,
     /// Every report and supplement mail of the period, oldest first.
     pub deliveries: Vec<DeliveryRow>,
 }
@@ -230,11 +232,7 @@ pub fn status(
             (ReportState::not_sent(), Vec::new())
         }
     };
-    let late_after_send = match report
-        .content_as_of
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-    {
+    let late_after_send = match report.content_as_of {
         Some(as_of) => c
             .units
             .iter()
@@ -317,8 +315,8 @@ impl ReportState {
 /// The period's report and supplement mails, and every mail still pending.
 fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryRow>), StoreError> {
     let key = period.key();
-    let mut ds = s.deliveries_for(&key, "report")?;
-    ds.extend(s.deliveries_for(&key, "supplement")?);
+    let mut ds = s.deliveries_for(&key, DeliveryKind::Report)?;
+    ds.extend(s.deliveries_for(&key, DeliveryKind::Supplement)?);
     ds.sort_by_key(|d| d.id);
     let state = if ds.iter().any(|d| d.status == DeliveryStatus::Sent) {
         "sent"
@@ -331,16 +329,14 @@ fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryR
     };
     // The content of a sent mail is as of its run's start: a copy sent later by
     // `tonghop resend` carries the same old content, so its send time would hide reports.
-    let mut as_of: Option<String> = None;
+    let mut as_of: Option<DateTime<Utc>> = None;
     for d in ds.iter().filter(|d| d.status == DeliveryStatus::Sent) {
         let run = match d.run_id {
             Some(r) => s.run(r)?,
             None => None,
         };
-        let t = run
-            .map(|r| r.started_at)
-            .unwrap_or_else(|| d.created_at.clone());
-        if as_of.as_ref().is_none_or(|a| later(&t, a)) {
+        let t = run.map(|r| r.started_at).unwrap_or(d.created_at);
+        if as_of.is_none_or(|a| t > a) {
             as_of = Some(t);
         }
     }
@@ -357,17 +353,6 @@ fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryR
         deliveries: ds,
     };
     Ok((report, s.pending_deliveries()?))
-}
-
-/// Whether `a` is a later RFC 3339 time than `b` (text order is not enough across offsets).
-fn later(a: &str, b: &str) -> bool {
-    match (
-        DateTime::parse_from_rfc3339(a),
-        DateTime::parse_from_rfc3339(b),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => a > b,
-    }
 }
 
 /// The lines a `run` or `trigger` prints about the mail it just made, in the words `status` and
@@ -403,7 +388,7 @@ pub fn run_mail_lines(
 /// Whether `d` (a report or supplement) carries older figures than `latest`, the latest one of
 /// its period that was sent: its run came before.
 fn older_than(d: &DeliveryRow, latest: Option<&DeliveryRow>) -> bool {
-    matches!(d.kind.as_str(), "report" | "supplement")
+    d.kind.carries_figures()
         && matches!((d.run_id, latest.and_then(|l| l.run_id)), (Some(a), Some(b)) if a < b)
 }
 
@@ -492,7 +477,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                         .map(|n| format!(" (bổ sung lần {n})"))
                         .unwrap_or_default(),
                     d.sent_at
-                        .as_deref()
+                        .as_ref()
                         .map(|t| crate::clock::local_text(settings, t))
                         .unwrap_or_default(),
                     d.run_id
@@ -548,7 +533,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             "\nBáo cáo đến sau khi đã gửi (chưa có trong báo cáo đã gửi, số liệu {}):",
             s.report
                 .content_as_of
-                .as_deref()
+                .as_ref()
                 .map(|t| format!("tính đến {}", crate::clock::local_text(settings, t)))
                 .unwrap_or_default()
         );
@@ -578,7 +563,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "  - {} kỳ {}: {}",
-                kind_label(&d.kind),
+                kind_label(d.kind),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -663,26 +648,24 @@ pub fn history(settings: &Settings, limit: usize) -> Result<History, StoreError>
     })
 }
 
-fn trigger_label(t: &str) -> &str {
+fn trigger_label(t: Trigger) -> &'static str {
     match t {
-        "manual" => "thủ công",
-        "schedule" => "theo lịch",
-        "catch_up" => "bù lịch bị lỡ",
-        "supplement" => "báo cáo bổ sung",
-        other => other,
+        Trigger::Manual => "thủ công",
+        Trigger::Schedule => "theo lịch",
+        Trigger::CatchUp => "bù lịch bị lỡ",
+        Trigger::Supplement => "báo cáo bổ sung",
     }
 }
 
-fn outcome_label(o: &str) -> &str {
+fn outcome_label(o: RunStatus) -> &'static str {
     match o {
-        "running" => "đang chạy",
-        "ok" => "xong",
-        "rejected_files" => "xong, có tệp bị từ chối",
-        "failed" => "LỖI",
-        "interrupted" => "bị ngắt (chương trình dừng giữa chừng)",
-        "skipped" => "bỏ qua",
-        "nothing_changed" => "không có gì thay đổi, không gửi",
-        other => other,
+        RunStatus::Running => "đang chạy",
+        RunStatus::Ok => "xong",
+        RunStatus::RejectedFiles => "xong, có tệp bị từ chối",
+        RunStatus::Failed => "LỖI",
+        RunStatus::Interrupted => "bị ngắt (chương trình dừng giữa chừng)",
+        RunStatus::Skipped => "bỏ qua",
+        RunStatus::NothingChanged => "không có gì thay đổi, không gửi",
     }
 }
 
@@ -704,7 +687,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
     if h.runs.is_empty() {
         let _ = writeln!(o, "Chưa có lần chạy nào.");
     }
-    let t = |s: &str| crate::clock::local_text(settings, s);
+    let t = |s: &DateTime<Utc>| crate::clock::local_text(settings, s);
     for r in &h.runs {
         let run = &r.run;
         let label = Period::parse_key(&run.period)
@@ -716,14 +699,14 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             run.id,
             label,
             run.period,
-            trigger_label(&run.trigger)
+            trigger_label(run.trigger)
         );
         match &run.noticed_at {
             // When it died is not known: say when that was noticed, and what happens next.
-            Some(noticed) if run.outcome == "interrupted" => {
+            Some(noticed) if run.outcome == RunStatus::Interrupted => {
                 let next = if !r.deliveries.is_empty() {
                     "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
-                } else if matches!(run.trigger.as_str(), "schedule" | "catch_up") {
+                } else if matches!(run.trigger, Trigger::Schedule | Trigger::CatchUp) {
                     "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại".to_owned()
                 } else {
                     format!(
@@ -743,8 +726,8 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
                     o,
                     "  Bắt đầu {}, kết thúc {}: {}",
                     t(&run.started_at),
-                    run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
-                    outcome_label(&run.outcome)
+                    run.ended_at.as_ref().map(t).unwrap_or_else(|| "-".into()),
+                    outcome_label(run.outcome)
                 );
             }
         }
@@ -761,7 +744,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(
                 o,
                 "  {} kỳ {}: {}",
-                kind_label(&d.kind),
+                kind_label(d.kind),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -828,7 +811,7 @@ pub enum ResendError {
     #[error("run {run_id} made no report mail (outcome: {outcome}{})", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
     NoReport {
         run_id: i64,
-        outcome: String,
+        outcome: RunStatus,
         error: Option<String>,
     },
     #[error("the spooled message {path} cannot be read: {source}")]
@@ -854,9 +837,9 @@ pub enum ResendError {
     Superseded {
         delivery: i64,
         run_id: i64,
-        kind: String,
+        kind: DeliveryKind,
         number: Option<u32>,
-        newer_kind: String,
+        newer_kind: DeliveryKind,
         newer_number: Option<u32>,
         newer_run: i64,
         /// As the office reads it.
@@ -921,7 +904,7 @@ pub fn resend(
             let reports: Vec<DeliveryRow> = store
                 .deliveries_of_run(id)?
                 .into_iter()
-                .filter(|d| d.kind == "report" || d.kind == "supplement")
+                .filter(|d| d.kind.carries_figures())
                 .collect();
             // One still on its way (or given up on) is the one to send: a copy beside it
             // would reach the recipients twice once it goes through.
@@ -951,14 +934,14 @@ pub fn resend(
             return Err(ResendError::Superseded {
                 delivery: row.id,
                 run_id: row.run_id.unwrap_or_default(),
-                kind: row.kind.clone(),
+                kind: row.kind,
                 number: row.supplement_number,
-                newer_kind: newer.kind.clone(),
+                newer_kind: newer.kind,
                 newer_number: newer.supplement_number,
                 newer_run: newer.run_id.unwrap_or_default(),
                 newer_sent_at: newer
                     .sent_at
-                    .as_deref()
+                    .as_ref()
                     .map(|t| crate::clock::local_text(settings, t))
                     .unwrap_or_default(),
             });
@@ -1036,7 +1019,7 @@ fn copy_with_new_id(
     Ok(store.add_delivery(
         &NewDelivery {
             run_id: row.run_id,
-            kind: &row.kind,
+            kind: row.kind,
             period: &row.period,
             unit: row.unit.as_deref(),
             recipients,
@@ -1121,7 +1104,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             let _ = writeln!(
                 o,
                 "Gửi lại {} (bản đã gửi {original}) cho các địa chỉ đã bị từ chối ({}), với Message-ID mới {}.",
-                kind_label(&d.kind).to_lowercase(),
+                kind_label(d.kind).to_lowercase(),
                 d.recipients.join(", "),
                 d.message_id
             );
@@ -1211,8 +1194,8 @@ pub fn explain_resend(e: &ResendError) -> String {
             "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
              bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
              lại đúng thư đó: tonghop resend {run_id} --force",
-            mail_kind_label(kind, *number),
-            mail_kind_label(newer_kind, *newer_number).to_lowercase()
+            mail_kind_label(*kind, *number),
+            mail_kind_label(*newer_kind, *newer_number).to_lowercase()
         ),
     }
 }
@@ -1254,14 +1237,5 @@ mod tests {
     fn message_id_domain_falls_back() {
         assert_eq!(message_id_domain("<a.b@lamdong.dcs.vn>"), "lamdong.dcs.vn");
         assert_eq!(message_id_domain("<nodomain>"), "localhost");
-    }
-
-    #[test]
-    fn later_compares_instants_not_text() {
-        assert!(later(
-            "2026-11-04T02:00:00.000Z",
-            "2026-11-04T08:00:00+07:00"
-        ));
-        assert!(!later("2026-11-04T00:59:00Z", "2026-11-04T08:00:00+07:00"));
     }
 }

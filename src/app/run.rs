@@ -15,26 +15,11 @@ use crate::pipeline::intake::{self, Submission};
 use crate::pipeline::read::worker as isolate;
 use crate::pipeline::summary::{self, MailRecord};
 use crate::pipeline::{Progress, compose as deliver, compose::supplement, render};
-use crate::state::store::Store;
+use crate::state::store::{DeliveryKind, RunStatus, Store};
 
-/// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Manual,
-    Schedule,
-    CatchUp,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Manual => "manual",
-            Trigger::Schedule => "schedule",
-            Trigger::CatchUp => "catch_up",
-        }
-    }
-}
+/// What started a run: the one enum the store records (a supplementary report's run is
+/// recorded as [`Trigger::Supplement`], whatever started it).
+pub use crate::state::store::Trigger;
 
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -114,9 +99,9 @@ pub fn run_once(
         });
     }
     let trigger = if req.supplement {
-        "supplement"
+        Trigger::Supplement
     } else {
-        req.trigger.as_str()
+        req.trigger
     };
     let run_id = store.start_run(trigger, &period.key(), clock.now())?;
     // One event, in the order things happen: the run starts when it is recorded (the body
@@ -125,7 +110,7 @@ pub fn run_once(
     tracing::info!(
         run_id,
         period = %period,
-        trigger,
+        trigger = trigger.as_str(),
         dry_run = false,
         inbox = %settings.inbox.display(),
         "run started"
@@ -141,24 +126,24 @@ pub fn run_once(
     let (outcome, error, workbook, summary) = match &result {
         Ok(o) => (
             if o.has_rejections() {
-                "rejected_files"
+                RunStatus::RejectedFiles
             } else {
-                "ok"
+                RunStatus::Ok
             },
             None,
             Some(o.workbook.display().to_string()),
             std::fs::read_to_string(&o.summary).ok(),
         ),
-        Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
+        Err(RunError::NothingToSupplement { .. }) => (RunStatus::NothingChanged, None, None, None),
         Err(e @ RunError::MailQueued { .. }) => (
-            "skipped",
+            RunStatus::Skipped,
             Some(crate::app::explain::run_error(e)),
             None,
             None,
         ),
         // The history shows it to the clerk.
         Err(e) => (
-            "failed",
+            RunStatus::Failed,
             Some(crate::app::explain::run_error(e)),
             None,
             None,
@@ -272,9 +257,9 @@ fn run_body(
         )?,
     };
     let kind = if req.supplement {
-        "supplement"
+        DeliveryKind::Supplement
     } else {
-        "report"
+        DeliveryKind::Report
     };
     let mail = match recorded {
         None => {
@@ -509,12 +494,13 @@ fn plan_supplement(
     if changes.is_empty() {
         return Err(RunError::NothingToSupplement { period, copying });
     }
-    let first_sent_at =
-        DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
-            .map(|t| t.with_timezone(&settings.timezone).fixed_offset())
-            .unwrap_or(consolidation.generated_at);
+    let first_sent_at = sent
+        .sent_at
+        .unwrap_or(sent.created_at)
+        .with_timezone(&settings.timezone)
+        .fixed_offset();
     let earlier: std::collections::BTreeSet<i64> = store
-        .deliveries_for(&period.key(), "supplement")?
+        .deliveries_for(&period.key(), DeliveryKind::Supplement)?
         .iter()
         .map(|d| d.run_id.unwrap_or(-d.id))
         .collect();
