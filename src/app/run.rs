@@ -25,6 +25,8 @@ pub use crate::state::store::Trigger;
 pub struct RunRequest {
     /// The period to consolidate; `None` = the one that ended most recently.
     pub period: Option<Period>,
+    /// What asked for it; a supplementary report is asked with `supplement` (and recorded as
+    /// [`Trigger::Supplement`]).
     pub trigger: Trigger,
     /// Write workbook, summary and .eml into the output folder; send nothing, record nothing.
     pub dry_run: bool,
