@@ -59,13 +59,9 @@ pub fn log_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A stored RFC 3339 time as the office reads it: "08:00 04/11/2026".
-pub fn local_text(settings: &Settings, stored: &str) -> String {
-    DateTime::parse_from_rfc3339(stored)
-        .map(|t| {
-            t.with_timezone(&settings.timezone)
-                .format("%H:%M %d/%m/%Y")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stored.to_owned())
+/// A time (as the state store keeps them) as the office reads it: "08:00 04/11/2026".
+pub fn local_text(settings: &Settings, t: &DateTime<Utc>) -> String {
+    t.with_timezone(&settings.timezone)
+        .format("%H:%M %d/%m/%Y")
+        .to_string()
 }

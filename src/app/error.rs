@@ -62,7 +62,7 @@ pub enum RunError {
     MailQueued {
         period: Period,
         /// report | supplement
-        kind: String,
+        kind: crate::state::store::DeliveryKind,
         /// The supplement's number ("bổ sung lần N").
         number: Option<u32>,
         run_id: Option<i64>,

@@ -87,7 +87,7 @@ pub fn run_error(e: &RunError) -> String {
             attempts,
             last_error,
         } => {
-            let what = crate::app::mail_state::mail_kind_label(kind, *number);
+            let what = crate::app::mail_state::mail_kind_label(*kind, *number);
             let tried = match attempts {
                 0 => "chưa thử gửi lần nào".to_owned(),
                 n => format!(
@@ -224,7 +224,7 @@ mod tests {
         let mut d = crate::state::store::DeliveryRow {
             id: 3,
             run_id: Some(2),
-            kind: "report".into(),
+            kind: crate::state::store::DeliveryKind::Report,
             period: "2026-10".into(),
             unit: None,
             recipients: vec!["vp@x.vn".into()],
@@ -234,8 +234,8 @@ mod tests {
             status: crate::state::store::DeliveryStatus::Pending,
             attempts: 4,
             last_error: Some("máy chủ thư từ chối kết nối".into()),
-            next_attempt_at: "2026-11-04T01:30:00Z".into(),
-            created_at: "2026-11-04T01:00:00Z".into(),
+            next_attempt_at: "2026-11-04T01:30:00Z".parse().unwrap(),
+            created_at: "2026-11-04T01:00:00Z".parse().unwrap(),
             sent_at: None,
             server_reply: None,
             supplement_number: None,
@@ -260,7 +260,7 @@ mod tests {
         );
         assert!(text.contains("tonghop resend 2"), "{text}");
         d.status = crate::state::store::DeliveryStatus::Sent;
-        d.sent_at = Some("2026-11-04T02:00:00Z".into());
+        d.sent_at = Some("2026-11-04T02:00:00Z".parse().unwrap());
         d.server_reply = Some("250 2.0.0 Ok: queued as X".into());
         let text = made(&d);
         assert!(

@@ -8,7 +8,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, SupplementMode};
 use crate::mail::outbox::{self, Purpose};
 use crate::period::Period;
-use crate::state::store::{DeliveryStatus, Store};
+use crate::state::store::{DeliveryKind, DeliveryStatus, Store};
 
 /// Queue a reminder for each unit with an address and no accepted report for `period`, once
 /// per unit and period. Returns how many were queued. The caller holds the run lock.
@@ -29,7 +29,7 @@ pub fn queue_reminders(
         local,
     )?;
     let already: Vec<String> = store
-        .deliveries_for(&period.key(), "reminder")?
+        .deliveries_for(&period.key(), DeliveryKind::Reminder)?
         .into_iter()
         .filter_map(|d| d.unit)
         .collect();
@@ -39,7 +39,7 @@ pub fn queue_reminders(
             continue;
         }
         let purpose = Purpose {
-            kind: "reminder",
+            kind: DeliveryKind::Reminder,
             period: &period.key(),
             unit: Some(&r.unit),
             run_id: None,
@@ -96,7 +96,7 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
         return Ok(());
     };
     let changes = crate::pipeline::compose::supplement::changes(
-        &summary,
+        Some(&summary),
         &consolidated.consolidation,
         &settings.form,
     );

@@ -2,19 +2,19 @@
 //! `run` and `trigger`, an error that finds the period's report already made, and the daemon's log.
 
 use crate::config::Settings;
-use crate::state::store::{DeliveryRow, DeliveryStatus};
+use crate::state::store::{DeliveryKind, DeliveryRow, DeliveryStatus};
 
 /// A mail's delivery state in the clerk's words: the one wording used by `status`, `history`,
 /// `resend`, a `run`/`trigger` that finds the period's report already made, and the daemon's
 /// log. Queued: since when, attempts, last error, next attempt. Sent: when, to whom, Message-ID,
 /// the server's answer. Failed for good: why.
 pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
-    let t = |s: &str| crate::clock::local_text(settings, s);
+    let t = |s: &chrono::DateTime<chrono::Utc>| crate::clock::local_text(settings, s);
     let tries = |n: i64| format!("đã thử {n} lần");
     match d.status {
         DeliveryStatus::Sent => format!(
             "đã gửi lúc {}, tới {}{}, Message-ID {}, máy chủ thư trả lời: {}",
-            d.sent_at.as_deref().map(t).unwrap_or_default(),
+            d.sent_at.as_ref().map(t).unwrap_or_default(),
             delivered_to(d).join(", "),
             refused_text(d),
             d.message_id,
@@ -55,13 +55,13 @@ pub fn delivery_state(settings: &Settings, d: &DeliveryRow) -> String {
 
 /// A report or supplement mail as the clerk names it: "Thư báo cáo bổ sung lần 2".
 pub fn mail_label(d: &DeliveryRow) -> String {
-    mail_kind_label(&d.kind, d.supplement_number)
+    mail_kind_label(d.kind, d.supplement_number)
 }
 
 /// [`mail_label`] from the kind and the supplement's number.
-pub fn mail_kind_label(kind: &str, number: Option<u32>) -> String {
+pub fn mail_kind_label(kind: DeliveryKind, number: Option<u32>) -> String {
     match (kind, number) {
-        ("supplement", Some(n)) => format!("{} lần {n}", kind_label(kind)),
+        (DeliveryKind::Supplement, Some(n)) => format!("{} lần {n}", kind_label(kind)),
         _ => kind_label(kind).to_owned(),
     }
 }
@@ -88,12 +88,11 @@ pub(crate) fn refused_text(d: &DeliveryRow) -> String {
     format!("; BỊ TỪ CHỐI, không nhận được thư: {}", list.join(", "))
 }
 
-pub fn kind_label(kind: &str) -> &str {
+pub fn kind_label(kind: DeliveryKind) -> &'static str {
     match kind {
-        "report" => "Thư báo cáo",
-        "supplement" => "Thư báo cáo bổ sung",
-        "reminder" => "Thư nhắc nộp",
-        "alert" => "Thư báo lỗi cho người quản trị",
-        other => other,
+        DeliveryKind::Report => "Thư báo cáo",
+        DeliveryKind::Supplement => "Thư báo cáo bổ sung",
+        DeliveryKind::Reminder => "Thư nhắc nộp",
+        DeliveryKind::Alert => "Thư báo lỗi cho người quản trị",
     }
 }

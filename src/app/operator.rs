@@ -27,7 +27,8 @@ use crate::pipeline::consolidate::{Content, FileOutcome, Inspected, UnitStatus};
 use crate::pipeline::{self, compose as deliver};
 use crate::state::lock::{LockError, RunLock};
 use crate::state::store::{
-    self, CheckedFile, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, Store, StoreError,
+    self, CheckedFile, DeliveryKind, DeliveryRow, DeliveryStatus, NewDelivery, RunRow, RunStatus,
+    Store, StoreError,
 };
 
 /// Whether the state store exists, and what opening it said.
@@ -125,7 +126,8 @@ pub struct ReportState {
     pub sent: Option<DeliveryRow>,
     /// When the content of that report was gathered (its run's start): reports received later
     /// are not in it.
-    pub content_as_of: Option<String>,
+    #[serde(serialize_with = "store::stored_time::serialize_opt")]
+    pub content_as_of: Option<DateTime<Utc>>,
     /// Every report and supplement mail of the period, oldest first.
     pub deliveries: Vec<DeliveryRow>,
 }
@@ -286,11 +288,7 @@ pub fn status(
             (ReportState::not_sent(), Vec::new())
         }
     };
-    let late_after_send = match report
-        .content_as_of
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-    {
+    let late_after_send = match report.content_as_of {
         Some(as_of) => c
             .units
             .iter()
@@ -440,8 +438,8 @@ impl ReportState {
 /// The period's report and supplement mails, and every mail still pending.
 fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryRow>), StoreError> {
     let key = period.key();
-    let mut ds = s.deliveries_for(&key, "report")?;
-    ds.extend(s.deliveries_for(&key, "supplement")?);
+    let mut ds = s.deliveries_for(&key, DeliveryKind::Report)?;
+    ds.extend(s.deliveries_for(&key, DeliveryKind::Supplement)?);
     ds.sort_by_key(|d| d.id);
     let state = if ds.iter().any(|d| d.status == DeliveryStatus::Sent) {
         "sent"
@@ -454,16 +452,14 @@ fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryR
     };
     // The content of a sent mail is as of its run's start: a copy sent later by
     // `tonghop resend` carries the same old content, so its send time would hide reports.
-    let mut as_of: Option<String> = None;
+    let mut as_of: Option<DateTime<Utc>> = None;
     for d in ds.iter().filter(|d| d.status == DeliveryStatus::Sent) {
         let run = match d.run_id {
             Some(r) => s.run(r)?,
             None => None,
         };
-        let t = run
-            .map(|r| r.started_at)
-            .unwrap_or_else(|| d.created_at.clone());
-        if as_of.as_ref().is_none_or(|a| later(&t, a)) {
+        let t = run.map(|r| r.started_at).unwrap_or(d.created_at);
+        if as_of.is_none_or(|a| t > a) {
             as_of = Some(t);
         }
     }
@@ -480,17 +476,6 @@ fn report_state(s: &Store, period: Period) -> Result<(ReportState, Vec<DeliveryR
         deliveries: ds,
     };
     Ok((report, s.pending_deliveries()?))
-}
-
-/// Whether `a` is a later RFC 3339 time than `b` (text order is not enough across offsets).
-fn later(a: &str, b: &str) -> bool {
-    match (
-        DateTime::parse_from_rfc3339(a),
-        DateTime::parse_from_rfc3339(b),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => a > b,
-    }
 }
 
 /// The lines a `run` or `trigger` prints about the mail it just made, in the words `status` and
@@ -637,7 +622,7 @@ pub enum ResendError {
     #[error("run {run_id} made no report mail (outcome: {outcome}{})", error.as_deref().map(|e| format!(": {e}")).unwrap_or_default())]
     NoReport {
         run_id: i64,
-        outcome: String,
+        outcome: RunStatus,
         error: Option<String>,
     },
     #[error("the spooled message {path} cannot be read: {source}")]
@@ -663,9 +648,9 @@ pub enum ResendError {
     Superseded {
         delivery: i64,
         run_id: i64,
-        kind: String,
+        kind: DeliveryKind,
         number: Option<u32>,
-        newer_kind: String,
+        newer_kind: DeliveryKind,
         newer_number: Option<u32>,
         newer_run: i64,
         /// As the office reads it.
@@ -730,7 +715,7 @@ pub fn resend(
             let reports: Vec<DeliveryRow> = store
                 .deliveries_of_run(id)?
                 .into_iter()
-                .filter(|d| d.kind == "report" || d.kind == "supplement")
+                .filter(|d| d.kind.carries_figures())
                 .collect();
             // One still on its way (or given up on) is the one to send: a copy beside it
             // would reach the recipients twice once it goes through.
@@ -760,14 +745,14 @@ pub fn resend(
             return Err(ResendError::Superseded {
                 delivery: row.id,
                 run_id: row.run_id.unwrap_or_default(),
-                kind: row.kind.clone(),
+                kind: row.kind,
                 number: row.supplement_number,
-                newer_kind: newer.kind.clone(),
+                newer_kind: newer.kind,
                 newer_number: newer.supplement_number,
                 newer_run: newer.run_id.unwrap_or_default(),
                 newer_sent_at: newer
                     .sent_at
-                    .as_deref()
+                    .as_ref()
                     .map(|t| crate::clock::local_text(settings, t))
                     .unwrap_or_default(),
             });
@@ -845,7 +830,7 @@ fn copy_with_new_id(
     Ok(store.add_delivery(
         &NewDelivery {
             run_id: row.run_id,
-            kind: &row.kind,
+            kind: row.kind,
             period: &row.period,
             unit: row.unit.as_deref(),
             recipients,
@@ -970,8 +955,8 @@ pub fn explain_resend(e: &ResendError) -> String {
             "{} (lần chạy {run_id}) mang số liệu cũ hơn {} đã gửi lúc {newer_sent_at}: gửi lại \
              bây giờ, người nhận sẽ nhận số liệu cũ sau số liệu mới. Không gửi. Nếu vẫn muốn gửi \
              lại đúng thư đó: tonghop resend {run_id} --force",
-            mail_kind_label(kind, *number),
-            mail_kind_label(newer_kind, *newer_number).to_lowercase()
+            mail_kind_label(*kind, *number),
+            mail_kind_label(*newer_kind, *newer_number).to_lowercase()
         ),
     }
 }
@@ -1297,14 +1282,5 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("chưa rõ của đơn vị nào"), "{text}");
-    }
-
-    #[test]
-    fn later_compares_instants_not_text() {
-        assert!(later(
-            "2026-11-04T02:00:00.000Z",
-            "2026-11-04T08:00:00+07:00"
-        ));
-        assert!(!later("2026-11-04T00:59:00Z", "2026-11-04T08:00:00+07:00"));
     }
 }

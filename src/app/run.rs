@@ -15,31 +15,18 @@ use crate::pipeline::intake::{self, Submission};
 use crate::pipeline::read::worker as isolate;
 use crate::pipeline::summary::{self, MailRecord};
 use crate::pipeline::{Progress, compose as deliver, compose::supplement, render};
-use crate::state::store::Store;
+use crate::state::store::{DeliveryKind, RunStatus, Store};
 
-/// What started a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    Manual,
-    Schedule,
-    CatchUp,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Manual => "manual",
-            Trigger::Schedule => "schedule",
-            Trigger::CatchUp => "catch_up",
-        }
-    }
-}
+/// What started a run: the one enum the store records (a supplementary report's run is
+/// recorded as [`Trigger::Supplement`], whatever started it).
+pub use crate::state::store::Trigger;
 
 #[derive(Debug, Clone)]
 pub struct RunRequest {
     /// The period to consolidate; `None` = the one that ended most recently.
     pub period: Option<Period>,
+    /// What asked for it; a supplementary report is asked with `supplement` (and recorded as
+    /// [`Trigger::Supplement`]).
     pub trigger: Trigger,
     /// Write workbook, summary and .eml into the output folder; send nothing, record nothing.
     pub dry_run: bool,
@@ -114,9 +101,9 @@ pub fn run_once(
         });
     }
     let trigger = if req.supplement {
-        "supplement"
+        Trigger::Supplement
     } else {
-        req.trigger.as_str()
+        req.trigger
     };
     let run_id = store.start_run(trigger, &period.key(), clock.now())?;
     // One event, in the order things happen: the run starts when it is recorded (the body
@@ -125,7 +112,7 @@ pub fn run_once(
     tracing::info!(
         run_id,
         period = %period,
-        trigger,
+        trigger = trigger.as_str(),
         dry_run = false,
         inbox = %settings.inbox.display(),
         "run started"
@@ -141,24 +128,24 @@ pub fn run_once(
     let (outcome, error, workbook, summary) = match &result {
         Ok(o) => (
             if o.has_rejections() {
-                "rejected_files"
+                RunStatus::RejectedFiles
             } else {
-                "ok"
+                RunStatus::Ok
             },
             None,
             Some(o.workbook.display().to_string()),
             std::fs::read_to_string(&o.summary).ok(),
         ),
-        Err(RunError::NothingToSupplement { .. }) => ("nothing_changed", None, None, None),
+        Err(RunError::NothingToSupplement { .. }) => (RunStatus::NothingChanged, None, None, None),
         Err(e @ RunError::MailQueued { .. }) => (
-            "skipped",
+            RunStatus::Skipped,
             Some(crate::app::explain::run_error(e)),
             None,
             None,
         ),
         // The history shows it to the clerk.
         Err(e) => (
-            "failed",
+            RunStatus::Failed,
             Some(crate::app::explain::run_error(e)),
             None,
             None,
@@ -272,9 +259,9 @@ fn run_body(
         )?,
     };
     let kind = if req.supplement {
-        "supplement"
+        DeliveryKind::Supplement
     } else {
-        "report"
+        DeliveryKind::Report
     };
     let mail = match recorded {
         None => {
@@ -327,7 +314,7 @@ fn run_body(
                 s.set_run_summary(
                     run_id,
                     &workbook_path.display().to_string(),
-                    &serde_json::to_string(&provisional).expect("JSON values serialise"),
+                    &provisional.to_json(),
                 )?;
                 crate::mail::outbox::enqueue(
                     settings,
@@ -388,13 +375,13 @@ fn run_body(
         Some(&mail),
     );
     // How long each stage took, for monitoring and the benchmark.
-    doc["timings"] = serde_json::Value::Object(
+    doc.timings = Some(
         timings
             .iter()
-            .map(|(stage, d)| (stage.to_string(), serde_json::json!(d.as_secs_f64())))
+            .map(|(stage, d)| (stage.to_string(), d.as_secs_f64()))
             .collect(),
     );
-    let text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
+    let text = doc.to_json_pretty();
     crate::state::atomic::write(&summary_path, text.as_bytes()).map_err(|e| RunError::Output {
         path: summary_path.clone(),
         source: e,
@@ -494,17 +481,18 @@ fn plan_supplement(
         return Err(RunError::NotSentYet { period });
     };
     // Nothing is queued (above): the latest sent is the latest that is sent or on its way.
-    let previous = latest_sent_summary(store, &period)?.unwrap_or(serde_json::Value::Null);
-    let changes = supplement::changes(&previous, consolidation, &settings.form);
+    let previous = latest_sent_summary(store, &period)?;
+    let changes = supplement::changes(previous.as_ref(), consolidation, &settings.form);
     if changes.is_empty() {
         return Err(RunError::NothingToSupplement { period, copying });
     }
-    let first_sent_at =
-        DateTime::parse_from_rfc3339(sent.sent_at.as_deref().unwrap_or(&sent.created_at))
-            .map(|t| t.with_timezone(&settings.timezone).fixed_offset())
-            .unwrap_or(consolidation.generated_at);
+    let first_sent_at = sent
+        .sent_at
+        .unwrap_or(sent.created_at)
+        .with_timezone(&settings.timezone)
+        .fixed_offset();
     let earlier: std::collections::BTreeSet<i64> = store
-        .deliveries_for(&period.key(), "supplement")?
+        .deliveries_for(&period.key(), DeliveryKind::Supplement)?
         .iter()
         .map(|d| d.run_id.unwrap_or(-d.id))
         .collect();
@@ -518,18 +506,25 @@ fn plan_supplement(
     })
 }
 
-/// The summary document of the latest report (or supplementary report) of `period` that was sent.
+/// The summary document of the latest report (or supplementary report) of `period` that was
+/// sent; `None` when the store has none for it, or one that does not read as a summary.
 pub fn latest_sent_summary(
     store: &Store,
     period: &Period,
-) -> Result<Option<serde_json::Value>, RunError> {
+) -> Result<Option<summary::Summary>, RunError> {
     let Some(d) = store.latest_sent(&period.key())? else {
         return Ok(None);
     };
     let Some(run) = d.run_id else { return Ok(None) };
     Ok(store
         .run_summary(run)?
-        .and_then(|t| serde_json::from_str(&t).ok()))
+        .and_then(|t| match summary::Summary::from_json(&t) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(run_id = run, period = %period, error = %e, "the summary recorded for the report that was sent does not read; comparing with nothing");
+                None
+            }
+        }))
 }
 
 /// A consolidation and what it took.

@@ -168,7 +168,7 @@ fn notice_crash_traces(
             kind = %d.kind,
             period = %d.period,
             message_id = %d.message_id,
-            attempt_started_at = d.attempt_started_at.as_deref().unwrap_or(""),
+            attempt_started_at = d.attempt_started_at.map(crate::clock::log_time).unwrap_or_default().as_str(),
             "a mail's hand-over was interrupted; it is attempted again and may already have been delivered (a repeat carries the same Message-ID)"
         );
     }
@@ -218,13 +218,7 @@ fn scheduled_send(
     };
     let store = Store::open(&settings.data).map_err(store_err)?;
     store
-        .mark_job_done(
-            Job::Send.as_str(),
-            &period.key(),
-            at,
-            trigger.as_str(),
-            clock.now(),
-        )
+        .mark_job_done(Job::Send.as_str(), &period.key(), at, trigger, clock.now())
         .map_err(store_err)?;
     Ok(json)
 }
@@ -252,7 +246,7 @@ fn scheduled_remind(
             Job::Remind.as_str(),
             &period.key(),
             at,
-            trigger.as_str(),
+            trigger,
             clock.now(),
         )
         .map_err(store_err)?;
@@ -343,7 +337,7 @@ mod tests {
                 "send",
                 "2026-10",
                 due[0].1,
-                "catch_up",
+                Trigger::CatchUp,
                 at("2026-11-04T03:00:00Z"),
             )
             .unwrap();

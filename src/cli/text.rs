@@ -1,6 +1,6 @@
 //! What `status`, `history` and `resend` print: the Vietnamese text of the answers `app` gives.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::app::mail_state::{delivered_to, delivery_state, kind_label, mail_label, refused_text};
 use crate::app::operator::*;
@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::finding::Severity;
 use crate::period::Period;
 use crate::pipeline::consolidate::UnitStatus;
-use crate::state::store::{DeliveryRow, DeliveryStatus};
+use crate::state::store::{DeliveryRow, DeliveryStatus, RunStatus, Trigger};
 
 /// "08:00 04/11/2026".
 fn hm(t: &DateTime<FixedOffset>) -> String {
@@ -145,7 +145,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
                         .map(|n| format!(" (bổ sung lần {n})"))
                         .unwrap_or_default(),
                     d.sent_at
-                        .as_deref()
+                        .as_ref()
                         .map(|t| crate::clock::local_text(settings, t))
                         .unwrap_or_default(),
                     d.run_id
@@ -201,7 +201,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             "\nBáo cáo đến sau khi đã gửi (chưa có trong báo cáo đã gửi, số liệu {}):",
             s.report
                 .content_as_of
-                .as_deref()
+                .as_ref()
                 .map(|t| format!("tính đến {}", crate::clock::local_text(settings, t)))
                 .unwrap_or_default()
         );
@@ -231,7 +231,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "  - {} kỳ {}: {}",
-                kind_label(&d.kind),
+                kind_label(d.kind),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -267,26 +267,24 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
     o
 }
 
-fn trigger_label(t: &str) -> &str {
+fn trigger_label(t: Trigger) -> &'static str {
     match t {
-        "manual" => "thủ công",
-        "schedule" => "theo lịch",
-        "catch_up" => "bù lịch bị lỡ",
-        "supplement" => "báo cáo bổ sung",
-        other => other,
+        Trigger::Manual => "thủ công",
+        Trigger::Schedule => "theo lịch",
+        Trigger::CatchUp => "bù lịch bị lỡ",
+        Trigger::Supplement => "báo cáo bổ sung",
     }
 }
 
-fn outcome_label(o: &str) -> &str {
+fn outcome_label(o: RunStatus) -> &'static str {
     match o {
-        "running" => "đang chạy",
-        "ok" => "xong",
-        "rejected_files" => "xong, có tệp bị từ chối",
-        "failed" => "LỖI",
-        "interrupted" => "bị ngắt (chương trình dừng giữa chừng)",
-        "skipped" => "bỏ qua",
-        "nothing_changed" => "không có gì thay đổi, không gửi",
-        other => other,
+        RunStatus::Running => "đang chạy",
+        RunStatus::Ok => "xong",
+        RunStatus::RejectedFiles => "xong, có tệp bị từ chối",
+        RunStatus::Failed => "LỖI",
+        RunStatus::Interrupted => "bị ngắt (chương trình dừng giữa chừng)",
+        RunStatus::Skipped => "bỏ qua",
+        RunStatus::NothingChanged => "không có gì thay đổi, không gửi",
     }
 }
 
@@ -308,7 +306,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
     if h.runs.is_empty() {
         let _ = writeln!(o, "Chưa có lần chạy nào.");
     }
-    let t = |s: &str| crate::clock::local_text(settings, s);
+    let t = |s: &DateTime<Utc>| crate::clock::local_text(settings, s);
     for r in &h.runs {
         let run = &r.run;
         let label = Period::parse_key(&run.period)
@@ -320,14 +318,14 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             run.id,
             label,
             run.period,
-            trigger_label(&run.trigger)
+            trigger_label(run.trigger)
         );
         match &run.noticed_at {
             // When it died is not known: say when that was noticed, and what happens next.
-            Some(noticed) if run.outcome == "interrupted" => {
+            Some(noticed) if run.outcome == RunStatus::Interrupted => {
                 let next = if !r.deliveries.is_empty() {
                     "thư đã xếp hàng của lần chạy này vẫn được gửi (xem dưới)".to_owned()
-                } else if matches!(run.trigger.as_str(), "schedule" | "catch_up") {
+                } else if matches!(run.trigger, Trigger::Schedule | Trigger::CatchUp) {
                     "chưa kịp xếp hàng thư nào; lịch gửi tự động sẽ làm lại".to_owned()
                 } else {
                     format!(
@@ -347,8 +345,8 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
                     o,
                     "  Bắt đầu {}, kết thúc {}: {}",
                     t(&run.started_at),
-                    run.ended_at.as_deref().map(t).unwrap_or_else(|| "-".into()),
-                    outcome_label(&run.outcome)
+                    run.ended_at.as_ref().map(t).unwrap_or_else(|| "-".into()),
+                    outcome_label(run.outcome)
                 );
             }
         }
@@ -365,7 +363,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(
                 o,
                 "  {} kỳ {}: {}",
-                kind_label(&d.kind),
+                kind_label(d.kind),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -392,7 +390,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             let _ = writeln!(
                 o,
                 "Gửi lại {} (bản đã gửi {original}) cho các địa chỉ đã bị từ chối ({}), với Message-ID mới {}.",
-                kind_label(&d.kind).to_lowercase(),
+                kind_label(d.kind).to_lowercase(),
                 d.recipients.join(", "),
                 d.message_id
             );

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use crate::config::{Settings, Transport};
 use crate::mail::transport;
 use crate::pipeline::compose::{self, DeliveryError, Outgoing, Spooled};
-use crate::state::store::{DeliveryRow, DeliveryStatus, NewDelivery, Store, StoreError};
+use crate::state::store::{
+    DeliveryKind, DeliveryRow, DeliveryStatus, NewDelivery, Store, StoreError,
+};
 
 /// Where spooled messages live.
 pub fn spool_dir(data: &Path) -> PathBuf {
@@ -23,8 +25,7 @@ pub fn spool_dir(data: &Path) -> PathBuf {
 /// What a queued mail is for, as recorded in the store.
 #[derive(Debug, Clone, Copy)]
 pub struct Purpose<'a> {
-    /// report | supplement | reminder | alert
-    pub kind: &'a str,
+    pub kind: DeliveryKind,
     pub period: &'a str,
     pub unit: Option<&'a str>,
     pub run_id: Option<i64>,
@@ -57,7 +58,7 @@ pub fn enqueue(
         },
         now,
     )?;
-    tracing::info!(delivery = id, kind = purpose.kind, period = purpose.period, message_id = %out.message_id, "mail queued");
+    tracing::info!(delivery = id, kind = purpose.kind.as_str(), period = purpose.period, message_id = %out.message_id, "mail queued");
     crate::crashpoint::here("mail-queued");
     Ok(id)
 }
@@ -74,7 +75,7 @@ pub enum OutboxError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     pub delivery: i64,
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub status: DeliveryStatus,
     pub detail: String,
 }
@@ -120,7 +121,7 @@ fn attempt(
 ) -> Result<Attempt, OutboxError> {
     let result = |status, detail: String| Attempt {
         delivery: row.id,
-        kind: row.kind.clone(),
+        kind: row.kind,
         status,
         detail,
     };
@@ -153,7 +154,7 @@ fn attempt(
         bytes,
     };
     if let Some(began) = &row.attempt_started_at {
-        tracing::warn!(delivery = row.id, kind = %row.kind, message_id = %row.message_id, attempt_started_at = %began, "attempting again a mail whose previous hand-over was interrupted; it may already have been delivered (same Message-ID)");
+        tracing::warn!(delivery = row.id, kind = %row.kind, message_id = %row.message_id, attempt_started_at = %crate::clock::log_time(*began), "attempting again a mail whose previous hand-over was interrupted; it may already have been delivered (same Message-ID)");
     }
     // Recorded before the hand-over: if the process dies during it, the next start knows the
     // mail may have reached the server.
@@ -171,7 +172,7 @@ fn attempt(
             if !d.refused.is_empty() {
                 let names: Vec<&str> = d.refused.iter().map(|r| r.address.as_str()).collect();
                 tracing::error!(delivery = row.id, kind = %row.kind, message_id = %row.message_id, refused = %names.join(","), "the server refused some recipients for good; the others got the mail");
-                if row.kind != "alert" {
+                if row.kind != DeliveryKind::Alert {
                     alert_refused(settings, store, row, &d.refused, now)?;
                 }
             }
@@ -194,7 +195,7 @@ fn attempt(
             // Whether the operator is alerted is logged by the alert itself (queued, or no
             // address configured), not promised here.
             tracing::error!(delivery = row.id, kind = %row.kind, error = %e, "delivery failed for good");
-            if row.kind != "alert" {
+            if row.kind != DeliveryKind::Alert {
                 alert(settings, store, row, &said, now)?;
             }
             Ok(result(DeliveryStatus::Failed, said))
@@ -299,7 +300,7 @@ fn queue_alert(
         compose::Nonce::random(),
     )?;
     let purpose = Purpose {
-        kind: "alert",
+        kind: DeliveryKind::Alert,
         period: &row.period,
         unit: None,
         run_id: row.run_id,

@@ -2,7 +2,7 @@
 //! Pure: no IO.
 
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::period::Period;
@@ -11,7 +11,7 @@ pub use crate::pipeline::content::{
     Activities, Activity, ActivityRef, ActivityValue, Figures, Value, Values,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
     /// A report for the period was accepted (it may be late; see `UnitRow::late`).
@@ -84,7 +84,7 @@ pub struct GroupTotal {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileOutcome {
     Accepted,

@@ -3,8 +3,9 @@
 //! or a crash knows what was already sent. An operator can open it with `sqlite3`.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -111,8 +112,51 @@ pub enum StoreError {
     },
 }
 
+/// A value the store keeps as text: `as_str` is the text written (and what `--json` shows),
+/// `parse` reads it back. The SQL boundary converts with them; a text the program never wrote
+/// is an error of the store, not a guess.
+macro_rules! stored_as_text {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+
+        impl FromSql for $name {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<$name> {
+                let text = value.as_str()?;
+                $name::parse(text).ok_or_else(|| {
+                    FromSqlError::Other(format!("not a {}: {text:?}", stringify!($name)).into())
+                })
+            }
+        }
+    };
+}
+
 /// Delivery states. `pending` waits for (another) attempt; `sent` and `failed` are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -120,39 +164,154 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Failed => "failed",
-        }
+stored_as_text!(DeliveryStatus {
+    Pending => "pending",
+    Sent => "sent",
+    Failed => "failed",
+});
+
+/// What a mail is (the `kind` of a delivery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    /// The period's consolidated report.
+    Report,
+    /// A supplementary report ("báo cáo bổ sung"): what changed since the report was sent.
+    Supplement,
+    /// A reminder to a unit that has not reported.
+    Reminder,
+    /// A mail to the operator about a mail that could not be delivered.
+    Alert,
+}
+
+stored_as_text!(DeliveryKind {
+    Report => "report",
+    Supplement => "supplement",
+    Reminder => "reminder",
+    Alert => "alert",
+});
+
+impl DeliveryKind {
+    /// A report or a supplementary report: a mail of the period's figures.
+    pub fn carries_figures(self) -> bool {
+        matches!(self, DeliveryKind::Report | DeliveryKind::Supplement)
+    }
+}
+
+/// What started a run (`tonghop run`, the schedule, the catch-up at start), as recorded; a
+/// supplementary report's run is recorded as `supplement`, whatever started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Manual,
+    Schedule,
+    CatchUp,
+    Supplement,
+}
+
+stored_as_text!(Trigger {
+    Manual => "manual",
+    Schedule => "schedule",
+    CatchUp => "catch_up",
+    Supplement => "supplement",
+});
+
+/// How a run ended (the `outcome` of a run), or that it is still running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Started and not ended (or its process died: see `interrupt_stale_runs`).
+    Running,
+    /// The report was made and its mail queued or sent.
+    Ok,
+    /// As `Ok`, with some unit's file rejected or some file of no unit.
+    RejectedFiles,
+    /// No report: the run failed (its `error` says why).
+    Failed,
+    /// A supplementary report with nothing to say: nothing was sent.
+    NothingChanged,
+    /// Not made: a mail of the period still waits in the queue.
+    Skipped,
+    /// Its process ended during the run (noticed later: `noticed_at`).
+    Interrupted,
+}
+
+stored_as_text!(RunStatus {
+    Running => "running",
+    Ok => "ok",
+    RejectedFiles => "rejected_files",
+    Failed => "failed",
+    NothingChanged => "nothing_changed",
+    Skipped => "skipped",
+    Interrupted => "interrupted",
+});
+
+/// Times as the store keeps them and `--json` shows them: RFC 3339 in UTC to the millisecond
+/// (`2026-11-04T01:00:00.000Z`).
+pub mod stored_time {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn text(t: &DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
-    fn parse(s: &str) -> DeliveryStatus {
-        match s {
-            "sent" => DeliveryStatus::Sent,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
+    pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc())
+    }
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(t))
+    }
+
+    pub fn serialize_opt<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_some(&text(t)),
+            None => s.serialize_none(),
         }
     }
+}
+
+/// A time column, read as `stored_time` wrote it.
+fn time_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text: String = r.get(i)?;
+    stored_time::parse(&text).ok_or_else(|| not_a_time(i, &text))
+}
+
+fn time_opt_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| stored_time::parse(&t).ok_or_else(|| not_a_time(i, &t)))
+        .transpose()
+}
+
+fn not_a_time(i: usize, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        i,
+        rusqlite::types::Type::Text,
+        format!("not an RFC 3339 time: {text:?}").into(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRow {
     pub id: i64,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub period: String,
-    pub started_at: String,
-    pub ended_at: Option<String>,
-    /// running | ok | rejected_files | failed | interrupted | skipped | nothing_changed
-    pub outcome: String,
+    #[serde(serialize_with = "stored_time::serialize")]
+    pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "stored_time::serialize_opt")]
+    pub ended_at: Option<DateTime<Utc>>,
+    pub outcome: RunStatus,
     pub error: Option<String>,
     pub workbook: Option<String>,
     pub pid: i64,
     /// For an `interrupted` run: when a later process noticed that the one running it had died
     /// (when it died is not known; `ended_at` stays empty).
-    pub noticed_at: Option<String>,
+    #[serde(serialize_with = "stored_time::serialize_opt")]
+    pub noticed_at: Option<DateTime<Utc>>,
 }
 
 pub use crate::pipeline::compose::Refused;
@@ -161,8 +320,7 @@ pub use crate::pipeline::compose::Refused;
 pub struct DeliveryRow {
     pub id: i64,
     pub run_id: Option<i64>,
-    /// report | supplement | reminder | alert
-    pub kind: String,
+    pub kind: DeliveryKind,
     pub period: String,
     pub unit: Option<String>,
     pub recipients: Vec<String>,
@@ -173,9 +331,12 @@ pub struct DeliveryRow {
     pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub next_attempt_at: String,
-    pub created_at: String,
-    pub sent_at: Option<String>,
+    #[serde(serialize_with = "stored_time::serialize")]
+    pub next_attempt_at: DateTime<Utc>,
+    #[serde(serialize_with = "stored_time::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "stored_time::serialize_opt")]
+    pub sent_at: Option<DateTime<Utc>>,
     pub server_reply: Option<String>,
     /// A supplement's number ("bổ sung lần N"): its run's rank among the period's supplement
     /// runs, as `run_once` numbered it (a resent copy keeps the number of its run).
@@ -185,14 +346,15 @@ pub struct DeliveryRow {
     /// Set when an attempt starts and cleared when its end is recorded: still set on a
     /// `pending` mail means a process died during the hand-over, which may have reached the
     /// server (SMTP) or the outbox folder.
-    pub attempt_started_at: Option<String>,
+    #[serde(serialize_with = "stored_time::serialize_opt")]
+    pub attempt_started_at: Option<DateTime<Utc>>,
 }
 
 /// A new delivery to record before the first attempt.
 #[derive(Debug, Clone)]
 pub struct NewDelivery<'a> {
     pub run_id: Option<i64>,
-    pub kind: &'a str,
+    pub kind: DeliveryKind,
     pub period: &'a str,
     pub unit: Option<&'a str>,
     pub recipients: &'a [String],
@@ -292,7 +454,7 @@ pub fn close_interrupted_runs(
             run_id = r.id,
             period = %r.period,
             trigger = %r.trigger,
-            started_at = %r.started_at,
+            started_at = %ts(r.started_at),
             pid = r.pid,
             "a run was interrupted (its process ended during the run); marked interrupted"
         );
@@ -301,7 +463,7 @@ pub fn close_interrupted_runs(
 }
 
 fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    stored_time::text(&t)
 }
 
 /// How long a statement waits for another process's lock before it fails.
@@ -431,14 +593,14 @@ impl Store {
 
     pub fn start_run(
         &self,
-        trigger: &str,
+        trigger: Trigger,
         period: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO runs (trigger, period, started_at, outcome, pid) VALUES (?1, ?2, ?3, 'running', ?4)",
-                params![trigger, period, ts(now), std::process::id()],
+                "INSERT INTO runs (trigger, period, started_at, outcome, pid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![trigger, period, ts(now), RunStatus::Running, std::process::id()],
             )
             .map_err(self.err())?;
         Ok(self.conn.last_insert_rowid())
@@ -448,7 +610,7 @@ impl Store {
         &self,
         id: i64,
         now: DateTime<Utc>,
-        outcome: &str,
+        outcome: RunStatus,
         error: Option<&str>,
         workbook: Option<&str>,
         summary: Option<&str>,
@@ -484,19 +646,21 @@ impl Store {
         let stale: Vec<RunRow> = self
             .runs(i64::MAX as usize)?
             .into_iter()
-            .filter(|r| r.outcome == "running")
+            .filter(|r| r.outcome == RunStatus::Running)
             .collect();
         self.conn
             .execute(
-                "UPDATE runs SET outcome = 'interrupted', noticed_at = ?1 WHERE outcome = 'running'",
-                params![ts(now)],
+                "UPDATE runs SET outcome = ?2, noticed_at = ?1 WHERE outcome = ?3",
+                params![ts(now), RunStatus::Interrupted, RunStatus::Running],
             )
             .map_err(self.err())?;
+        // As stored: to the millisecond.
+        let noticed = stored_time::parse(&ts(now));
         Ok(stale
             .into_iter()
             .map(|r| RunRow {
-                outcome: "interrupted".into(),
-                noticed_at: Some(ts(now)),
+                outcome: RunStatus::Interrupted,
+                noticed_at: noticed,
                 ..r
             })
             .collect())
@@ -515,13 +679,13 @@ impl Store {
                     id: r.get(0)?,
                     trigger: r.get(1)?,
                     period: r.get(2)?,
-                    started_at: r.get(3)?,
-                    ended_at: r.get(4)?,
+                    started_at: time_at(r, 3)?,
+                    ended_at: time_opt_at(r, 4)?,
                     outcome: r.get(5)?,
                     error: r.get(6)?,
                     workbook: r.get(7)?,
                     pid: r.get(8)?,
-                    noticed_at: r.get(9)?,
+                    noticed_at: time_opt_at(r, 9)?,
                 })
             })
             .map_err(self.err())?;
@@ -741,8 +905,8 @@ impl Store {
         retry_at: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
         let (status, next) = match retry_at {
-            Some(t) => ("pending", Some(ts(t))),
-            None => ("failed", None),
+            Some(t) => (DeliveryStatus::Pending, Some(ts(t))),
+            None => (DeliveryStatus::Failed, None),
         };
         self.conn
             .execute(
@@ -786,7 +950,6 @@ impl Store {
         let rows = st
             .query_map(p, |r| {
                 let recipients: String = r.get(5)?;
-                let status: String = r.get(9)?;
                 Ok(DeliveryRow {
                     id: r.get(0)?,
                     run_id: r.get(1)?,
@@ -797,15 +960,15 @@ impl Store {
                     subject: r.get(6)?,
                     message_id: r.get(7)?,
                     eml_path: r.get(8)?,
-                    status: DeliveryStatus::parse(&status),
+                    status: r.get(9)?,
                     attempts: r.get(10)?,
                     last_error: r.get(11)?,
-                    next_attempt_at: r.get(12)?,
-                    created_at: r.get(13)?,
-                    sent_at: r.get(14)?,
+                    next_attempt_at: time_at(r, 12)?,
+                    created_at: time_at(r, 13)?,
+                    sent_at: time_opt_at(r, 14)?,
                     server_reply: r.get(15)?,
                     refused: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
-                    attempt_started_at: r.get(17)?,
+                    attempt_started_at: time_opt_at(r, 17)?,
                     supplement_number: r.get(18)?,
                 })
             })
@@ -877,7 +1040,11 @@ impl Store {
     }
 
     /// Deliveries of one kind for a period (e.g. the reminders already made).
-    pub fn deliveries_for(&self, period: &str, kind: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+    pub fn deliveries_for(
+        &self,
+        period: &str,
+        kind: DeliveryKind,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
         self.deliveries_where(
             "period = ?1 AND kind = ?2 ORDER BY id",
             params![period, kind],
@@ -904,7 +1071,7 @@ impl Store {
         job: &str,
         period: &str,
         scheduled_for: DateTime<Utc>,
-        trigger: &str,
+        trigger: Trigger,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn
@@ -932,17 +1099,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        let id = s.start_run("manual", "2026-10", now()).unwrap();
+        let id = s.start_run(Trigger::Manual, "2026-10", now()).unwrap();
         drop(s);
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.runs(10).unwrap()[0].id, id);
-        assert_eq!(s.runs(10).unwrap()[0].outcome, "running");
+        assert_eq!(s.runs(10).unwrap()[0].outcome, RunStatus::Running);
         let closed = s.interrupt_stale_runs(now()).unwrap();
         assert_eq!(closed.len(), 1);
         let row = &s.runs(10).unwrap()[0];
-        assert_eq!(row.outcome, "interrupted");
+        assert_eq!(row.outcome, RunStatus::Interrupted);
         assert_eq!(row.ended_at, None, "when it died is not known");
-        assert_eq!(row.noticed_at.as_deref(), Some("2026-11-04T01:00:00.000Z"));
+        assert_eq!(row.noticed_at, Some(now()));
         assert_eq!(closed[0], *row);
         assert!(s.interrupt_stale_runs(now()).unwrap().is_empty(), "once");
     }
@@ -967,9 +1134,14 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
         let run = &s.runs(10).unwrap()[0];
-        assert_eq!(run.outcome, "interrupted");
+        assert_eq!(run.outcome, RunStatus::Interrupted);
         assert_eq!(run.ended_at, None);
-        assert_eq!(run.noticed_at.as_deref(), Some("2026-11-04T02:00:00.000Z"));
+        assert_eq!(
+            run.noticed_at,
+            Some(now() + chrono::Duration::hours(1)),
+            "when it was noticed: its old end"
+        );
+        assert_eq!(run.trigger, Trigger::Schedule);
         let d = s.delivery(1).unwrap().unwrap();
         assert_eq!((d.refused.len(), d.attempt_started_at), (0, None));
         assert_eq!(d.recipients, ["a@b.vn"]);
@@ -1087,11 +1259,11 @@ mod tests {
     fn delivery_lifecycle() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
-        let run = s.start_run("schedule", "2026-10", now()).unwrap();
+        let run = s.start_run(Trigger::Schedule, "2026-10", now()).unwrap();
         let to = vec!["a@b.vn".to_string()];
         let d = NewDelivery {
             run_id: Some(run),
-            kind: "report",
+            kind: DeliveryKind::Report,
             period: "2026-10",
             unit: None,
             recipients: &to,
@@ -1141,7 +1313,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         let to = vec!["a@b.vn".to_string()];
-        let add = |run: i64, kind: &str, id: &str| {
+        let add = |run: i64, kind: DeliveryKind, id: &str| {
             s.add_delivery(
                 &NewDelivery {
                     run_id: Some(run),
@@ -1157,14 +1329,14 @@ mod tests {
             )
             .unwrap()
         };
-        let report_run = s.start_run("manual", "2026-10", now()).unwrap();
-        let first_run = s.start_run("supplement", "2026-10", now()).unwrap();
-        let second_run = s.start_run("supplement", "2026-10", now()).unwrap();
-        let report = add(report_run, "report", "<r@x>");
-        let first = add(first_run, "supplement", "<s1@x>");
-        let second = add(second_run, "supplement", "<s2@x>");
+        let report_run = s.start_run(Trigger::Manual, "2026-10", now()).unwrap();
+        let first_run = s.start_run(Trigger::Supplement, "2026-10", now()).unwrap();
+        let second_run = s.start_run(Trigger::Supplement, "2026-10", now()).unwrap();
+        let report = add(report_run, DeliveryKind::Report, "<r@x>");
+        let first = add(first_run, DeliveryKind::Supplement, "<s1@x>");
+        let second = add(second_run, DeliveryKind::Supplement, "<s2@x>");
         // A copy of the first, resent after the second: still "lần 1", and older content.
-        let copy = add(first_run, "supplement", "<s1-copy@x>");
+        let copy = add(first_run, DeliveryKind::Supplement, "<s1-copy@x>");
         let number = |id| s.delivery(id).unwrap().unwrap().supplement_number;
         assert_eq!(
             [number(report), number(first), number(second), number(copy)],
@@ -1223,14 +1395,196 @@ mod tests {
         );
     }
 
+    /// Every kind, trigger and outcome is written as the text the store always held, reads back
+    /// as itself, and shows the same text in `--json` (serde).
+    #[test]
+    fn every_stored_value_keeps_its_text() {
+        use DeliveryKind as K;
+        use RunStatus as R;
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Serialize>(
+            values: &[T],
+            texts: &[&str],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            assert_eq!(values.len(), texts.len());
+            for (v, text) in values.iter().zip(texts) {
+                assert_eq!(as_str(*v), *text);
+                assert_eq!(parse(text), Some(*v));
+                assert_eq!(serde_json::to_value(v).unwrap(), *text);
+            }
+        }
+        check(
+            &[K::Report, K::Supplement, K::Reminder, K::Alert],
+            &["report", "supplement", "reminder", "alert"],
+            K::as_str,
+            K::parse,
+        );
+        check(
+            &[
+                Trigger::Manual,
+                Trigger::Schedule,
+                Trigger::CatchUp,
+                Trigger::Supplement,
+            ],
+            &["manual", "schedule", "catch_up", "supplement"],
+            Trigger::as_str,
+            Trigger::parse,
+        );
+        check(
+            &[
+                R::Running,
+                R::Ok,
+                R::RejectedFiles,
+                R::Failed,
+                R::NothingChanged,
+                R::Skipped,
+                R::Interrupted,
+            ],
+            &[
+                "running",
+                "ok",
+                "rejected_files",
+                "failed",
+                "nothing_changed",
+                "skipped",
+                "interrupted",
+            ],
+            R::as_str,
+            R::parse,
+        );
+        check(
+            &[
+                DeliveryStatus::Pending,
+                DeliveryStatus::Sent,
+                DeliveryStatus::Failed,
+            ],
+            &["pending", "sent", "failed"],
+            DeliveryStatus::as_str,
+            DeliveryStatus::parse,
+        );
+        assert_eq!(Trigger::parse("Manual"), None);
+    }
+
+    /// The rows are typed at the SQL boundary only: the text in the file (which an operator
+    /// reads with `sqlite3`, and which older versions wrote) and the JSON of `history --json`
+    /// stay as they were.
+    #[test]
+    fn typed_rows_are_stored_and_shown_as_the_same_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let run = s.start_run(Trigger::Supplement, "2026-10", now()).unwrap();
+        let later = now() + chrono::Duration::milliseconds(61_250);
+        s.finish_run(run, later, RunStatus::RejectedFiles, None, None, None)
+            .unwrap();
+        let to = vec!["a@b.vn".to_string()];
+        let id = s
+            .add_delivery(
+                &NewDelivery {
+                    run_id: Some(run),
+                    kind: DeliveryKind::Supplement,
+                    period: "2026-10",
+                    unit: None,
+                    recipients: &to,
+                    subject: "S",
+                    message_id: "<x@y>",
+                    eml_path: Path::new("/spool/x.eml"),
+                },
+                now(),
+            )
+            .unwrap();
+        s.mark_sent(id, later, Some("250 ok"), &[]).unwrap();
+
+        let raw: (String, String, String, String) = s
+            .conn
+            .query_row(
+                "SELECT trigger, outcome, started_at, ended_at FROM runs WHERE id = ?1",
+                params![run],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            raw,
+            (
+                "supplement".into(),
+                "rejected_files".into(),
+                "2026-11-04T01:00:00.000Z".into(),
+                "2026-11-04T01:01:01.250Z".into()
+            )
+        );
+        let raw: (String, String, String, String) = s
+            .conn
+            .query_row(
+                "SELECT kind, status, created_at, sent_at FROM deliveries WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            raw,
+            (
+                "supplement".into(),
+                "sent".into(),
+                "2026-11-04T01:00:00.000Z".into(),
+                "2026-11-04T01:01:01.250Z".into()
+            )
+        );
+
+        let row = s.run(run).unwrap().unwrap();
+        assert_eq!(
+            (row.trigger, row.outcome, row.started_at, row.ended_at),
+            (
+                Trigger::Supplement,
+                RunStatus::RejectedFiles,
+                now(),
+                Some(later)
+            )
+        );
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["trigger"], "supplement");
+        assert_eq!(json["outcome"], "rejected_files");
+        assert_eq!(json["started_at"], "2026-11-04T01:00:00.000Z");
+        assert_eq!(json["ended_at"], "2026-11-04T01:01:01.250Z");
+        assert_eq!(json["noticed_at"], serde_json::Value::Null);
+        let d = s.delivery(id).unwrap().unwrap();
+        assert_eq!((d.kind, d.sent_at), (DeliveryKind::Supplement, Some(later)));
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["kind"], "supplement");
+        assert_eq!(json["created_at"], "2026-11-04T01:00:00.000Z");
+        assert_eq!(json["next_attempt_at"], "2026-11-04T01:00:00.000Z");
+        assert_eq!(json["sent_at"], "2026-11-04T01:01:01.250Z");
+        assert_eq!(json["attempt_started_at"], serde_json::Value::Null);
+    }
+
+    /// A text the program never wrote is an error of the store, named, not read as something
+    /// else.
+    #[test]
+    fn a_kind_or_time_the_program_never_wrote_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        s.conn
+            .execute_batch(
+                "INSERT INTO runs (trigger, period, started_at, outcome, pid)
+                   VALUES ('cron', '2026-10', '2026-11-04T01:00:00.000Z', 'ok', 7);",
+            )
+            .unwrap();
+        let err = s.runs(10).unwrap_err().to_string();
+        assert!(err.contains("not a Trigger: \"cron\""), "{err}");
+        s.conn
+            .execute_batch("UPDATE runs SET trigger = 'manual', started_at = 'yesterday';")
+            .unwrap();
+        let err = s.runs(10).unwrap_err().to_string();
+        assert!(err.contains("not an RFC 3339 time: \"yesterday\""), "{err}");
+    }
+
     #[test]
     fn jobs_done_once() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         assert!(!s.job_done("remind", "2026-10").unwrap());
-        s.mark_job_done("remind", "2026-10", now(), "schedule", now())
+        s.mark_job_done("remind", "2026-10", now(), Trigger::Schedule, now())
             .unwrap();
-        s.mark_job_done("remind", "2026-10", now(), "catch_up", now())
+        s.mark_job_done("remind", "2026-10", now(), Trigger::CatchUp, now())
             .unwrap();
         assert!(s.job_done("remind", "2026-10").unwrap());
     }

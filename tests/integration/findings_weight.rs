@@ -315,7 +315,9 @@ fn reminders_follow_the_same_collection_window() {
 
     let store = tonghop::state::store::Store::open(&settings.data).unwrap();
     let body_of = |period: &str| {
-        let rows = store.deliveries_for(period, "reminder").unwrap();
+        let rows = store
+            .deliveries_for(period, tonghop::state::store::DeliveryKind::Reminder)
+            .unwrap();
         assert_eq!(rows.len(), 1, "{period}: one reminder, to Lâm Hà");
         assert_eq!(rows[0].unit.as_deref(), Some("lam-ha"));
         let raw = fs::read(&rows[0].eml_path).unwrap();

@@ -4,7 +4,6 @@
 //! ("báo cáo bổ sung") that says what changed and carries the new workbook. Pure: no IO.
 
 use chrono::{DateTime, FixedOffset};
-use serde_json::Value;
 
 use crate::config::{Form, MailSettings, ReportSettings};
 use crate::numbers::vi;
@@ -12,6 +11,7 @@ use crate::pipeline::compose::{
     Addresses, Block, DeliveryError, Draft, MailBody, Nonce, Outgoing, datetime_vn,
 };
 use crate::pipeline::consolidate::{Consolidation, FileRef, UnitRow, UnitStatus};
+use crate::pipeline::summary::{Indicators, Summary, UnitSummary};
 
 /// Which supplementary report this is and what it follows up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,21 +151,23 @@ impl Changes {
 }
 
 /// Compare the report that was sent (`sent`: its summary.json, see `summary::summary`) with a new
-/// consolidation of the same period. Read leniently: a missing unit, figure or total in `sent`
-/// counts as not reported or 0, so a document that is not a summary at all (`null`) makes every
-/// accepted unit newly reported. The caller makes sure both are about the same period.
-pub fn changes(sent: &Value, now: &Consolidation, form: &Form) -> Changes {
-    let sent_units: &[Value] = sent["units"].as_array().map_or(&[], Vec::as_slice);
-    let counted = |v: &&Value| v["status"].as_str() == Some("accepted");
-    let before = |id: &str| {
-        sent_units
-            .iter()
-            .filter(counted)
-            .find(|v| v["id"].as_str() == Some(id))
-    };
+/// consolidation of the same period. Read leniently: a figure or total missing from `sent`
+/// counts as 0, and without a summary (`None`: none recorded, or one that does not read) every
+/// accepted unit is newly reported. The caller makes sure both are about the same period.
+pub fn changes(sent: Option<&Summary>, now: &Consolidation, form: &Form) -> Changes {
+    let sent_units: &[UnitSummary] = sent.map_or(&[], |s| s.units.as_slice());
+    let counted = |v: &&UnitSummary| v.status == UnitStatus::Accepted;
+    let before = |id: &str| sent_units.iter().filter(counted).find(|v| v.id == id);
     let unit_ref = |u: &UnitRow| UnitRef {
         id: u.id.clone(),
         name: u.name.clone(),
+    };
+    let figure = |table: Option<&Indicators>, code: &str, key: &str| {
+        table
+            .and_then(|t| t.get(code))
+            .and_then(|v| v.get(key))
+            .copied()
+            .unwrap_or(0)
     };
 
     let mut out = Changes {
@@ -185,13 +187,13 @@ pub fn changes(sent: &Value, now: &Consolidation, form: &Form) -> Changes {
                     out.replaced.push(Replaced {
                         id: u.id.clone(),
                         name: u.name.clone(),
-                        old_file: v["file"].as_str().map(str::to_owned),
+                        old_file: v.file.clone(),
                         new_file: file.path.clone(),
                     });
                 }
                 for (i, item) in form.indicators.items.iter().enumerate() {
                     for (j, col) in form.indicators.values.iter().enumerate() {
-                        let old = v["indicators"][&item.code][&col.key].as_u64().unwrap_or(0);
+                        let old = figure(v.indicators.as_ref(), &item.code, &col.key);
                         let new = u.figures.as_ref().map_or(0, |f| f.get(i, j));
                         if old != new {
                             out.figure_changes.push(FigureChange {
@@ -213,18 +215,17 @@ pub fn changes(sent: &Value, now: &Consolidation, form: &Form) -> Changes {
     }
     // Counted before, no longer on the roster.
     for v in sent_units.iter().filter(counted) {
-        let id = v["id"].as_str().unwrap_or_default();
-        if !now.units.iter().any(|u| u.id == id) {
+        if !now.units.iter().any(|u| u.id == v.id) {
             out.withdrawn.push(UnitRef {
-                id: id.to_owned(),
-                name: v["name"].as_str().unwrap_or(id).to_owned(),
+                id: v.id.clone(),
+                name: v.name.clone(),
             });
         }
     }
 
     for (i, item) in form.indicators.items.iter().enumerate() {
         for (j, col) in form.indicators.values.iter().enumerate() {
-            let old = sent["totals"][&item.code][&col.key].as_u64().unwrap_or(0);
+            let old = figure(sent.map(|s| &s.totals), &item.code, &col.key);
             let new = now.totals.values.get(i).and_then(|r| r.get(j)).copied();
             let new = new.unwrap_or(0);
             if old != new {
@@ -242,10 +243,10 @@ pub fn changes(sent: &Value, now: &Consolidation, form: &Form) -> Changes {
 
 /// Whether the unit's file in the sent document is `file`: by SHA-256 when both have one, else
 /// by path.
-fn same_file(v: &Value, file: &FileRef) -> bool {
-    match v["sha256"].as_str() {
+fn same_file(v: &UnitSummary, file: &FileRef) -> bool {
+    match v.sha256.as_deref() {
         Some(sha) if !sha.is_empty() && !file.sha256.is_empty() => sha == file.sha256,
-        _ => v["file"].as_str() == Some(file.path.as_str()),
+        _ => v.file.as_deref() == Some(file.path.as_str()),
     }
 }
 
@@ -588,7 +589,7 @@ mod tests {
             .collect()
     }
 
-    fn sent() -> Value {
+    fn sent() -> Summary {
         let c = run(first_files(), "2026-11-04T08:00:00+07:00");
         summary(&c, &form(), "out/2026-10/Tổng hợp KL14 2026-10.xlsx", None)
     }
@@ -630,7 +631,7 @@ mod tests {
             3,
         ));
         let now = run(files, "2026-11-06T10:30:00+07:00");
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         assert!(!ch.is_empty());
         assert_eq!(
             ch.newly_reported,
@@ -658,7 +659,7 @@ mod tests {
 
     #[test]
     fn a_replaced_file_shows_old_and_new_figures() {
-        let ch = changes(&sent(), &later(), &form());
+        let ch = changes(Some(&sent()), &later(), &form());
         assert_eq!(
             ch.replaced,
             [Replaced {
@@ -693,10 +694,22 @@ mod tests {
         assert_eq!(ch.total_changes[0], total("HN", "ky_nay", 14, 18));
     }
 
+    /// No summary recorded for the report that was sent, or one that does not read: nothing is
+    /// known to have been counted, so every unit counted now is new and every total moved.
+    #[test]
+    fn without_the_sent_summary_every_accepted_unit_is_newly_reported() {
+        let ch = changes(None, &later(), &form());
+        assert_eq!(ch.newly_reported.len(), 15);
+        assert!(ch.replaced.is_empty() && ch.withdrawn.is_empty());
+        assert!(ch.figure_changes.is_empty());
+        assert_eq!(ch.total_changes[0], total("HN", "ky_nay", 0, 18));
+        assert_eq!((ch.reported_before, ch.roster_before), (0, 0));
+    }
+
     #[test]
     fn nothing_new_is_no_change() {
         let now = run(first_files(), "2026-11-06T10:30:00+07:00");
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         assert!(ch.is_empty(), "{ch:?}");
         assert_eq!(ch.still_missing.len(), 4);
     }
@@ -713,7 +726,7 @@ mod tests {
         copy.sha256 = Some("sha-duc-trong.xlsx".into());
         files.push(copy);
         let now = run(files, "2026-11-06T10:30:00+07:00");
-        assert!(changes(&sent(), &now, &form()).is_empty());
+        assert!(changes(Some(&sent()), &now, &form()).is_empty());
     }
 
     #[test]
@@ -723,7 +736,7 @@ mod tests {
             .filter(|f| f.unit.as_deref() != Some("bao-loc"))
             .collect();
         let now = run(files, "2026-11-06T10:30:00+07:00");
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         assert_eq!(ch.withdrawn.len(), 1);
         assert_eq!(ch.withdrawn[0].id, "bao-loc");
         assert_eq!(ch.total_changes[0], total("HN", "ky_nay", 14, 13));
@@ -752,7 +765,7 @@ mod tests {
 
     fn composed() -> Outgoing {
         let now = later();
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         compose_supplement(
             &now,
             &form(),
@@ -884,7 +897,7 @@ mod tests {
         )];
         files.push(broken);
         let now = run(files, "2026-11-06T10:30:00+07:00");
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         let out = compose_supplement(
             &now,
             &form(),
@@ -910,7 +923,7 @@ mod tests {
     #[test]
     fn the_second_supplement_says_lan_2_everywhere() {
         let now = later();
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         let out = compose_supplement(
             &now,
             &form(),
@@ -987,7 +1000,7 @@ mod tests {
         september.period = Some(Period::month(2026, 9));
         files.push(september);
         let now = run(files, "2026-11-06T10:30:00+07:00");
-        let ch = changes(&sent(), &now, &form());
+        let ch = changes(Some(&sent()), &now, &form());
         let out = compose_supplement(
             &now,
             &form(),
