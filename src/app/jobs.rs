@@ -50,19 +50,18 @@ pub fn queue_reminders(
     Ok(queued)
 }
 
-/// Scan the inbox for `period`: archive what arrived (nothing a unit sent is lost, even if it
-/// deletes the file before the next run), record every file's check in the store (what
-/// `status` answers from), and, once the period's report was sent, notice reports that change
-/// it: send a supplementary report (`supplement = "auto"`) or log it.
-pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Result<(), RunError> {
+/// Read and check every file of the inbox as a run does, archive what arrived, and record each
+/// file's check in the store, so `status` answers from it; sends nothing. The daemon's scan does
+/// this every time; `tonghop status --check` does it on request.
+pub fn check_inbox(
+    settings: &Settings,
+    clock: &dyn Clock,
+    period: Period,
+    progress: crate::pipeline::Progress<'_>,
+) -> Result<crate::app::run::Consolidated, RunError> {
     let now = clock.now();
-    let consolidated = crate::app::run::consolidate_period(
-        settings,
-        period,
-        now,
-        &|_, _| {},
-        Some(&settings.data),
-    )?;
+    let consolidated =
+        crate::app::run::consolidate_period(settings, period, now, progress, Some(&settings.data))?;
     let store = Store::open(&settings.data)?;
     store.transaction(|s| {
         crate::app::run::record_seen(
@@ -75,6 +74,16 @@ pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Re
             now,
         )
     })?;
+    Ok(consolidated)
+}
+
+/// Scan the inbox for `period`: archive what arrived (nothing a unit sent is lost, even if it
+/// deletes the file before the next run), record every file's check in the store (what
+/// `status` answers from), and, once the period's report was sent, notice reports that change
+/// it: send a supplementary report (`supplement = "auto"`) or log it.
+pub fn scan_period(settings: &Settings, clock: &dyn Clock, period: Period) -> Result<(), RunError> {
+    let consolidated = check_inbox(settings, clock, period, &|_, _| {})?;
+    let store = Store::open(&settings.data)?;
     let Some(sent) = store.report_for(&period.key())? else {
         return Ok(());
     };

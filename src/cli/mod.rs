@@ -112,6 +112,10 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// First read and check the files not checked yet (as the daemon's scan does: nothing is
+        /// sent), then answer. Without it, status reads no file and answers from the store.
+        #[arg(long)]
+        check: bool,
     },
     /// List the recent runs and their mails, newest first.
     History {
@@ -204,7 +208,11 @@ pub fn main() -> u8 {
         Command::Daemon => cmd_daemon(config),
         Command::Check { period, files } => cmd_check(config, period.as_deref(), &files),
         Command::Form { out, period } => cmd_form(config, &out, period.as_deref()),
-        Command::Status { period, json } => cmd_status(config, period.as_deref(), json),
+        Command::Status {
+            period,
+            json,
+            check,
+        } => cmd_status(config, period.as_deref(), json, check),
         Command::History { limit, json } => cmd_history(config, limit, json),
         Command::Resend {
             run,
@@ -681,14 +689,35 @@ fn print_json(value: &impl serde::Serialize) {
     ));
 }
 
-fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool) -> u8 {
+fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool, check: bool) -> u8 {
     let (settings, period) = match setup(config, period) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let now = chrono::Utc::now();
     let period = period.unwrap_or_else(|| crate::config::collection::current(&settings, now));
-    // From the state store: no file is read, so no progress to show.
+    if check {
+        // Asked for: read what is not checked yet and record it, as the daemon's scan does.
+        let bar = progress_bar();
+        let on_progress = |done: usize, total: usize| {
+            if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        };
+        let checked = crate::app::jobs::check_inbox(&settings, &SystemClock, period, &on_progress);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        // An inbox that cannot be read is said by status itself, below.
+        if let Err(e) = checked
+            && !matches!(e, crate::app::run::RunError::Intake(_))
+        {
+            eprintln!("tonghop: {}", crate::app::AppError::from(&e).message);
+            return crate::app::AppError::from(&e).exit_code();
+        }
+    }
+    // From the state store: no file is read here.
     let daemon = client::daemon_state(crate::state::control::control_port(&settings));
     match operator::status(&settings, period, now, daemon) {
         Ok(s) => {

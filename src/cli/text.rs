@@ -122,8 +122,8 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
         let _ = writeln!(
             o,
             "\nCác tệp chưa kiểm tra không được đọc ở đây (tonghop status chỉ dùng kết quả kiểm tra \
-             đã lưu); chúng sẽ được kiểm tra {when}. Muốn biết ngay một tệp có hợp lệ không: \
-             tonghop check \"<tệp>\"."
+             đã lưu); chúng sẽ được kiểm tra {when}. Kiểm tra ngay tất cả (không gửi gì): \
+             tonghop status --check; một tệp: tonghop check \"<tệp>\"."
         );
     }
 

@@ -45,6 +45,8 @@ pub fn store(data_dir: &Path, rel: &Path, bytes: &[u8]) -> std::io::Result<PathB
         return Ok(path);
     }
     let dir = path.parent().expect("archive paths have a folder");
+    // The data folder itself is private (0700), whoever makes it first.
+    crate::state::atomic::create_private_dir(data_dir)?;
     std::fs::create_dir_all(dir)?;
     crate::state::atomic::write(&path, bytes)?;
     Ok(path)

@@ -199,6 +199,34 @@ fn snapshot_status_before_any_run_cli_output() {
     });
 }
 
+/// `status --check` reads and records what no scan has checked yet, then answers from the store:
+/// before any run, the units' verdicts a run would give, and nothing sent.
+#[test]
+fn snapshot_status_check_before_any_run_cli_output() {
+    let clock = WallClock::start();
+    let (env, port) = samples();
+    let out = cli(tonghop(
+        &env,
+        &["status", "--period", "2026-10", "--check"],
+        0,
+    ));
+    with_filters(&env, port, &clock, || {
+        insta::assert_snapshot!("status_check_before_any_run_cli_output", out);
+    });
+    // Recorded: a plain status now gives the same verdicts without reading a file (and no
+    // warning: the data folder the check made is private).
+    let again = cli(tonghop(&env, &["status", "--period", "2026-10"], 0));
+    assert_eq!(
+        again,
+        out.replacen(
+            "$ tonghop status --period 2026-10 --check",
+            "$ tonghop status --period 2026-10",
+            1
+        )
+    );
+    assert!(!env.out.join("outbox").exists(), "nothing sent");
+}
+
 #[test]
 fn snapshot_status_after_run_cli_output() {
     let clock = WallClock::start();
