@@ -297,6 +297,19 @@ fn a_month_reminds_once_sends_once_and_supplements_a_late_report() {
         assert_eq!(*s, subject);
         assert_eq!(to.len(), 1, "{to:?}");
     }
+    // What a unit reads: Đam Rông's reminder, dated by the moved clock (only the random part
+    // of its Message-ID filtered).
+    let dam_rong = TestEnv::emls(&sim.env.outbox)
+        .into_iter()
+        .find(|p| Mail::parse(&fs::read(p).unwrap()).to == ["damrong@lamdong.dcs.vn"])
+        .expect("Đam Rông's reminder");
+    let mut snap = insta::Settings::clone_current();
+    snap.set_prepend_module_to_snapshot(false);
+    snap.set_omit_expression(true);
+    snap.add_filter(r"\.[0-9a-f]{16}@", ".[NONCE]@");
+    snap.bind(|| {
+        insta::assert_snapshot!("reminder_mail", crate::snapshots::mail_text(&dam_rong));
+    });
     let rows = sim.state().deliveries_of("reminder");
     assert_eq!(rows.len(), 3, "{rows:#?}");
     assert!(

@@ -465,7 +465,7 @@ fn part_tree(m: &mail_parser::Message, part: &MessagePart, depth: usize, out: &m
 }
 
 /// A mail as its reader sees it: the headers, the parts, the text body and the HTML body.
-fn mail_text(path: &Path) -> String {
+pub(crate) fn mail_text(path: &Path) -> String {
     let raw = fs::read(path).unwrap();
     let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
     let text = String::from_utf8_lossy(&raw);
