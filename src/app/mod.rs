@@ -35,6 +35,11 @@ pub fn execute(
             resend,
             supplement,
         } => {
+            if let Some(p) = period {
+                crate::config::collection::kind_accepted(settings, p).map_err(|why| {
+                    AppError::new(ErrorKind::BadInput, format!("Kỳ {}: {why}.", p.key()))
+                })?;
+            }
             let req = RunRequest {
                 period,
                 trigger: Trigger::Manual,
@@ -61,5 +66,35 @@ pub fn run(
             Ok(RunReport::of(&o, &settings.form, lines))
         }
         Err(e) => Err(AppError::from(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command from the control API is checked as the command line checks `--period`.
+    #[test]
+    fn a_quarter_under_a_monthly_configuration_is_refused_before_anything_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::embedded().unwrap();
+        settings.data = dir.path().join("data");
+        settings.inbox = dir.path().join("no-inbox");
+        let command = Command::Run {
+            period: Some(crate::period::Period::quarter(2026, 4)),
+            resend: false,
+            supplement: false,
+        };
+        let e = execute(&settings, &crate::clock::SystemClock, &command, &|_, _| {}).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadInput);
+        assert_eq!(e.exit_code(), exit::BAD_CONFIG);
+        assert!(
+            e.message.contains(
+                "cấu hình này báo cáo theo tháng (period = \"month\"), không nhận kỳ Quý IV/2026"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(!settings.data.exists(), "nothing recorded");
     }
 }

@@ -307,16 +307,7 @@ fn parse_period(settings: &Settings, s: Option<&str>) -> Result<Option<Period>, 
         exit::BAD_CONFIG
     };
     let p = Period::parse_arg(s).map_err(refuse)?;
-    if p.kind != settings.period_kind {
-        let (configured, example) = match settings.period_kind {
-            crate::period::PeriodKind::Month => ("theo tháng (period = \"month\")", "2026-10"),
-            crate::period::PeriodKind::Quarter => ("theo quý (period = \"quarter\")", "2026-Q4"),
-        };
-        return Err(refuse(format!(
-            "cấu hình này báo cáo {configured}, không nhận kỳ {}; dùng kỳ dạng {example}",
-            p.label()
-        )));
-    }
+    crate::config::collection::kind_accepted(settings, p).map_err(refuse)?;
     Ok(Some(p))
 }
 
@@ -401,20 +392,38 @@ fn run_by_daemon(
 ) -> Option<Result<crate::app::RunReport, crate::app::AppError>> {
     use crate::app::{AppError, ErrorKind};
     use client::ControlError;
-    if !crate::state::lock::DaemonLock::held(&settings.data) {
+    // A daemon of this data folder is one that answers on the address it wrote there (probing
+    // its lock instead could make a daemon starting at that instant fail).
+    if !settings
+        .data
+        .join(crate::state::control::CONTROL_ADDR_FILE)
+        .is_file()
+    {
         return None;
     }
-    let token = crate::state::control::read_token(&settings.data).ok()?;
     let port = crate::state::control::control_port(settings);
     client::health(port, std::time::Duration::from_secs(3)).ok()?;
+    let token = crate::state::control::read_token(&settings.data).ok()?;
     eprintln!(
         "tonghop daemon đang chạy với thư mục dữ liệu này: lần chạy được giao cho daemon, đang chờ..."
     );
     match client::command(port, &token, command, TRIGGER_WAIT) {
         Ok(crate::app::Answer::Run(report)) => Some(Ok(report)),
         Err(ControlError::App(e)) => Some(Err(e)),
-        // Gone before it took the request: made here instead.
-        Err(ControlError::NoDaemon { .. }) => None,
+        // Gone before it took the request: made here instead, and said so.
+        Err(ControlError::NoDaemon { .. }) => {
+            eprintln!("tonghop daemon không còn trả lời: lần chạy được làm tại đây.");
+            None
+        }
+        // The same words and code as `trigger` for the same failure.
+        Err(ControlError::Unauthorized { .. }) => Some(Err(AppError::new(
+            ErrorKind::BadInput,
+            format!(
+                "daemon ở 127.0.0.1:{port} từ chối mã điều khiển trong {}: daemon đó có dùng đúng \
+                 thư mục dữ liệu của cấu hình này không?",
+                crate::state::control::token_path(&settings.data).display()
+            ),
+        ))),
         Err(e @ ControlError::DaemonGone { .. }) => Some(Err(AppError::new(
             ErrorKind::DaemonStopping,
             client::explain(&e),

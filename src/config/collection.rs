@@ -69,6 +69,23 @@ impl<'a> Collection<'a> {
     }
 }
 
+/// Whether this configuration reports for `p`'s kind of period: a quarter under a monthly
+/// configuration would consolidate every monthly report of three months as one. Checked where a
+/// period comes in: the command line, and `app::execute` for a command from the control API.
+pub fn kind_accepted(settings: &Settings, p: Period) -> Result<(), String> {
+    if p.kind == settings.period_kind {
+        return Ok(());
+    }
+    let (configured, example) = match settings.period_kind {
+        PeriodKind::Month => ("theo tháng (period = \"month\")", "2026-10"),
+        PeriodKind::Quarter => ("theo quý (period = \"quarter\")", "2026-Q4"),
+    };
+    Err(format!(
+        "cấu hình này báo cáo {configured}, không nhận kỳ {}; dùng kỳ dạng {example}",
+        p.label()
+    ))
+}
+
 /// The period a job or a command works on at `now` when none is named: the one that ended most
 /// recently, in the office's zone. The one rule for the reminder, the send, the scan, `run`,
 /// `status`, `trigger` and the console: from 00:00 on the 1st of November to the last second of

@@ -132,7 +132,11 @@ async fn smtp_session(
     use lettre::transport::smtp::extension::{
         ClientId, Extension, MailBodyParameter, MailParameter,
     };
-    let fail = |e: lettre::transport::smtp::Error| smtp_error(&e, smtp, server.to_owned());
+    // Whether the connection was made is known here, where each step is taken (lettre's error
+    // says it only in its text).
+    let fail = |e: lettre::transport::smtp::Error| smtp_error(&e, smtp, server.to_owned(), true);
+    let fail_to_connect =
+        |e: lettre::transport::smtp::Error| smtp_error(&e, smtp, server.to_owned(), false);
     let (tls, login) = smtp_tls_and_login(smtp, server)?;
     let hello = ClientId::default();
     let wrapper = match &tls {
@@ -147,7 +151,7 @@ async fn smtp_session(
         None,
     )
     .await
-    .map_err(fail)?;
+    .map_err(fail_to_connect)?;
     if let Tls::Required(p) = &tls {
         conn.starttls(p.clone(), &hello).await.map_err(fail)?;
     }
@@ -257,6 +261,7 @@ fn smtp_error(
     e: &lettre::transport::smtp::Error,
     smtp: &SmtpSettings,
     server: String,
+    after_connect: bool,
 ) -> DeliveryError {
     // Nothing the server or lettre says should ever carry the password; make sure of it.
     let scrub = |s: String| match &smtp.password {
@@ -290,9 +295,6 @@ fn smtp_error(
     // lettre nests its kinds ("Connection error: Connection error: invalid peer certificate: ..."):
     // our variant names the kind already.
     let mut message = e.to_string();
-    // lettre 0.11 has no `is_network()`: its Display is the only sign of an IO error after the
-    // connection was made (reset, closed mid-transfer).
-    let after_connect = message.starts_with("network error");
     while let Some(rest) = ["Connection error: ", "network error: "]
         .iter()
         .find_map(|p| message.strip_prefix(p))

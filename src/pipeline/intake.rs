@@ -105,8 +105,8 @@ pub fn unpack_zip(bytes: &[u8], max_bytes: u64) -> Result<(String, Vec<u8>), Str
             }
         };
         let entry = zip.by_index(i).map_err(|e| match e {
-            zip::result::ZipError::UnsupportedArchive(m)
-                if m == zip::result::ZipError::PASSWORD_REQUIRED =>
+            // zip's own name for this case, matched as its documentation shows.
+            zip::result::ZipError::UnsupportedArchive(zip::result::ZipError::PASSWORD_REQUIRED) =>
             {
                 format!("Tệp \"{name}\" trong tệp nén .zip có đặt mật khẩu, không mở được.")
             }

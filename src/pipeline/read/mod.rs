@@ -425,9 +425,10 @@ pub fn check_zip(bytes: &[u8], limits: &ReadLimits) -> Result<(), Finding> {
     for i in 0..zip.len() {
         let mut entry = match zip.by_index(i) {
             Ok(e) => e,
-            Err(zip::result::ZipError::UnsupportedArchive(m))
-                if m == zip::result::ZipError::PASSWORD_REQUIRED =>
-            {
+            // zip's own name for this case, matched as its documentation shows.
+            Err(zip::result::ZipError::UnsupportedArchive(
+                zip::result::ZipError::PASSWORD_REQUIRED,
+            )) => {
                 return Err(password_finding());
             }
             Err(_) => return Err(corrupt_finding()),
