@@ -29,13 +29,23 @@ pub enum Command {
         #[serde(default)]
         supplement: bool,
     },
+    /// Read and check the inbox files of `period` (`None`: the current one) and record each
+    /// file's check in the store, as the daemon's scan does; nothing is sent.
+    CheckInbox { period: Option<Period> },
 }
 
 /// What a command did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
+// One answer per command: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Answer {
     Run(RunReport),
+    /// The inbox was checked: how many files were read and recorded.
+    Checked {
+        period: Period,
+        files: usize,
+    },
 }
 
 /// A run as every face reports it: what `tonghop run` prints and `tonghop trigger` prints from

@@ -49,6 +49,19 @@ pub fn execute(
             };
             run(settings, clock, &req, progress).map(Answer::Run)
         }
+        Command::CheckInbox { period } => {
+            let period =
+                period.unwrap_or_else(|| crate::config::collection::current(settings, clock.now()));
+            crate::config::collection::kind_accepted(settings, period).map_err(|why| {
+                AppError::new(ErrorKind::BadInput, format!("Kỳ {}: {why}.", period.key()))
+            })?;
+            let c = jobs::check_inbox(settings, clock, period, progress)
+                .map_err(|e| AppError::from(&e))?;
+            Ok(Answer::Checked {
+                period,
+                files: c.consolidation.files.len() + c.elsewhere.len(),
+            })
+        }
     }
 }
 

@@ -333,8 +333,11 @@ fn cmd_run(
             resend,
             supplement,
         };
-        if let Some(result) = run_by_daemon(&settings, &command) {
-            return finish_run(result);
+        if let Some(result) = by_daemon(&settings, &command) {
+            return finish_run(result.and_then(|a| match a {
+                crate::app::Answer::Run(report) => Ok(report),
+                other => Err(unexpected(other)),
+            }));
         }
     }
     if let Some(i) = inbox {
@@ -384,12 +387,22 @@ fn finish_run(result: Result<crate::app::RunReport, crate::app::AppError>) -> u8
     }
 }
 
-/// Hand a run to the daemon that holds the data folder, and wait for its typed answer. `None`
+/// An answer of another kind than the command asked for (a daemon of another version).
+fn unexpected(answer: crate::app::Answer) -> crate::app::AppError {
+    crate::app::AppError::new(
+        crate::app::ErrorKind::Internal,
+        format!(
+            "tonghop daemon trả lời không đúng loại câu hỏi ({answer:?}); daemon và lệnh này khác phiên bản?"
+        ),
+    )
+}
+
+/// Hand a command to the daemon that holds the data folder, and wait for its typed answer. `None`
 /// when no daemon holds it or none answers (then the run is made here, under the run lock).
-fn run_by_daemon(
+fn by_daemon(
     settings: &Settings,
     command: &crate::app::Command,
-) -> Option<Result<crate::app::RunReport, crate::app::AppError>> {
+) -> Option<Result<crate::app::Answer, crate::app::AppError>> {
     use crate::app::{AppError, ErrorKind};
     use client::ControlError;
     // A daemon of this data folder is one that answers on the address it wrote there (probing
@@ -405,14 +418,14 @@ fn run_by_daemon(
     client::health(port, std::time::Duration::from_secs(3)).ok()?;
     let token = crate::state::control::read_token(&settings.data).ok()?;
     eprintln!(
-        "tonghop daemon đang chạy với thư mục dữ liệu này: lần chạy được giao cho daemon, đang chờ..."
+        "tonghop daemon đang chạy với thư mục dữ liệu này: việc này được giao cho daemon, đang chờ..."
     );
     match client::command(port, &token, command, TRIGGER_WAIT) {
-        Ok(crate::app::Answer::Run(report)) => Some(Ok(report)),
+        Ok(answer) => Some(Ok(answer)),
         Err(ControlError::App(e)) => Some(Err(e)),
         // Gone before it took the request: made here instead, and said so.
         Err(ControlError::NoDaemon { .. }) => {
-            eprintln!("tonghop daemon không còn trả lời: lần chạy được làm tại đây.");
+            eprintln!("tonghop daemon không còn trả lời: việc này được làm tại đây.");
             None
         }
         // The same words and code as `trigger` for the same failure.
@@ -706,24 +719,41 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool, check: bo
     let now = chrono::Utc::now();
     let period = period.unwrap_or_else(|| crate::config::collection::current(&settings, now));
     if check {
-        // Asked for: read what is not checked yet and record it, as the daemon's scan does.
-        let bar = progress_bar();
-        let on_progress = |done: usize, total: usize| {
-            if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
-                b.set_length(total as u64);
-                b.set_position(done as u64);
+        // Asked for: read and record the inbox's files as the daemon's scan does (by the daemon
+        // when one holds the data folder: one queue for everything that changes state).
+        let command = crate::app::Command::CheckInbox {
+            period: Some(period),
+        };
+        let checked = match by_daemon(&settings, &command) {
+            Some(answer) => answer,
+            None => {
+                let bar = progress_bar();
+                let on_progress = |done: usize, total: usize| {
+                    if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
+                        b.set_length(total as u64);
+                        b.set_position(done as u64);
+                    }
+                };
+                let r = crate::app::execute(&settings, &SystemClock, &command, &on_progress);
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                r
             }
         };
-        let checked = crate::app::jobs::check_inbox(&settings, &SystemClock, period, &on_progress);
-        if let Some(b) = &bar {
-            b.finish_and_clear();
-        }
-        // An inbox that cannot be read is said by status itself, below.
-        if let Err(e) = checked
-            && !matches!(e, crate::app::run::RunError::Intake(_))
-        {
-            eprintln!("tonghop: {}", crate::app::AppError::from(&e).message);
-            return crate::app::AppError::from(&e).exit_code();
+        match checked {
+            Ok(crate::app::Answer::Checked { .. }) => {}
+            // An inbox that cannot be read is said by status itself, below.
+            Err(e) if e.kind == crate::app::ErrorKind::BadInput => {}
+            Err(e) => {
+                eprintln!("tonghop: {}", e.message);
+                return e.exit_code();
+            }
+            Ok(other) => {
+                let e = unexpected(other);
+                eprintln!("tonghop: {}", e.message);
+                return e.exit_code();
+            }
         }
     }
     // From the state store: no file is read here.
@@ -936,6 +966,11 @@ fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 
         Ok(crate::app::Answer::Run(report)) => {
             out(&trigger_text(&report));
             report.exit_code()
+        }
+        Ok(other) => {
+            let e = unexpected(other);
+            eprintln!("tonghop: {}", e.message);
+            e.exit_code()
         }
         Err(ControlError::NoDaemon { .. }) => no_daemon(),
         Err(ControlError::App(e)) => {

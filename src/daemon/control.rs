@@ -155,6 +155,10 @@ async fn command_handler(
             supplement,
             "manual run requested"
         ),
+        Command::CheckInbox { period } => tracing::info!(
+            period = period.map(|p| p.key()).as_deref().unwrap_or("default"),
+            "inbox check requested"
+        ),
     }
     let event = Event::Command { command, reply };
     let mut stopping = control.stopping.clone();

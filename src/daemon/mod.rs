@@ -223,6 +223,10 @@ pub async fn run(
                 "manual",
                 period.map(|p| p.key()).unwrap_or_else(|| "default".into()),
             ),
+            Work::Command(crate::app::Command::CheckInbox { period }) => (
+                "check",
+                period.map(|p| p.key()).unwrap_or_else(|| "default".into()),
+            ),
         };
         let (s, c) = (settings.clone(), clock.clone());
         let mut handle = tokio::task::spawn_blocking(move || work.run(&s, c.as_ref()));
@@ -245,9 +249,24 @@ pub async fn run(
         match result {
             Ok(Done::Command(r)) => {
                 let r = *r;
-                if let Err(e) = &r {
+                match &r {
+                    // Refusals the person asked about (already sent, nothing changed, queued):
+                    // what happened, not a failure.
+                    Err(e)
+                        if matches!(
+                            e.kind,
+                            crate::app::ErrorKind::AlreadySent
+                                | crate::app::ErrorKind::MailQueued
+                                | crate::app::ErrorKind::NothingChanged
+                        ) =>
+                    {
+                        tracing::info!(job = about.0, period = %about.1, answer = %e.detail.as_deref().unwrap_or(&e.message), "manual run refused")
+                    }
                     // The daemon's log keeps the failure too, not only the waiting client.
-                    tracing::warn!(job = about.0, period = %about.1, error = %e.detail.as_deref().unwrap_or(&e.message), "manual run failed");
+                    Err(e) => {
+                        tracing::warn!(job = about.0, period = %about.1, error = %e.detail.as_deref().unwrap_or(&e.message), "manual run failed")
+                    }
+                    Ok(_) => {}
                 }
                 if let Some(reply) = reply {
                     let _ = reply.send(r);

@@ -1263,7 +1263,7 @@ fn run_beside_a_daemon_is_made_by_the_daemon_and_printed_as_a_local_run() {
     d.wait_for_log("daemon started", secs(20));
     let out = env.cmd(&["run", "--period", "2026-10"]).expect_code(1);
     assert!(
-        out.stderr.contains("lần chạy được giao cho daemon"),
+        out.stderr.contains("việc này được giao cho daemon"),
         "{}",
         out.stderr
     );
@@ -1281,6 +1281,21 @@ fn run_beside_a_daemon_is_made_by_the_daemon_and_printed_as_a_local_run() {
     // The daemon's refusal comes back typed: the same words and code as a local second run.
     let again = env.cmd(&["run", "--period", "2026-10"]).expect_code(4);
     assert!(again.stderr.contains("đã gửi lúc"), "{}", again.stderr);
+    // `status --check` changes the store: the daemon does it too, and status then answers.
+    let status = env
+        .cmd(&["status", "--period", "2026-10", "--check"])
+        .expect_code(0);
+    assert!(
+        status.stderr.contains("việc này được giao cho daemon"),
+        "{}",
+        status.stderr
+    );
+    assert!(
+        status.stdout.contains("Đơn vị có báo cáo: 13/18"),
+        "{}",
+        status.stdout
+    );
+    d.wait_for_log("inbox check requested", secs(20));
     let dry = env
         .cmd(&["run", "--period", "2026-10", "--dry-run"])
         .expect_code(1);
