@@ -25,7 +25,7 @@ pub const DELIVERY_FAILED_FOR_GOOD: u8 = 6;
 /// status`, `tonghop resend`).
 pub const MAIL_QUEUED: u8 = 7;
 /// `tonghop trigger` found no daemon on the control port, nothing was done; or the daemon was told
-/// to stop while the trigger waited (a run it had started is finished and recorded); or the
+/// to stop while the trigger (or a `run` or `status --check` handed to the daemon) waited (a run it had started is finished and recorded); or the
 /// daemon ended (killed) while running the request: what it did is in `tonghop history`, and its
 /// next start closes the run and sends a mail it had queued (sysexits EX_UNAVAILABLE).
 pub const NO_DAEMON: u8 = 69;

@@ -545,7 +545,7 @@ pub struct Consolidated {
 
 /// Scan the inbox, read, check and identify every file, and consolidate the period as of `now`.
 /// Writes nothing but archive copies (when `archive` names the data folder). Used by runs, by
-/// reminders and by `tonghop status`.
+/// reminders and by the inbox check (the daemon's scan, `status --check`).
 pub fn consolidate_period(
     settings: &Settings,
     period: Period,
@@ -720,8 +720,6 @@ fn report_went_out(settings: &Settings, period: &Period) -> bool {
     }
 }
 
-/// Read, validate and identify every submission, on all cores. With `archive` (the data
-/// folder), the bytes read of each file are archived; the map gives each file's archive copy.
 /// Read, validate and identify every submission, on all cores. With `archive` (the data
 /// folder), the bytes read of each file are archived; the map gives each file's archive copy.
 fn inspect_all(

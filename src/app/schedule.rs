@@ -176,7 +176,7 @@ fn notice_crash_traces(
 }
 
 /// What a scheduled job did (logged, not answered).
-pub type TickResult = Result<serde_json::Value, String>;
+pub type TickResult = Result<(), String>;
 
 fn store_err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -195,7 +195,7 @@ fn scheduled_send(
         .map_err(store_err)?
     {
         tracing::info!(period = %period, "the report of this period was already sent by the schedule; nothing to do");
-        return Ok(serde_json::json!({ "skipped": true }));
+        return Ok(());
     }
     drop(store);
     let req = RunRequest {
@@ -206,13 +206,12 @@ fn scheduled_send(
         supplement: false,
     };
     let result = crate::app::run::run_once(settings, &req, clock, &|_, _| {});
-    let json = match result {
-        Ok(o) => serde_json::json!({ "run_id": o.run_id }),
+    match result {
+        Ok(_) => {}
         Err(RunError::AlreadyMade {
             delivery, state, ..
         }) => {
             tracing::info!(period = %period, delivery = delivery.id, status = delivery.status.as_str(), message_id = %delivery.message_id, state = %state, "the period's report is already made; not making it again");
-            serde_json::json!({ "skipped": true })
         }
         Err(e) => return Err(format!("scheduled send for {period}: {e}")),
     };
@@ -220,7 +219,7 @@ fn scheduled_send(
     store
         .mark_job_done(Job::Send.as_str(), &period.key(), at, trigger, clock.now())
         .map_err(store_err)?;
-    Ok(json)
+    Ok(())
 }
 
 fn scheduled_remind(
@@ -237,7 +236,7 @@ fn scheduled_remind(
         .job_done(Job::Remind.as_str(), &period.key())
         .map_err(store_err)?
     {
-        return Ok(serde_json::json!({ "skipped": true }));
+        return Ok(());
     }
     let n = crate::app::jobs::queue_reminders(settings, &store, period, clock.now())
         .map_err(store_err)?;
@@ -252,7 +251,7 @@ fn scheduled_remind(
         .map_err(store_err)?;
     crate::mail::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
     tracing::info!(period = %period, reminders = n, trigger = trigger.as_str(), "reminders queued");
-    Ok(serde_json::json!({ "reminders": n }))
+    Ok(())
 }
 
 fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> TickResult {
@@ -279,19 +278,19 @@ fn scan(settings: &Settings, clock: &dyn Clock, at: DateTime<Utc>) -> TickResult
     }
     let period = crate::config::collection::current(settings, at);
     crate::app::jobs::scan_period(settings, clock, period).map_err(store_err)?;
-    Ok(serde_json::json!({ "scanned": period.key() }))
+    Ok(())
 }
 
 fn deliver(settings: &Settings, clock: &dyn Clock) -> TickResult {
     // Do not queue behind a long run: it delivers its own mail; the next tick catches up.
     let Ok(_lock) = crate::state::lock::RunLock::acquire(&settings.data, Duration::from_secs(1))
     else {
-        return Ok(serde_json::json!({ "busy": true }));
+        return Ok(());
     };
     let store = Store::open(&settings.data).map_err(store_err)?;
-    let attempts =
-        crate::mail::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
-    Ok(serde_json::json!({ "attempts": attempts.len() }))
+    // Each attempt logs itself (outbox).
+    crate::mail::outbox::deliver_due(settings, &store, clock.now()).map_err(store_err)?;
+    Ok(())
 }
 
 #[cfg(test)]

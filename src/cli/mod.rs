@@ -663,6 +663,8 @@ fn print_checked(f: &crate::app::check::CheckedFile) {
         match f.outcome {
             FileOutcome::Accepted => "HỢP LỆ",
             FileOutcome::OtherPeriod => "BÁO CÁO KỲ KHÁC, không được tổng hợp vào kỳ này",
+            // The run's words for it ("Không xác định được đơn vị"), as a verdict.
+            FileOutcome::Unidentified => "BỊ TỪ CHỐI: không xác định được đơn vị",
             _ => "BỊ TỪ CHỐI",
         }
     );

@@ -55,8 +55,10 @@ impl<'a> Collection<'a> {
             .unwrap_or(end)
     }
 
-    /// The period whose collection window holds `received` (the rule above). The one place
-    /// this rule is decided: runs, `status`, reminders and scans all come through here.
+    /// The period whose collection window holds `received` (the rule above), for a file that
+    /// cannot say its own period. The one place this rule is decided: runs, `status`, reminders
+    /// and scans all come through here. (Which period a job or a command works on is
+    /// [`current`].)
     pub fn period_of<Z: TimeZone>(&self, received: &DateTime<Z>) -> Period {
         let t = received.with_timezone(&self.tz);
         let current = Period::containing(self.kind, t.date_naive());

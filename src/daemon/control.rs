@@ -1,7 +1,9 @@
 //! The control endpoint: HTTP on 127.0.0.1, protected by a token in the data folder.
 //!
-//! The daemon serves it; `tonghop trigger` is its client. `POST /trigger` becomes an
-//! [`Event::Manual`] for the daemon's loop and answers when the run is over; `GET /health` says
+//! The daemon serves it; `cli::client` is its client (`tonghop trigger`, and `run` or
+//! `status --check` beside a daemon). `POST /command` takes a typed `app::Command` as JSON, hands
+//! it to the daemon's loop as an [`Event::Command`] and answers when it is done: the typed
+//! `app::Answer`, or `{"error": AppError}` with the HTTP status of its kind. `GET /health` says
 //! the daemon is alive and needs no token. Everything else needs `Authorization: Bearer <token>`,
 //! where the token is the content of `<data>/control.token` (mode 0600): whoever can read the
 //! data folder may drive the daemon, nobody else on the machine can. The token is never logged

@@ -1,6 +1,6 @@
-//! The daemon: a clock in front of the pipeline. The scheduler, the control endpoint and the
-//! delivery timer only send `Event`s; one loop handles them, one at a time, by calling the same
-//! `crate::app::run::run_once` as `tonghop run`.
+//! The daemon: a clock in front of the application layer. The scheduler, the control endpoint and
+//! the delivery timer only send `Event`s; one loop handles them, one at a time, by calling `app`:
+//! `app::schedule::tick` for a tick, `app::execute` for a command.
 
 pub mod control;
 
@@ -79,8 +79,9 @@ pub fn explain(e: &DaemonError) -> String {
     }
 }
 
-/// Run the daemon until `shutdown` resolves. Every job goes through `crate::app::run::run_once` or the
-/// outbox, under the run lock, so a manual `tonghop run` beside it is safe.
+/// Run the daemon until `shutdown` resolves. Every job goes through `app` (a run through
+/// `app::run::run_once`, a mail through the outbox), under the run lock, so a `tonghop run`
+/// made beside it (a dry run, `--inbox`) is safe.
 pub async fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,

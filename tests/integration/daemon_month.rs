@@ -1,6 +1,7 @@
-//! The daemon's behaviour over days, in-process: the library's `daemon::start_up` and
-//! `daemon::tick` on a temp data folder, driven by a `ManualClock` the test moves. The ticks are
-//! the ones the schedule fires (`daemon::fires_between`, from the same cron expressions), so no
+//! The daemon's behaviour over days, in-process: `app::schedule::start_up` and
+//! `app::schedule::tick` (what the daemon's loop calls for each tick) on a temp data folder,
+//! driven by a `ManualClock` the test moves. The ticks are the ones the schedule fires
+//! (`app::schedule::fires_between`, from the same cron expressions), so no
 //! test picks its times by hand or sleeps on a cron time. Units' files appear in the inbox at
 //! their received times (samples/received.tsv) as the clock passes them.
 //!
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use tonghop::app::run::Trigger;
-use tonghop::app::schedule::{self as daemon, Job};
+use tonghop::app::schedule::{self, Job};
 use tonghop::clock::{Clock, ManualClock};
 use tonghop::config::{Settings, SupplementMode, Transport};
 
@@ -129,7 +130,7 @@ impl Sim {
 
     fn tick(&mut self, job: Job, at: DateTime<Utc>, trigger: Trigger) {
         self.ticks.push((job, at, trigger));
-        if let Err(e) = daemon::tick(&self.settings, self.clock.as_ref(), job, at, trigger) {
+        if let Err(e) = schedule::tick(&self.settings, self.clock.as_ref(), job, at, trigger) {
             assert!(self.tolerate_failures, "{job:?} at {at} failed: {e}");
             self.failures.push((job, at, e.to_string()));
         }
@@ -138,7 +139,7 @@ impl Sim {
     /// The daemon starts now: what it catches up, then the delivery timer's first tick.
     fn start(&mut self) {
         let now = self.clock.now();
-        let missed = daemon::start_up(&self.settings, now).unwrap();
+        let missed = schedule::start_up(&self.settings, now).unwrap();
         for (job, at) in missed {
             self.tick(job, at, Trigger::CatchUp);
         }
@@ -149,7 +150,7 @@ impl Sim {
     /// whenever a queued mail falls due before the next job (every 30 s in the real daemon; a
     /// timer tick with nothing due does nothing, so only those are simulated).
     fn run_until(&mut self, until: DateTime<Utc>) {
-        let fires = daemon::fires_between(&self.settings, self.clock.now(), until);
+        let fires = schedule::fires_between(&self.settings, self.clock.now(), until);
         for (job, at) in fires {
             self.deliver_due_before(at);
             self.drop_files(at);
@@ -735,7 +736,7 @@ fn a_silent_server_keeps_the_mail_pending_until_a_working_server_takes_it() {
 #[test]
 fn the_ticks_are_the_schedules_own() {
     let sim = Sim::new(at("2026-11-01T00:00:00+07:00"), &[], |t| t);
-    let fires = daemon::fires_between(
+    let fires = schedule::fires_between(
         &sim.settings,
         at("2026-11-01T00:00:00+07:00"),
         at("2026-11-05T00:00:00+07:00"),
