@@ -782,11 +782,10 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool, check: bo
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("tonghop: {}", crate::app::explain::run_error(&e));
-            match e {
-                crate::app::run::RunError::Intake(_) => exit::BAD_CONFIG,
-                _ => exit::INTERNAL_ERROR,
-            }
+            // Typed as every failure: its kind gives the code.
+            let e = crate::app::AppError::from(&e);
+            eprintln!("tonghop: {}", e.message);
+            e.exit_code()
         }
     }
 }
