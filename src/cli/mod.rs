@@ -353,19 +353,9 @@ fn cmd_run(
         resend,
         supplement,
     };
-    let bar = progress_bar();
-    let on_progress = |done: usize, total: usize| {
-        // Only worth a bar when there are many files.
-        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
-            b.set_length(total as u64);
-            b.set_position(done as u64);
-        }
-    };
-    let result = crate::app::run(&settings, &SystemClock, &req, &on_progress);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    finish_run(result)
+    finish_run(with_progress(|p| {
+        crate::app::run(&settings, &SystemClock, &req, p)
+    }))
 }
 
 /// Print what a run did (or why it did not) and give its exit code: the same for a run made
@@ -443,6 +433,24 @@ fn by_daemon(
         ))),
         Err(e) => Some(Err(AppError::new(ErrorKind::Internal, client::explain(&e)))),
     }
+}
+
+/// Run `work` with a progress bar on a terminal for the slow part (reading files), shown only
+/// when there are many files, and cleared when it is done.
+fn with_progress<T>(work: impl FnOnce(crate::pipeline::Progress<'_>) -> T) -> T {
+    let bar = progress_bar();
+    let on_progress = |done: usize, total: usize| {
+        // Only worth a bar when there are many files.
+        if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let result = work(&on_progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    result
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -728,20 +736,7 @@ fn cmd_status(config: Option<&Path>, period: Option<&str>, json: bool, check: bo
         };
         let checked = match by_daemon(&settings, &command) {
             Some(answer) => answer,
-            None => {
-                let bar = progress_bar();
-                let on_progress = |done: usize, total: usize| {
-                    if let Some(b) = bar.as_ref().filter(|_| total >= 20) {
-                        b.set_length(total as u64);
-                        b.set_position(done as u64);
-                    }
-                };
-                let r = crate::app::execute(&settings, &SystemClock, &command, &on_progress);
-                if let Some(b) = &bar {
-                    b.finish_and_clear();
-                }
-                r
-            }
+            None => with_progress(|p| crate::app::execute(&settings, &SystemClock, &command, p)),
         };
         match checked {
             Ok(crate::app::Answer::Checked { .. }) => {}
