@@ -29,6 +29,15 @@ pub enum Command {
         #[serde(default)]
         supplement: bool,
     },
+    /// Send a run's report (or one mail) again ([`crate::app::operator::resend`]).
+    Resend {
+        target: crate::app::operator::ResendTarget,
+        #[serde(default)]
+        force: bool,
+        /// Only to the recipients the server refused for good.
+        #[serde(default)]
+        refused: bool,
+    },
     /// Read and check the inbox files of `period` (`None`: the current one) and record each
     /// file's check in the store, as the daemon's scan does; nothing is sent.
     CheckInbox { period: Option<Period> },
@@ -41,6 +50,8 @@ pub enum Command {
 #[allow(clippy::large_enum_variant)]
 pub enum Answer {
     Run(RunReport),
+    /// What a resend did: the mail after the attempt, and the other mails attempted with it.
+    Resent(crate::app::operator::ResendOutcome),
     /// The inbox was checked: how many files were read and recorded.
     Checked {
         period: Period,
@@ -185,6 +196,8 @@ pub enum ErrorKind {
     NothingChanged,
     /// The daemon is stopping (or stopped while the command ran).
     DaemonStopping,
+    /// The mail cannot be delivered as it is (its spooled copy is gone or damaged).
+    DeliveryFailed,
     /// Something failed that is not the input's fault.
     Internal,
 }
@@ -197,6 +210,7 @@ impl ErrorKind {
             ErrorKind::MailQueued => exit::MAIL_QUEUED,
             ErrorKind::NothingChanged => exit::SUCCESS,
             ErrorKind::DaemonStopping => exit::NO_DAEMON,
+            ErrorKind::DeliveryFailed => exit::DELIVERY_FAILED,
             ErrorKind::Internal => exit::INTERNAL_ERROR,
         }
     }
@@ -207,6 +221,7 @@ impl ErrorKind {
             ErrorKind::AlreadySent | ErrorKind::MailQueued | ErrorKind::NothingChanged => 409,
             ErrorKind::BadInput => 422,
             ErrorKind::DaemonStopping => 503,
+            ErrorKind::DeliveryFailed => 502,
             ErrorKind::Internal => 500,
         }
     }
@@ -363,6 +378,21 @@ mod tests {
     }
 
     #[test]
+    fn a_resend_crosses_the_wire_unchanged() {
+        let c = Command::Resend {
+            target: crate::app::operator::ResendTarget::Run(3),
+            force: false,
+            refused: true,
+        };
+        let text = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            text,
+            r#"{"command":"resend","target":{"run":3},"force":false,"refused":true}"#
+        );
+        assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), c);
+    }
+
+    #[test]
     fn every_kind_has_its_exit_code_and_http_status() {
         let table = [
             (ErrorKind::BadInput, exit::BAD_CONFIG, 422),
@@ -370,6 +400,7 @@ mod tests {
             (ErrorKind::MailQueued, exit::MAIL_QUEUED, 409),
             (ErrorKind::NothingChanged, exit::SUCCESS, 409),
             (ErrorKind::DaemonStopping, exit::NO_DAEMON, 503),
+            (ErrorKind::DeliveryFailed, exit::DELIVERY_FAILED, 502),
             (ErrorKind::Internal, exit::INTERNAL_ERROR, 500),
         ];
         for (kind, code, http) in table {

@@ -49,6 +49,13 @@ pub fn execute(
             };
             run(settings, clock, &req, progress).map(Answer::Run)
         }
+        Command::Resend {
+            target,
+            force,
+            refused,
+        } => operator::resend(settings, target, force, refused, clock, &|| {})
+            .map(Answer::Resent)
+            .map_err(|e| AppError::from(&e)),
         Command::CheckInbox { period } => {
             let period =
                 period.unwrap_or_else(|| crate::config::collection::current(settings, clock.now()));

@@ -568,7 +568,8 @@ pub fn history(settings: &Settings, limit: usize) -> Result<History, StoreError>
 // resend
 
 /// What to send again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ResendTarget {
     /// The report of a run (`tonghop resend RUN_ID`).
     Run(i64),
@@ -576,7 +577,7 @@ pub enum ResendTarget {
     Delivery(i64),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ResendAction {
     /// A failed or pending mail put back in the queue and attempted now (same Message-ID: it
@@ -590,7 +591,7 @@ pub enum ResendAction {
     ToRefused { original: String },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ResendOutcome {
     pub action: ResendAction,
     /// The mail after the attempt.
@@ -658,21 +659,25 @@ pub enum ResendError {
     },
 }
 
-impl ResendError {
-    /// A run or mail that does not exist (or has nothing to send) is a wrong argument:
-    /// `BAD_CONFIG`, nothing was done. A spooled message that is gone means the mail cannot be
-    /// delivered: `DELIVERY_FAILED`. The rest is not the operator's doing: `INTERNAL_ERROR`.
-    pub fn exit_code(&self) -> u8 {
-        match self {
+/// A run or mail that does not exist (or has nothing to send) is a wrong argument: nothing was
+/// done. A spooled message that is gone means the mail cannot be delivered. The rest is not the
+/// operator's doing.
+impl From<&ResendError> for crate::app::AppError {
+    fn from(e: &ResendError) -> crate::app::AppError {
+        use crate::app::ErrorKind;
+        let kind = match e {
             ResendError::NoStore(_)
             | ResendError::UnknownRun(_)
             | ResendError::UnknownDelivery(_)
             | ResendError::NothingRefused(_)
-            | ResendError::NoReport { .. } => exit::BAD_CONFIG,
-            // Nothing done: newer figures already went out (as `run` on a sent period).
-            ResendError::Superseded { .. } => exit::ALREADY_SENT,
-            ResendError::Spool { .. } | ResendError::NoMessageId(_) => exit::DELIVERY_FAILED,
-            _ => exit::INTERNAL_ERROR,
+            | ResendError::NoReport { .. } => ErrorKind::BadInput,
+            ResendError::Superseded { .. } => ErrorKind::AlreadySent,
+            ResendError::Spool { .. } | ResendError::NoMessageId(_) => ErrorKind::DeliveryFailed,
+            _ => ErrorKind::Internal,
+        };
+        crate::app::AppError {
+            detail: Some(e.to_string()),
+            ..crate::app::AppError::new(kind, explain_resend(e))
         }
     }
 }

@@ -830,14 +830,30 @@ fn cmd_resend(
         (Some(r), None) => operator::ResendTarget::Run(r),
         (None, None) => unreachable!("clap requires a run or --delivery"),
     };
-    let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
-    match operator::resend(&settings, target, force, refused, &SystemClock, &waiting) {
+    // A resend changes state: the daemon that holds the data folder makes it, as a run.
+    let command = crate::app::Command::Resend {
+        target,
+        force,
+        refused,
+    };
+    let result = match by_daemon(&settings, &command) {
+        Some(answer) => answer.and_then(|a| match a {
+            crate::app::Answer::Resent(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }),
+        None => {
+            let waiting = || eprintln!("Đang chờ lần chạy khác (của tonghop daemon?) kết thúc...");
+            operator::resend(&settings, target, force, refused, &SystemClock, &waiting)
+                .map_err(|e| crate::app::AppError::from(&e))
+        }
+    };
+    match result {
         Ok(r) => {
             out(&text::resend_text(&settings, &r));
             r.exit_code()
         }
         Err(e) => {
-            eprintln!("tonghop: {}", operator::explain_resend(&e));
+            eprintln!("tonghop: {}", e.message);
             e.exit_code()
         }
     }

@@ -157,6 +157,11 @@ async fn command_handler(
             supplement,
             "manual run requested"
         ),
+        Command::Resend {
+            target,
+            force,
+            refused,
+        } => tracing::info!(target = ?target, force, refused, "resend requested"),
         Command::CheckInbox { period } => tracing::info!(
             period = period.map(|p| p.key()).as_deref().unwrap_or("default"),
             "inbox check requested"

@@ -224,6 +224,9 @@ pub async fn run(
                 "manual",
                 period.map(|p| p.key()).unwrap_or_else(|| "default".into()),
             ),
+            Work::Command(crate::app::Command::Resend { target, .. }) => {
+                ("resend", format!("{target:?}"))
+            }
             Work::Command(crate::app::Command::CheckInbox { period }) => (
                 "check",
                 period.map(|p| p.key()).unwrap_or_else(|| "default".into()),

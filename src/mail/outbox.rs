@@ -72,7 +72,7 @@ pub enum OutboxError {
 }
 
 /// What one attempt did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Attempt {
     pub delivery: i64,
     pub kind: DeliveryKind,

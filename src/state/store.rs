@@ -316,7 +316,7 @@ pub struct RunRow {
 
 pub use crate::pipeline::compose::Refused;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DeliveryRow {
     pub id: i64,
     pub run_id: Option<i64>,

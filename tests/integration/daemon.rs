@@ -688,6 +688,10 @@ fn status_history_resend_and_trigger_against_a_running_daemon() {
     resend.insert(1, run_id.to_string());
     let (code, out, err) = run(resend);
     assert_eq!(code, SUCCESS, "{out}{err}");
+    // A resend changes state: the daemon made it (issue 8: one code path), and the answer is
+    // printed as a local resend prints it.
+    assert!(err.contains("việc này được giao cho daemon"), "{err}");
+    assert!(d.log().contains("resend requested"), "{}", d.log());
     let emls = TestEnv::emls(&env.outbox);
     assert_eq!(emls.len(), 2, "the report went out a second time");
     assert_ne!(message_id_of(&emls[0]), message_id_of(&emls[1]));
