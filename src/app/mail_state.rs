@@ -89,10 +89,5 @@ pub(crate) fn refused_text(d: &DeliveryRow) -> String {
 }
 
 pub fn kind_label(kind: DeliveryKind) -> &'static str {
-    match kind {
-        DeliveryKind::Report => "Thư báo cáo",
-        DeliveryKind::Supplement => "Thư báo cáo bổ sung",
-        DeliveryKind::Reminder => "Thư nhắc nộp",
-        DeliveryKind::Alert => "Thư báo lỗi cho người quản trị",
-    }
+    kind.label()
 }

@@ -317,7 +317,10 @@ pub fn status(
     .map(|(job, label, spec)| NextJob {
         job,
         label,
-        at: spec.next_after(&local).map(|t| t.fixed_offset()),
+        // From the whole second: a cron time has none of now's fraction.
+        at: spec
+            .next_after(&chrono::SubsecRound::trunc_subsecs(local, 0))
+            .map(|t| t.fixed_offset()),
     })
     .collect();
 

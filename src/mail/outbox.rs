@@ -239,12 +239,19 @@ fn alert_refused(
         delivered.join(", "),
         lines.join("\n"),
         row.subject,
-        row.kind,
-        row.period,
+        row.kind.label(),
+        period_label(&row.period),
         row.message_id,
         resend_command(row),
     );
     queue_alert(settings, store, row, &subject, &text, now)
+}
+
+/// "Tháng 10/2026" for a stored period key (the key itself if it is not one).
+fn period_label(key: &str) -> String {
+    crate::period::Period::parse_key(key)
+        .map(|p| p.label())
+        .unwrap_or_else(|| key.to_owned())
 }
 
 /// Queue a mail to the operator about a delivery that failed for good.
@@ -262,8 +269,8 @@ fn alert(
          Sau khi khắc phục (địa chỉ, mật khẩu máy chủ thư), gửi lại bằng lệnh:\n  {}\n",
         row.subject,
         row.recipients.join(", "),
-        row.kind,
-        row.period,
+        row.kind.label(),
+        period_label(&row.period),
         row.message_id,
         resend_command(row),
     );

@@ -184,6 +184,18 @@ pub enum DeliveryKind {
     Alert,
 }
 
+impl DeliveryKind {
+    /// The kind of mail as the clerk and the operator read it: "Thư báo cáo".
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryKind::Report => "Thư báo cáo",
+            DeliveryKind::Supplement => "Thư báo cáo bổ sung",
+            DeliveryKind::Reminder => "Thư nhắc nộp",
+            DeliveryKind::Alert => "Thư báo lỗi cho người quản trị",
+        }
+    }
+}
+
 stored_as_text!(DeliveryKind {
     Report => "report",
     Supplement => "supplement",

@@ -548,6 +548,9 @@ fn smtp_550_on_rcpt_fails_for_good_and_alerts_the_operator() {
     let body = msg.body_text(0).unwrap();
     assert!(body.contains(&report.message_id), "{body}");
     assert!(body.contains("550"), "{body}");
+    // The kind and the period in the operator's words, not the store's ("report", "2026-11").
+    assert!(body.contains("Loại: Thư báo cáo"), "{body}");
+    assert!(body.contains("Kỳ: Tháng "), "{body}");
     assert!(stderr.contains("alert to the operator queued"), "{stderr}");
 }
 
@@ -803,6 +806,8 @@ fn a_refused_cc_does_not_block_the_report_for_the_to() {
         "{body}"
     );
     assert!(body.contains(&report.message_id), "{body}");
+    assert!(body.contains("Loại: Thư báo cáo"), "{body}");
+    assert!(body.contains("Kỳ: Tháng 10/2026"), "{body}");
 
     // `status` and `history` name the refused address with the answer, and who got it.
     let (code, out, err) = op(&env, &["status", "--period", "2026-10"]);
