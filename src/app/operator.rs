@@ -361,26 +361,53 @@ fn empty_consolidation(
     pipeline::consolidate::consolidate(&frame, Vec::new(), Vec::new())
 }
 
-/// The inbox's files as their recorded checks say, rebuilt as `Inspected` without their
-/// figures (status shows no figures), and the files with no recorded check (new, changed since,
-/// or checked only by an older version): those are not read, only named with the unit their
-/// folder or file name points to.
+/// The inbox's files as their recorded checks say (found by path, size and modification time),
+/// rebuilt as `Inspected` without their figures (status shows no figures), and the files with no
+/// recorded check (new, changed since, or checked only by an older version): those are not
+/// read, only named with the unit their folder or file name points to. Reads no file; the recorded findings (JSON)
+/// are read back on all cores, since a status query may hold 10,000 of them.
 fn recorded_checks(
     settings: &Settings,
     submissions: Vec<pipeline::intake::Submission>,
-    mut recorded: HashMap<(String, u64, i64), CheckedFile>,
+    recorded: HashMap<(String, u64, i64), CheckedFile>,
 ) -> (Vec<Inspected>, Vec<UncheckedFile>) {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let chunk = submissions.len().div_ceil(threads).max(256);
+    let recorded = &recorded;
+    // Each file: its check rebuilt, or itself as not yet checked.
+    let looked_up: Vec<Result<Inspected, pipeline::intake::Submission>> = std::thread::scope(|s| {
+        let handles: Vec<_> = submissions
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|sub| {
+                            let received = crate::clock::local(settings, sub.modified);
+                            received
+                                .timestamp_nanos_opt()
+                                .and_then(|ns| recorded.get(&(sub.rel.clone(), sub.size, ns)))
+                                .and_then(|c| inspected_of(settings, sub, received, c))
+                                .ok_or_else(|| sub.clone())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     let mut matcher = None;
-    let mut inspected = Vec::with_capacity(submissions.len());
+    let mut inspected = Vec::with_capacity(looked_up.len());
     let mut unchecked = Vec::new();
-    for sub in submissions {
-        let received = crate::clock::local(settings, sub.modified);
-        let check = received
-            .timestamp_nanos_opt()
-            .and_then(|ns| recorded.remove(&(sub.rel.clone(), sub.size, ns)));
-        match check.and_then(|c| inspected_of(settings, &sub, received, c)) {
-            Some(i) => inspected.push(i),
-            None => unchecked.push(UncheckedFile {
+    for x in looked_up {
+        match x {
+            Ok(i) => inspected.push(i),
+            Err(sub) => unchecked.push(UncheckedFile {
                 unit: pipeline::identify::identify(
                     matcher.get_or_insert_with(|| UnitMatcher::new(&settings.roster)),
                     &settings.roster,
@@ -389,8 +416,8 @@ fn recorded_checks(
                     None,
                 )
                 .ok(),
+                received: crate::clock::local(settings, sub.modified),
                 path: sub.rel,
-                received,
             }),
         }
     }
@@ -404,7 +431,7 @@ fn inspected_of(
     settings: &Settings,
     sub: &pipeline::intake::Submission,
     received: DateTime<FixedOffset>,
-    c: CheckedFile,
+    c: &CheckedFile,
 ) -> Option<Inspected> {
     let period = match &c.period {
         Some(p) => Some(Period::parse_key(p)?),
@@ -414,8 +441,8 @@ fn inspected_of(
         rel: sub.rel.clone(),
         size: sub.size,
         received,
-        sha256: Some(c.sha256).filter(|s| !s.is_empty()),
-        unit: c.unit,
+        sha256: Some(c.sha256.clone()).filter(|s| !s.is_empty()),
+        unit: c.unit.clone(),
         period,
         content: c.examined.then(|| Content {
             figures: None,
