@@ -194,8 +194,12 @@ pub enum ErrorKind {
     MailQueued,
     /// Nothing changed since the report was sent: no supplement needed (not a failure).
     NothingChanged,
-    /// The daemon is stopping (or stopped while the command ran).
+    /// The daemon is stopping (or stopped) while the command it had taken ran: it is finished
+    /// and recorded, but not answered.
     DaemonStopping,
+    /// The daemon is stopping and did not take the command: nothing was done (the command may
+    /// be carried out elsewhere at once).
+    NotTaken,
     /// The mail cannot be delivered as it is (its spooled copy is gone or damaged).
     DeliveryFailed,
     /// Something failed that is not the input's fault.
@@ -209,7 +213,7 @@ impl ErrorKind {
             ErrorKind::AlreadySent => exit::ALREADY_SENT,
             ErrorKind::MailQueued => exit::MAIL_QUEUED,
             ErrorKind::NothingChanged => exit::SUCCESS,
-            ErrorKind::DaemonStopping => exit::NO_DAEMON,
+            ErrorKind::DaemonStopping | ErrorKind::NotTaken => exit::NO_DAEMON,
             ErrorKind::DeliveryFailed => exit::DELIVERY_FAILED,
             ErrorKind::Internal => exit::INTERNAL_ERROR,
         }
@@ -220,7 +224,7 @@ impl ErrorKind {
         match self {
             ErrorKind::AlreadySent | ErrorKind::MailQueued | ErrorKind::NothingChanged => 409,
             ErrorKind::BadInput => 422,
-            ErrorKind::DaemonStopping => 503,
+            ErrorKind::DaemonStopping | ErrorKind::NotTaken => 503,
             ErrorKind::DeliveryFailed => 502,
             ErrorKind::Internal => 500,
         }
@@ -400,6 +404,7 @@ mod tests {
             (ErrorKind::MailQueued, exit::MAIL_QUEUED, 409),
             (ErrorKind::NothingChanged, exit::SUCCESS, 409),
             (ErrorKind::DaemonStopping, exit::NO_DAEMON, 503),
+            (ErrorKind::NotTaken, exit::NO_DAEMON, 503),
             (ErrorKind::DeliveryFailed, exit::DELIVERY_FAILED, 502),
             (ErrorKind::Internal, exit::INTERNAL_ERROR, 500),
         ];

@@ -412,6 +412,11 @@ fn by_daemon(
     );
     match client::command(port, &token, command, TRIGGER_WAIT) {
         Ok(answer) => Some(Ok(answer)),
+        // Stopping, it took nothing: made here instead, and said so.
+        Err(ControlError::App(e)) if e.kind == ErrorKind::NotTaken => {
+            eprintln!("tonghop daemon đang dừng, không nhận việc này: việc này được làm tại đây.");
+            None
+        }
         Err(ControlError::App(e)) => Some(Err(e)),
         // Gone before it took the request: made here instead, and said so.
         Err(ControlError::NoDaemon { .. }) => {

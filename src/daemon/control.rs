@@ -187,7 +187,12 @@ async fn command_handler(
              Chạy lại khi daemon đã khởi động lại (tonghop trigger), hoặc tổng hợp ngay không cần \
              daemon: tonghop run."
         };
-        failed(AppError::new(ErrorKind::DaemonStopping, message))
+        let kind = if taken {
+            ErrorKind::DaemonStopping
+        } else {
+            ErrorKind::NotTaken
+        };
+        failed(AppError::new(kind, message))
     };
     tokio::select! {
         sent = control.events.send(event) => if sent.is_err() {
@@ -483,6 +488,28 @@ mod tests {
                 .starts_with(&format!("no daemon is running on 127.0.0.1:{port}")),
             "{e}"
         );
+    }
+
+    /// A loop that is gone takes nothing: the client is told nothing was done (`NotTaken`), so
+    /// `tonghop run` can make the run itself instead.
+    #[tokio::test]
+    async fn a_command_no_loop_takes_is_not_taken() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = mpsc::channel(4);
+        drop(rx);
+        let server = tokio::spawn(serve(listener, TOKEN.into(), tx, std::future::pending()));
+        let (status, _, text) = raw(
+            port,
+            &post(r#"{"command": "run"}"#, Some(&format!("Bearer {TOKEN}"))),
+        )
+        .await;
+        assert_eq!(status, 503, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let e: AppError = serde_json::from_value(v["error"].clone()).unwrap();
+        assert_eq!(e.kind, ErrorKind::NotTaken);
+        assert!(e.message.contains("chưa làm gì"), "{}", e.message);
+        server.abort();
     }
 
     #[tokio::test]
