@@ -534,14 +534,7 @@ pub fn run_text(r: &crate::app::RunReport) -> String {
                 .collect();
             line(format!("Thư đã gửi tới: {}", to.join(", ")));
             for x in &m.refused {
-                line(format!(
-                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: tonghop resend {} --refused",
-                    x.address,
-                    x.reply,
-                    r.run_id
-                        .map(|r| r.to_string())
-                        .unwrap_or_else(|| "RUN_ID".into())
-                ));
+                line(refused_line(x, r.run_id));
             }
         }
         ("pending", _, _) => line(format!(
@@ -864,6 +857,20 @@ fn cmd_resend(
     }
 }
 
+/// A recipient the server refused for good, and how to reach them once fixed (the same words
+/// from `run` and `trigger`).
+fn refused_line(x: &crate::pipeline::compose::Refused, run_id: Option<i64>) -> String {
+    format!(
+        "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa chỉ: tonghop \
+         resend {} --refused",
+        x.address,
+        x.reply,
+        run_id
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| "RUN_ID".into())
+    )
+}
+
 /// The daemon's answer to `tonghop trigger`: which run, how many units, the workbook, and the
 /// mail in the words `status` uses.
 pub fn trigger_text(r: &crate::app::RunReport) -> String {
@@ -907,16 +914,7 @@ pub fn trigger_text(r: &crate::app::RunReport) -> String {
                 ),
             };
             for x in &r.mail.refused {
-                let _ = writeln!(
-                    o,
-                    "Thư KHÔNG tới {}: máy chủ thư từ chối hẳn địa chỉ này ({}); khi đã sửa địa \
-                     chỉ: tonghop resend {} --refused",
-                    x.address,
-                    x.reply,
-                    r.run_id
-                        .map(|i| i.to_string())
-                        .unwrap_or_else(|| "RUN_ID".into())
-                );
+                let _ = writeln!(o, "{}", refused_line(x, r.run_id));
             }
         }
     }
