@@ -387,14 +387,68 @@ fn unexpected(answer: crate::app::Answer) -> crate::app::AppError {
     )
 }
 
+/// How a command sent to the daemon ended.
+// One per command: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Reached {
+    /// The daemon carried it out (or refused it): its typed answer.
+    Answer(Result<crate::app::Answer, crate::app::AppError>),
+    /// No daemon answers on the control port (`left`: it answered, then went away before taking
+    /// the command).
+    NoDaemon { left: bool },
+    /// A daemon answers but its control token cannot be read.
+    NoToken(std::io::Error),
+    /// The daemon is stopping and took nothing: nothing was done.
+    NotTaken(crate::app::AppError),
+}
+
+/// Send a command to the daemon on the control port and wait for it, saying `waiting` once a
+/// daemon answers. The one client path of `trigger` and of the commands handed to a daemon.
+fn call_daemon(settings: &Settings, command: &crate::app::Command, waiting: &str) -> Reached {
+    use crate::app::{AppError, ErrorKind};
+    use client::ControlError;
+    let port = crate::state::control::control_port(settings);
+    if let Err(ControlError::NoDaemon { .. }) =
+        client::health(port, std::time::Duration::from_secs(3))
+    {
+        return Reached::NoDaemon { left: false };
+    }
+    let token = match crate::state::control::read_token(&settings.data) {
+        Ok(t) => t,
+        Err(e) => return Reached::NoToken(e),
+    };
+    eprintln!("{waiting}");
+    Reached::Answer(match client::command(port, &token, command, TRIGGER_WAIT) {
+        Ok(answer) => Ok(answer),
+        Err(ControlError::App(e)) if e.kind == ErrorKind::NotTaken => {
+            return Reached::NotTaken(e);
+        }
+        Err(ControlError::App(e)) => Err(e),
+        Err(ControlError::NoDaemon { .. }) => return Reached::NoDaemon { left: true },
+        Err(ControlError::Unauthorized { .. }) => Err(AppError::new(
+            ErrorKind::BadInput,
+            format!(
+                "daemon ở 127.0.0.1:{port} từ chối mã điều khiển trong {}: daemon đó có dùng đúng \
+                 thư mục dữ liệu của cấu hình này không?",
+                crate::state::control::token_path(&settings.data).display()
+            ),
+        )),
+        // The daemon died while running it: what it did is in the store, and its next start
+        // finishes it (the text says so).
+        Err(e @ ControlError::DaemonGone { .. }) => Err(AppError::new(
+            ErrorKind::DaemonStopping,
+            client::explain(&e),
+        )),
+        Err(e) => Err(AppError::new(ErrorKind::Internal, client::explain(&e))),
+    })
+}
+
 /// Hand a command to the daemon that holds the data folder, and wait for its typed answer. `None`
-/// when no daemon holds it or none answers (then the run is made here, under the run lock).
+/// when no daemon holds it or none takes it (then the command is carried out here).
 fn by_daemon(
     settings: &Settings,
     command: &crate::app::Command,
 ) -> Option<Result<crate::app::Answer, crate::app::AppError>> {
-    use crate::app::{AppError, ErrorKind};
-    use client::ControlError;
     // A daemon of this data folder is one that answers on the address it wrote there (probing
     // its lock instead could make a daemon starting at that instant fail).
     if !settings
@@ -404,39 +458,20 @@ fn by_daemon(
     {
         return None;
     }
-    let port = crate::state::control::control_port(settings);
-    client::health(port, std::time::Duration::from_secs(3)).ok()?;
-    let token = crate::state::control::read_token(&settings.data).ok()?;
-    eprintln!(
-        "tonghop daemon đang chạy với thư mục dữ liệu này: việc này được giao cho daemon, đang chờ..."
-    );
-    match client::command(port, &token, command, TRIGGER_WAIT) {
-        Ok(answer) => Some(Ok(answer)),
-        // Stopping, it took nothing: made here instead, and said so.
-        Err(ControlError::App(e)) if e.kind == ErrorKind::NotTaken => {
-            eprintln!("tonghop daemon đang dừng, không nhận việc này: việc này được làm tại đây.");
-            None
-        }
-        Err(ControlError::App(e)) => Some(Err(e)),
-        // Gone before it took the request: made here instead, and said so.
-        Err(ControlError::NoDaemon { .. }) => {
+    let waiting = "tonghop daemon đang chạy với thư mục dữ liệu này: việc này được giao cho daemon, \
+                   đang chờ...";
+    match call_daemon(settings, command, waiting) {
+        Reached::Answer(a) => Some(a),
+        Reached::NoDaemon { left: false } | Reached::NoToken(_) => None,
+        // It answered, then took nothing: made here instead, and said so.
+        Reached::NoDaemon { left: true } => {
             eprintln!("tonghop daemon không còn trả lời: việc này được làm tại đây.");
             None
         }
-        // The same words and code as `trigger` for the same failure.
-        Err(ControlError::Unauthorized { .. }) => Some(Err(AppError::new(
-            ErrorKind::BadInput,
-            format!(
-                "daemon ở 127.0.0.1:{port} từ chối mã điều khiển trong {}: daemon đó có dùng đúng \
-                 thư mục dữ liệu của cấu hình này không?",
-                crate::state::control::token_path(&settings.data).display()
-            ),
-        ))),
-        Err(e @ ControlError::DaemonGone { .. }) => Some(Err(AppError::new(
-            ErrorKind::DaemonStopping,
-            client::explain(&e),
-        ))),
-        Err(e) => Some(Err(AppError::new(ErrorKind::Internal, client::explain(&e)))),
+        Reached::NotTaken(_) => {
+            eprintln!("tonghop daemon đang dừng, không nhận việc này: việc này được làm tại đây.");
+            None
+        }
     }
 }
 
@@ -932,84 +967,49 @@ pub fn trigger_text(r: &crate::app::RunReport) -> String {
 const TRIGGER_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn cmd_trigger(config: Option<&Path>, period: Option<&str>, resend: bool) -> u8 {
-    use client::ControlError;
     let (settings, period) = match setup(config, period) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let port = crate::state::control::control_port(&settings);
-    let no_daemon = || {
-        eprintln!(
-            "Không có tonghop daemon nào đang chạy trên 127.0.0.1:{port}. Khởi động daemon \
-             (tonghop daemon), hoặc tổng hợp ngay không cần daemon: tonghop run"
-        );
-        exit::NO_DAEMON
-    };
-    let token_file = crate::state::control::token_path(&settings.data);
-    let token = match crate::state::control::read_token(&settings.data) {
-        Ok(t) => t,
-        Err(e) => {
-            // No token: either no daemon ever ran with this data folder, or it runs with another.
-            return match client::health(port, std::time::Duration::from_secs(3)) {
-                Err(ControlError::NoDaemon { .. }) => no_daemon(),
-                _ => {
-                    eprintln!(
-                        "tonghop: có một daemon trả lời ở 127.0.0.1:{port}, nhưng không đọc được \
-                         mã điều khiển {} ({}): daemon đó có dùng đúng thư mục dữ liệu của cấu \
-                         hình này không?",
-                        token_file.display(),
-                        crate::app::explain::os(&e)
-                    );
-                    exit::BAD_CONFIG
-                }
-            };
-        }
-    };
-    // Say "waiting" only once a daemon answers: with none, the first line is that there is none.
-    if let Err(ControlError::NoDaemon { .. }) =
-        client::health(port, std::time::Duration::from_secs(3))
-    {
-        return no_daemon();
-    }
-    eprintln!("Đang chờ tonghop daemon tổng hợp và gửi...");
     let command = crate::app::Command::Run {
         period,
         resend,
         supplement: false,
     };
-    match client::command(port, &token, &command, TRIGGER_WAIT) {
-        Ok(crate::app::Answer::Run(report)) => {
+    let failed = |e: crate::app::AppError| {
+        // The daemon's own words, and the exit code of the failure's kind, as `run` gives.
+        eprintln!("tonghop: {}", e.message);
+        e.exit_code()
+    };
+    match call_daemon(
+        &settings,
+        &command,
+        "Đang chờ tonghop daemon tổng hợp và gửi...",
+    ) {
+        Reached::Answer(Ok(crate::app::Answer::Run(report))) => {
             out(&trigger_text(&report));
             report.exit_code()
         }
-        Ok(other) => {
-            let e = unexpected(other);
-            eprintln!("tonghop: {}", e.message);
-            e.exit_code()
-        }
-        Err(ControlError::NoDaemon { .. }) => no_daemon(),
-        Err(ControlError::App(e)) => {
-            // The daemon's own words, and the exit code of the failure's kind, as `run` gives.
-            eprintln!("tonghop: {}", e.message);
-            e.exit_code()
-        }
-        Err(ControlError::Unauthorized { .. }) => {
+        Reached::Answer(Ok(other)) => failed(unexpected(other)),
+        Reached::Answer(Err(e)) | Reached::NotTaken(e) => failed(e),
+        Reached::NoDaemon { .. } => {
             eprintln!(
-                "tonghop: daemon ở 127.0.0.1:{port} từ chối mã điều khiển trong {}: daemon đó có \
-                 dùng đúng thư mục dữ liệu của cấu hình này không?",
-                token_file.display()
+                "Không có tonghop daemon nào đang chạy trên 127.0.0.1:{}. Khởi động daemon \
+                 (tonghop daemon), hoặc tổng hợp ngay không cần daemon: tonghop run",
+                crate::state::control::control_port(&settings)
             );
-            exit::BAD_CONFIG
-        }
-        // The daemon died while running it: not an internal error of this command; what it did
-        // is in the store, and its next start finishes it (the text says so).
-        Err(e @ ControlError::DaemonGone { .. }) => {
-            eprintln!("tonghop: {}", client::explain(&e));
             exit::NO_DAEMON
         }
-        Err(e) => {
-            eprintln!("tonghop: {}", client::explain(&e));
-            exit::INTERNAL_ERROR
+        // A daemon answers but this data folder has no readable token: another data folder?
+        Reached::NoToken(e) => {
+            eprintln!(
+                "tonghop: có một daemon trả lời ở 127.0.0.1:{}, nhưng không đọc được mã điều khiển \
+                 {} ({}): daemon đó có dùng đúng thư mục dữ liệu của cấu hình này không?",
+                crate::state::control::control_port(&settings),
+                crate::state::control::token_path(&settings.data).display(),
+                crate::app::explain::os(&e)
+            );
+            exit::BAD_CONFIG
         }
     }
 }
