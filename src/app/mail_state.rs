@@ -61,8 +61,8 @@ pub fn mail_label(d: &DeliveryRow) -> String {
 /// [`mail_label`] from the kind and the supplement's number.
 pub fn mail_kind_label(kind: DeliveryKind, number: Option<u32>) -> String {
     match (kind, number) {
-        (DeliveryKind::Supplement, Some(n)) => format!("{} lần {n}", kind_label(kind)),
-        _ => kind_label(kind).to_owned(),
+        (DeliveryKind::Supplement, Some(n)) => format!("{} lần {n}", kind.label()),
+        _ => kind.label().to_owned(),
     }
 }
 
@@ -86,8 +86,4 @@ pub(crate) fn refused_text(d: &DeliveryRow) -> String {
         .map(|r| format!("{} (máy chủ trả lời {})", r.address, r.reply))
         .collect();
     format!("; BỊ TỪ CHỐI, không nhận được thư: {}", list.join(", "))
-}
-
-pub fn kind_label(kind: DeliveryKind) -> &'static str {
-    kind.label()
 }

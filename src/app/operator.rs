@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::app::exit;
-pub use crate::app::mail_state::{delivery_state, kind_label, mail_kind_label, mail_label};
+pub use crate::app::mail_state::{delivery_state, mail_kind_label, mail_label};
 use crate::app::run::RunError;
 use crate::clock::Clock;
 use crate::config::Settings;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::app::mail_state::{delivered_to, delivery_state, kind_label, mail_label, refused_text};
+use crate::app::mail_state::{delivered_to, delivery_state, mail_label, refused_text};
 use crate::app::operator::*;
 use crate::config::Settings;
 use crate::finding::Severity;
@@ -231,7 +231,7 @@ pub fn status_text(settings: &Settings, s: &Status) -> String {
             let _ = writeln!(
                 o,
                 "  - {} kỳ {}: {}",
-                kind_label(d.kind),
+                d.kind.label(),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -363,7 +363,7 @@ pub fn history_text(settings: &Settings, h: &History) -> String {
             let _ = writeln!(
                 o,
                 "  {} kỳ {}: {}",
-                kind_label(d.kind),
+                d.kind.label(),
                 d.period,
                 delivery_state(settings, d)
             );
@@ -390,7 +390,7 @@ pub fn resend_text(settings: &Settings, r: &ResendOutcome) -> String {
             let _ = writeln!(
                 o,
                 "Gửi lại {} (bản đã gửi {original}) cho các địa chỉ đã bị từ chối ({}), với Message-ID mới {}.",
-                kind_label(d.kind).to_lowercase(),
+                d.kind.label().to_lowercase(),
                 d.recipients.join(", "),
                 d.message_id
             );
