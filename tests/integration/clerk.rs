@@ -9,6 +9,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use crate::support::env::TestEnv;
+use crate::support::summary_file;
 
 /// Every file under `dir` (relative path -> bytes), `skip` folders left out.
 fn files_under(dir: &Path, skip: &str) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -62,12 +63,7 @@ fn check_gives_a_text_file_the_verdict_a_run_gives_it() {
     env.cmd(&["run", "--period", "2026-10", "--dry-run"])
         .expect_code(1);
     let summary = env.summary("2026-10");
-    let rec = summary["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "ghi chu.txt")
-        .unwrap();
+    let rec = summary_file(&summary, "ghi chu.txt");
     assert_eq!(rec["outcome"], "ignored", "{rec}");
 }
 
@@ -102,12 +98,7 @@ fn check_gives_another_periods_file_the_verdict_a_run_gives_it() {
     env.cmd(&["run", "--period", "2026-10", "--dry-run"])
         .expect_code(1);
     let summary = env.summary("2026-10");
-    let rec = summary["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == "HU Cat Tien T9-2026.xlsx")
-        .unwrap();
+    let rec = summary_file(&summary, "HU Cat Tien T9-2026.xlsx");
     assert_eq!(rec["outcome"], "other_period", "{rec}");
     assert_eq!(rec["findings"][0]["message"], said, "{rec}");
 }
@@ -168,11 +159,7 @@ fn check_of_a_folder_reads_it_as_a_run_reads_the_inbox() {
     assert_eq!(said, ignored);
     assert!(said.contains(&"Huong dan.pdf".to_owned()), "{said:?}");
     // The run gave the scanned report the same verdict: Đam Rông's file, refused.
-    let files = summary["files"].as_array().unwrap();
-    let scanned = files
-        .iter()
-        .find(|f| f["path"] == "HU Dam Rong - BC T10.pdf")
-        .expect("the run lists the scanned report");
+    let scanned = summary_file(&summary, "HU Dam Rong - BC T10.pdf");
     assert_eq!(scanned["outcome"], "rejected", "{scanned}");
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::env::TestEnv;
 use crate::support::repo;
+use crate::support::summary_file as file;
 
 const CODES: [&str; 9] = ["HN", "NG", "TB", "TTDT", "MXH", "SH", "PB", "MH", "KT"];
 
@@ -24,15 +25,6 @@ fn unit<'a>(summary: &'a Value, id: &str) -> &'a Value {
         .iter()
         .find(|u| u["id"] == id)
         .unwrap()
-}
-
-fn file<'a>(summary: &'a Value, path: &str) -> &'a Value {
-    summary["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path)
-        .unwrap_or_else(|| panic!("no file {path} in summary"))
 }
 
 fn messages_of(summary: &Value, path: &str) -> Vec<String> {

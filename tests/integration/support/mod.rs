@@ -57,6 +57,16 @@ pub fn python() -> &'static Path {
 }
 
 /// The repository root.
+/// A file's record in a run's summary.json, by its path under the inbox.
+pub fn summary_file<'a>(summary: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no file {path} in summary"))
+}
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
