@@ -553,24 +553,28 @@ impl Store {
                 known,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            // Another process (the daemon and a `tonghop run` started together) may be migrating
-            // the same new store: take the write lock first, then see what is left to do.
-            let tx = self
-                .conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(err)?;
-            let done: i64 = tx
-                .pragma_query_value(None, "user_version", |r| r.get(0))
-                .map_err(err)?;
-            if done > i as i64 {
-                continue;
-            }
+        if version == known {
+            return Ok(());
+        }
+        // Every step left, in one transaction: another process sees the store as it was or
+        // fully migrated, never half-way (a reader between two steps would miss a column).
+        // Another process (the daemon and a `tonghop run` started together) may be migrating
+        // the same new store: take the write lock first, then see what is left to do.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let done: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)
                 .map_err(err)?;
-            tx.commit().map_err(err)?;
-            tracing::info!(store = %self.path.display(), version = i + 1, "state store migrated");
+        }
+        tx.commit().map_err(err)?;
+        for v in done + 1..=known {
+            tracing::info!(store = %self.path.display(), version = v, "state store migrated");
         }
         Ok(())
     }
