@@ -6,6 +6,7 @@ pub mod blank_form;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod crashpoint;
 pub mod daemon;
 pub mod finding;

@@ -141,6 +141,8 @@ struct MainFile {
     #[serde(default)]
     daemon: DaemonFile,
     #[serde(default)]
+    console: ConsoleFile,
+    #[serde(default)]
     read: ReadFile,
 }
 
@@ -213,6 +215,30 @@ impl Default for DaemonFile {
             retry_first_seconds: 60,
             retry_max_seconds: 3600,
             shutdown_grace_seconds: 120,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConsoleFile {
+    enabled: bool,
+    listen: String,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    allow_plain_http: bool,
+    session_idle_minutes: u64,
+}
+
+impl Default for ConsoleFile {
+    fn default() -> Self {
+        ConsoleFile {
+            enabled: true,
+            listen: "127.0.0.1:8788".into(),
+            tls_cert: None,
+            tls_key: None,
+            allow_plain_http: false,
+            session_idle_minutes: 30,
         }
     }
 }
@@ -372,6 +398,7 @@ pub struct Settings {
     pub form_source: String,
     pub schedule: ScheduleSettings,
     pub daemon: DaemonSettings,
+    pub console: ConsoleSettings,
     pub read: limits::ReadSettings,
 }
 
@@ -538,6 +565,19 @@ pub struct DaemonSettings {
     pub retry_max: Duration,
     /// How long SIGTERM waits for a run in progress.
     pub shutdown_grace: Duration,
+}
+
+/// The operator's console (`[console]`), served by the daemon.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    pub enabled: bool,
+    pub listen: std::net::SocketAddr,
+    /// Certificate chain and private key (PEM) when the console is served over TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain HTTP on an address other than loopback, allowed knowingly (warned at every start).
+    pub allow_plain_http: bool,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -839,6 +879,46 @@ impl Settings {
             shutdown_grace: Duration::from_secs(d.shutdown_grace_seconds),
         };
 
+        let c = main.console;
+        let listen: std::net::SocketAddr = c.listen.parse().map_err(|_| {
+            invalid(
+                name,
+                format!(
+                    "console.listen: {:?} không phải là địa chỉ nghe dạng \"IP:cổng\" \
+                     (ví dụ \"127.0.0.1:8788\")",
+                    c.listen
+                ),
+            )
+        })?;
+        let tls = match (c.tls_cert, c.tls_key) {
+            (Some(cert), Some(key)) => Some((resolve(base, &cert), resolve(base, &key))),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(
+                    name,
+                    "console.tls_cert và console.tls_key phải được khai báo cùng nhau".to_owned(),
+                ));
+            }
+        };
+        if c.enabled && !listen.ip().is_loopback() && tls.is_none() && !c.allow_plain_http {
+            return Err(invalid(
+                name,
+                format!(
+                    "console.listen = \"{listen}\" mở bảng điều khiển ra mạng mà không có TLS: \
+                     khai báo console.tls_cert và console.tls_key, hoặc đặt sau máy chủ web của \
+                     cơ quan và nghe ở 127.0.0.1, hoặc (biết rõ rủi ro) đặt \
+                     console.allow_plain_http = true"
+                ),
+            ));
+        }
+        let console = ConsoleSettings {
+            enabled: c.enabled,
+            listen,
+            tls,
+            allow_plain_http: c.allow_plain_http,
+            session_idle: Duration::from_secs(c.session_idle_minutes.max(1) * 60),
+        };
+
         let r = main.read;
         let read = limits::ReadSettings {
             limits: limits::ReadLimits {
@@ -888,6 +968,7 @@ impl Settings {
             form_source: form_text,
             schedule,
             daemon,
+            console,
             read,
         })
     }

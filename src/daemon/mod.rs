@@ -51,6 +51,11 @@ pub enum DaemonError {
     Store(#[from] crate::state::store::StoreError),
     #[error("cannot listen on 127.0.0.1:{port} for the control endpoint: {source}")]
     Listen { port: u16, source: std::io::Error },
+    #[error("cannot listen on {addr} for the console: {source}")]
+    ConsoleListen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("scheduler: {0}")]
     Scheduler(String),
 }
@@ -73,6 +78,11 @@ pub fn explain(e: &DaemonError) -> String {
         D::Listen { port, source } => format!(
             "Không mở được cổng điều khiển 127.0.0.1:{port}: {} (cổng đã bị chương trình \
              khác dùng? đổi daemon.control_port).",
+            crate::wording::os(source)
+        ),
+        D::ConsoleListen { addr, source } => format!(
+            "Không mở được địa chỉ {addr} cho bảng điều khiển: {} (cổng đã bị chương trình \
+             khác dùng? đổi console.listen, hoặc tắt bằng console.enabled = false).",
             crate::wording::os(source)
         ),
         D::Scheduler(m) => format!("Lỗi bộ lập lịch: {m}"),
@@ -140,6 +150,52 @@ pub async fn run(
             };
             if let Err(e) = control::serve(listener, token, tx, stopped).await {
                 tracing::error!(error = %e, "control endpoint stopped");
+            }
+        });
+    }
+
+    // The console: its actions reach the loop as commands, like the control endpoint's.
+    if settings.console.enabled {
+        let addr = settings.console.listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::ConsoleListen { addr, source: e })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| DaemonError::ConsoleListen { addr, source: e })?;
+        let addr_path = data.join(crate::state::control::CONSOLE_ADDR_FILE);
+        crate::state::atomic::write(&addr_path, bound.to_string().as_bytes()).map_err(|e| {
+            DaemonError::Io {
+                path: addr_path.clone(),
+                source: e,
+            }
+        })?;
+        let (submit, mut submitted) = mpsc::channel::<(
+            crate::app::Command,
+            tokio::sync::oneshot::Sender<Result<crate::app::Answer, crate::app::AppError>>,
+        )>(16);
+        {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while let Some((command, reply)) = submitted.recv().await {
+                    if tx.send(Event::Command { command, reply }).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let console = Arc::new(crate::console::Console {
+            settings: settings.clone(),
+            clock: clock.clone(),
+            submit,
+        });
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = crate::console::serve(listener, console, stopped).await {
+                tracing::error!(error = %e, "console stopped");
             }
         });
     }

@@ -11,6 +11,8 @@ use crate::state::atomic::Mode;
 
 /// The file in the data folder that holds the control endpoint's address while the daemon runs.
 pub const CONTROL_ADDR_FILE: &str = "control.addr";
+/// The console's address as the daemon bound it (`console.listen` may say port 0).
+pub const CONSOLE_ADDR_FILE: &str = "console.addr";
 
 /// The port of the running daemon's control endpoint: the one it wrote to the data folder when
 /// it bound (which may differ from the config with `control_port = 0`), else the configured one.

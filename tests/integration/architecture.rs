@@ -17,15 +17,18 @@ use std::path::Path;
 // (`pipeline` is also `pipeline::read`); a rule about a module that does not exist is satisfied.
 
 /// What the leaves (values and words every layer uses) may never import.
-const ABOVE_THE_LEAVES: &[&str] = &["pipeline", "state", "mail", "app", "cli", "daemon"];
+const ABOVE_THE_LEAVES: &[&str] = &[
+    "pipeline", "state", "mail", "app", "cli", "daemon", "console",
+];
 
 const RULES: Rules = Rules {
     // Modules that only the listed ones (besides themselves and the crate root) may import.
     imported_only_by: &[
-        ("app", &["cli", "daemon"]),
+        ("app", &["cli", "daemon", "console"]),
         // The faces talk to each other only through `app`'s typed commands.
         ("cli", &[]),
         ("daemon", &[]),
+        ("console", &[]),
     ],
     // Modules that may import only the listed ones (besides their own descendants).
     imports_only: &[(
@@ -36,11 +39,14 @@ const RULES: Rules = Rules {
     )],
     // Modules that may never import the listed ones.
     never_imports: &[
-        ("pipeline", &["state", "mail", "app", "cli", "daemon"]),
+        (
+            "pipeline",
+            &["state", "mail", "app", "cli", "daemon", "console"],
+        ),
         // The store keeps what the stages produce (findings, a recipient refused): it may name
         // their types, never call a stage's work.
-        ("state", &["mail", "app", "cli", "daemon"]),
-        ("mail", &["app", "cli", "daemon"]),
+        ("state", &["mail", "app", "cli", "daemon", "console"]),
+        ("mail", &["app", "cli", "daemon", "console"]),
         // The leaves: values and words every layer uses, above `config` at most.
         ("text", ABOVE_THE_LEAVES),
         ("numbers", ABOVE_THE_LEAVES),
@@ -55,7 +61,8 @@ const RULES: Rules = Rules {
     ],
     // Edges allowed despite the rules above, as (importer, imported), e.g. ("cli", "daemon::control").
     // `tonghop daemon` is a command of the CLI: it starts the daemon (`daemon::run`), nothing more.
-    exceptions: &[("cli", "daemon")],
+    // The daemon serves the console (`console::serve`), nothing more.
+    exceptions: &[("cli", "daemon"), ("daemon", "console")],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1244,11 +1251,11 @@ fn each_layering_rule_reports_the_import_that_breaks_it() {
             "cli -> daemon::control  at src/cli.rs:2: `daemon` may be imported only by the crate root",
             "config -> pipeline::read  at src/config.rs:2: `config` may import only `text`, \
              `period`, `finding`, `numbers`, `template`, `clock`, `wording`",
-            "helper -> app  at src/helper.rs:1: `app` may be imported only by `cli`, `daemon`",
+            "helper -> app  at src/helper.rs:1: `app` may be imported only by `cli`, `daemon`, `console`",
             "mail -> cli  at src/mail.rs:1: `cli` may be imported only by the crate root",
             "mail -> cli  at src/mail.rs:1: `mail` may not import `cli`",
             "pipeline::read -> app  at src/pipeline/read.rs:2: `app` may be imported only by \
-             `cli`, `daemon`",
+             `cli`, `daemon`, `console`",
             "pipeline::read -> app  at src/pipeline/read.rs:2: `pipeline` may not import `app`",
             "pipeline::read -> state  at src/pipeline/read.rs:1: `pipeline` may not import `state`",
         ]

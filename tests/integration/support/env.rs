@@ -28,7 +28,10 @@ impl TestEnv {
         let main = fs::read_to_string(repo().join("config/tonghop.toml"))
             .unwrap()
             .replace("\"../samples/inbox\"", "\"../inbox\"")
-            .replace("settle_seconds = 5", "settle_seconds = 0");
+            .replace("settle_seconds = 5", "settle_seconds = 0")
+            // Tests run many daemons at once: each console takes any free port (written to
+            // <data>/console.addr).
+            .replace("listen = \"127.0.0.1:8788\"", "listen = \"127.0.0.1:0\"");
         let config = cfg.join("tonghop.toml");
         fs::write(&config, main).unwrap();
         let inbox = root.join("inbox");
