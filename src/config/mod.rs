@@ -43,7 +43,7 @@ fn invalid(file: &str, message: impl Into<String>) -> ConfigError {
 /// The sections (top-level keys) of the main file, as `MainFile` declares them.
 const MAIN_SECTIONS: &[&str] = &[
     "roster", "form", "timezone", "period", "paths", "deadline", "intake", "report", "mail",
-    "schedule", "daemon", "read",
+    "schedule", "daemon", "console", "read",
 ];
 
 /// A misspelt section (`[mial]`) named before serde sees the file: serde may otherwise report
